@@ -1,0 +1,152 @@
+"""`talkinghead` command line: parse, call the API, report. Errors: one line, exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import InputError
+
+log = logging.getLogger("talkinghead")
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Bars:
+    """Progress hook → one tqdm bar per task on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict = {}
+
+    def __call__(self, task: str, done: float, total: float | None) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(task)
+        if bar is None:
+            bar = self.bars[task] = tqdm(total=total, desc=task, unit="", leave=False, file=sys.stderr)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _read_text(args: argparse.Namespace, what: str) -> str:
+    if args.text_file is not None:
+        path = Path(args.text_file)
+        if not path.is_file():
+            raise InputError(f"{what} file '{path}' does not exist", "check the path")
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{what} file '{path}' is not UTF-8 text", "save it as UTF-8") from None
+    return args.text
+
+
+def _cmd_tts(args: argparse.Namespace, bars: _Bars) -> int:
+    from .speech import TTSOptions, synthesize
+    from .speech.export import check_timings_path, write_timings
+    from .video import save_wav
+
+    if Path(args.output).suffix.lower() != ".wav":
+        raise InputError(f"cannot write speech to '{args.output}'", "name the output .wav")
+    if args.timings:
+        check_timings_path(args.timings)
+    text = _read_text(args, "text") if args.text is None else args.text
+    speech = synthesize(text, TTSOptions(voice=args.voice, rate=args.rate, lang=args.lang), bars)
+    save_wav(args.output, speech.audio, speech.sample_rate)
+    if args.timings:
+        write_timings(speech, args.timings)
+    log.info("wrote %s (%.2f s, %d phonemes, %d words)", args.output, speech.duration,
+             len(speech.phonemes), len(speech.words))
+    return EXIT_OK
+
+
+def _cmd_align(args: argparse.Namespace, bars: _Bars) -> int:
+    from .speech import align
+    from .speech.export import check_timings_path, write_timings
+
+    check_timings_path(args.output)
+    speech = align(args.audio, _read_text(args, "transcript"), progress=bars)
+    write_timings(speech, args.output)
+    log.info("wrote %s (%d words, %d phones over %.2f s)", args.output, len(speech.words),
+             sum(p.phoneme != "sil" for p in speech.phonemes), speech.duration)
+    return EXIT_OK
+
+
+def _cmd_voices(args: argparse.Namespace, bars: _Bars) -> int:
+    from .speech import espeak_backend, piper_backend
+
+    print(f"piper (English, default): {piper_backend.default_voice_path()}")
+    print("espeak-ng: " + " ".join(espeak_backend.voices()))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for docs and tests)."""
+    parser = argparse.ArgumentParser(prog="talkinghead",
+                                     description="Text or speech in, a talking-head video out.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("tts", help="speak text to a WAV, with phoneme timings")
+    p.add_argument("text", nargs="?", help="what to say (or --text-file)")
+    p.add_argument("--text-file", help="UTF-8 file with the text")
+    p.add_argument("-o", "--output", required=True, help="output .wav")
+    p.add_argument("--timings", help="also write timings: .json or .TextGrid")
+    p.add_argument("--lang", choices=["auto", "en", "zh"], default="auto",
+                   help="language of the text (default: auto, English and Chinese mixed)")
+    p.add_argument("--voice", help="piper .onnx voice file or espeak-ng voice name "
+                                   "(default: bundled piper 'joe' for English, espeak 'cmn' for Chinese)")
+    p.add_argument("--rate", type=float, default=1.0, help="speaking-rate multiplier, 0.5-2 (default 1)")
+    p.set_defaults(func=_cmd_tts)
+
+    p = sub.add_parser("align", help="time the words and phones of a transcript in a recording")
+    p.add_argument("audio", help="recording (wav, mp3, mp4, … anything FFmpeg reads)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--text", help="transcript: exactly what is said (English)")
+    g.add_argument("--text-file", help="UTF-8 file with the transcript")
+    p.add_argument("-o", "--output", required=True, help="output .json or .TextGrid")
+    p.set_defaults(func=_cmd_align)
+
+    p = sub.add_parser("voices", help="list the voices available offline")
+    p.set_defaults(func=_cmd_voices)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 bad input, 1 internal error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "tts" and (args.text is None) == (args.text_file is None):
+        parser.error("tts: give the text or --text-file (one of them)")
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s" if not args.verbose
+                        else "%(levelname)s %(name)s: %(message)s", force=True)
+    bars = _Bars(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        return args.func(args, bars)
+    except InputError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the user gets one line, --debug gets the traceback
+        if args.debug:
+            raise
+        print(f"error: internal error ({exc.__class__.__name__}: {exc}); "
+              "run again with --debug and report the traceback", file=sys.stderr)
+        return EXIT_INTERNAL
+    finally:
+        bars.close()

@@ -1,0 +1,304 @@
+"""Forced alignment of recorded English speech to its transcript (pocketsphinx en-us).
+
+Two passes: a whole-file pass finds every word; if the audio is longer than
+``AlignOptions.chunk_seconds``, it is then cut at the silences that pass found and each chunk is
+aligned again on its own, which keeps long recordings as accurate as short clips. Phones come
+from pocketsphinx's phone-level alignment and are mapped into the phoneme inventory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .._espeak import engine
+from ..errors import AlignmentError, InputError
+from ..phonemes import SILENCE, from_arpabet, from_espeak, to_arpabet
+from ..progress import ProgressHook, no_progress
+from ..text import analyze
+from ..video.audio import load_audio, resample
+from .timeline import Span, build_timeline
+from .types import Speech, TimedWord
+
+log = logging.getLogger(__name__)
+
+ASR_RATE = 16000  # Hz, the en-us acoustic model's rate
+FRAME_S = 0.01  # s, one pocketsphinx frame
+MIN_PHONE_FRAMES = 3  # a 3-state HMM cannot be shorter; many phones at this length = forced fit
+_MIN_AUDIO_S = 0.2  # s
+
+
+@dataclass(frozen=True)
+class AlignOptions:
+    """Forced-alignment settings.
+
+    Attributes:
+        chunk_seconds: audio longer than this (s) is re-aligned in chunks cut at pauses.
+        max_squeezed: largest plausible share of phones squeezed to the 30 ms minimum; above it
+            the transcript names sounds that are not spoken.
+        max_speech_in_silence: largest plausible share of loud 10 ms frames that the alignment
+            calls silence; above it the transcript leaves out words that are spoken.
+        max_combined: largest plausible sum of the two shares.
+
+    The limits sit above what all 250 GRID clips with their true transcripts reach (at most
+    0.33 squeezed, 0.46 speech-in-silence, 0.62 combined), so a correct transcript is not
+    refused; ``benchmarks/alignment_accuracy.py --mismatch`` measures how many wrong ones are.
+    """
+
+    chunk_seconds: float = 30.0
+    max_squeezed: float = 0.4
+    max_speech_in_silence: float = 0.55
+    max_combined: float = 0.65
+
+    def validate(self) -> None:
+        if self.chunk_seconds < 5:
+            raise InputError(f"chunk length {self.chunk_seconds:g} s is too short", "use at least 5 s")
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    start: int  # frames
+    stop: int  # frames, exclusive
+    phones: tuple[tuple[str, int, int], ...]  # (ARPAbet, start frame, stop frame)
+
+
+class _Aligner:
+    """One pocketsphinx decoder (not thread-safe: guarded by a lock)."""
+
+    def __init__(self) -> None:
+        from pocketsphinx import Decoder
+
+        self.decoder = Decoder(samprate=ASR_RATE, bestpath=False, loglevel="FATAL")
+        self.lock = threading.Lock()
+        self.added: set[str] = set()
+
+    def pronounce(self, word: str) -> None:
+        """Make sure ``word`` is in the dictionary, adding a G2P pronunciation if needed."""
+        if word in self.added or self.decoder.lookup_word(word) is not None:
+            return
+        phones: list[str] = []
+        for espeak_word in engine().text_to_ipa(word, "en-us"):
+            for symbol in espeak_word:
+                for key in from_espeak(symbol):
+                    phones += [p for p in to_arpabet(key) if p != "SIL"]
+        if not phones:
+            raise InputError(f"cannot pronounce the word '{word}' in the transcript",
+                             "write it with English letters")
+        log.debug("G2P for out-of-dictionary word %r: %s", word, " ".join(phones))
+        self.decoder.add_word(word, " ".join(phones), True)
+        self.added.add(word)
+
+    def align(self, pcm: bytes, words: list[str]) -> list[_Word] | None:
+        """Words with phone timings (frames from the start of ``pcm``), None if no alignment."""
+        d = self.decoder
+        with self.lock:
+            d.set_align_text(" ".join(words))
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+            if not d.seg():
+                return None
+            d.set_alignment()
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+            alignment = d.get_alignment()
+            if alignment is None:
+                return None
+            out = []
+            for w in alignment:
+                phones = tuple((p.name, p.start, p.start + p.duration) for p in w)
+                out.append(_Word(re.sub(r"\(\d+\)$", "", w.name), w.start, w.start + w.duration, phones))
+        return out
+
+
+@lru_cache(maxsize=1)
+def _aligner() -> _Aligner:
+    return _Aligner()
+
+
+def transcript_words(transcript: str) -> list[str]:
+    """The words pocketsphinx must find: normalised English ("42" → "forty two"), lower case."""
+    utterance = analyze(transcript, lang="en", phonemize=False)
+    if any(p.lang != "en" for p in utterance.phrases):
+        raise InputError("forced alignment reads English only, and the transcript has "
+                         f"{sorted({p.lang for p in utterance.phrases} - {'en'})} text",
+                         "give an English transcript")
+    words = []
+    for w in utterance.words:
+        token = re.sub(r"[^a-z']", "", w.text.lower()).strip("'")
+        if token:
+            words.append(token)
+    if not words:
+        raise InputError("the transcript has no English words", "give the words spoken in the audio")
+    return words
+
+
+def align(audio: str | os.PathLike | tuple[np.ndarray, int], transcript: str,
+          options: AlignOptions = AlignOptions(), progress: ProgressHook = no_progress) -> Speech:
+    """Time every word and phone of ``transcript`` in ``audio``.
+
+    Args:
+        audio: a file FFmpeg reads, or (samples (n,) float32 mono, sample rate Hz).
+        transcript: exactly what is said (digits, punctuation allowed; English).
+        options: chunking and plausibility limits.
+        progress: called as ("align", chunks done, chunks in all).
+
+    Returns:
+        Speech with the audio at its own rate, phonemes (inventory keys, silence as "sil")
+        covering the whole audio, and the transcript's words timed.
+
+    Raises:
+        InputError: unreadable audio, empty or non-English transcript.
+        AlignmentError: the transcript cannot be aligned or the result is implausible.
+    """
+    options.validate()
+    if isinstance(audio, tuple):
+        samples, rate = np.asarray(audio[0], np.float32).reshape(-1), int(audio[1])
+        name = "the audio"
+    else:
+        samples, rate = load_audio(audio)
+        name = f"'{audio}'"
+    duration = len(samples) / rate
+    if duration < _MIN_AUDIO_S:
+        raise InputError(f"{name} holds only {duration * 1000:.0f} ms of audio (cut short or damaged?)",
+                         "give a complete recording of the speech")
+    words = transcript_words(transcript)
+    pcm16 = resample(samples, rate, ASR_RATE)
+    pcm = (np.clip(pcm16, -1, 1) * 32767).astype("<i2")
+    aligner = _aligner()
+    for w in set(words):
+        aligner.pronounce(w)
+
+    first = aligner.align(pcm.tobytes(), words)
+    if first is None:
+        raise AlignmentError(f"the transcript does not match {name}: no alignment was found",
+                             "check that the text is exactly what is said in the recording")
+    chunks = _chunks(first, len(pcm), round(options.chunk_seconds / FRAME_S))
+    aligned: list[_Word] = []
+    for i, (f0, f1, chunk_words) in enumerate(chunks):
+        if len(chunks) == 1:
+            result = [w for w in first]
+        else:
+            spoken = [w.text for w in chunk_words if w.text not in _FILLERS]
+            piece = pcm[f0 * ASR_RATE // 100: f1 * ASR_RATE // 100].tobytes()
+            result = aligner.align(piece, spoken) if spoken else None
+            if result is None:  # keep the whole-file pass for this stretch
+                log.debug("chunk %d/%d did not re-align; keeping the first pass", i + 1, len(chunks))
+                result = [_shift(w, -f0) for w in chunk_words]
+            result = [_shift(w, f0) for w in result]
+        aligned += result
+        progress("align", i + 1, len(chunks))
+
+    spoken_words = [w for w in aligned if w.text not in _FILLERS]
+    quality = _check_plausible(aligned, pcm16, name, options)
+    spans: list[Span] = []
+    timed_words: list[TimedWord] = []
+    for w in aligned:
+        index = None
+        if w.text not in _FILLERS:
+            index = len(timed_words)
+            timed_words.append(TimedWord(w.text, w.start * FRAME_S, w.stop * FRAME_S))
+        for phone, a, b in w.phones:
+            keys = from_arpabet(phone)
+            spans.append(Span(() if keys == (SILENCE,) else keys, a * FRAME_S, b * FRAME_S,
+                              phone, None if keys == (SILENCE,) else index))
+    assert len(spoken_words) == len(timed_words)
+    return Speech(samples, rate, build_timeline(spans, duration), tuple(timed_words),
+                  "pocketsphinx", {"transcript": transcript, "chunks": len(chunks), **quality})
+
+
+_FILLERS = {"<sil>", "<s>", "</s>", "[NOISE]", "+NSN+", "+SPN+"}
+
+
+def _shift(w: _Word, frames: int) -> _Word:
+    return _Word(w.text, w.start + frames, w.stop + frames,
+                 tuple((p, a + frames, b + frames) for p, a, b in w.phones))
+
+
+def _chunks(words: list[_Word], n_samples: int, max_frames: int
+            ) -> list[tuple[int, int, list[_Word]]]:
+    """Cut the first pass into stretches of ≤ ``max_frames`` at the middle of silences.
+
+    Returns (first frame, stop frame, words inside) per chunk; a single chunk when short.
+    """
+    total = n_samples * 100 // ASR_RATE
+    if total <= max_frames:
+        return [(0, total, words)]
+    cuts = [0]
+    candidate: int | None = None  # middle of the latest silence, frames
+    for w in words:
+        if w.text != "<sil>":
+            continue
+        mid = (w.start + w.stop) // 2
+        if mid - cuts[-1] > max_frames and candidate is not None and candidate > cuts[-1]:
+            cuts.append(candidate)
+        candidate = mid
+    if total - cuts[-1] > max_frames and candidate is not None and candidate > cuts[-1]:
+        cuts.append(candidate)
+    cuts.append(total)
+    out = []
+    for f0, f1 in zip(cuts, cuts[1:]):
+        inside = [w for w in words if f0 <= (w.start + w.stop) // 2 < f1]
+        # Words straddling a cut (silence only) are trimmed to it.
+        inside = [_trim(w, f0, f1) for w in inside]
+        out.append((f0, f1, inside))
+    return out
+
+
+def _trim(w: _Word, f0: int, f1: int) -> _Word:
+    phones = tuple((p, max(a, f0), min(b, f1)) for p, a, b in w.phones if min(b, f1) > max(a, f0))
+    return _Word(w.text, max(w.start, f0), min(w.stop, f1), phones)
+
+
+def _check_plausible(words: list[_Word], audio16: np.ndarray, name: str, options: AlignOptions
+                     ) -> dict[str, float]:
+    """Reject alignments that only fit because the transcript is wrong.
+
+    A transcript that names words not spoken squeezes many phones to the 30 ms minimum; one that
+    leaves spoken words out parks loud speech inside 'silence'.
+    """
+    durations = np.array([b - a for w in words if w.text not in _FILLERS for _, a, b in w.phones])
+    squeezed = float(np.mean(durations <= MIN_PHONE_FRAMES)) if durations.size else 1.0
+    loud = _loud_frames(audio16)
+    in_silence = np.zeros_like(loud)
+    for w in words:
+        for p, a, b in w.phones:
+            if p == "SIL" or w.text in _FILLERS:
+                in_silence[a:b] = True
+    n_loud = int(loud.sum())
+    speech_in_silence = float((loud & in_silence).sum() / n_loud) if n_loud else 0.0
+    quality = {"squeezed_phones": round(squeezed, 3), "speech_in_silence": round(speech_in_silence, 3)}
+    log.debug("alignment quality %s", quality)
+    if squeezed > options.max_squeezed:
+        raise AlignmentError(
+            f"the transcript does not seem to match {name}: {squeezed:.0%} of its sounds had to "
+            "be squeezed into the shortest possible time",
+            "check that the text is exactly what is said in the recording")
+    if speech_in_silence > options.max_speech_in_silence or (
+            squeezed + speech_in_silence > options.max_combined):
+        raise AlignmentError(
+            f"the transcript does not seem to match {name}: {speech_in_silence:.0%} of the "
+            "speech falls where the transcript has no words",
+            "check that the text contains everything that is said in the recording")
+    return quality
+
+
+def _loud_frames(audio16: np.ndarray) -> np.ndarray:
+    """(n_frames,) bool: 10 ms frames well above the recording's noise floor."""
+    hop = ASR_RATE // 100
+    n = len(audio16) // hop
+    if n == 0:
+        return np.zeros(0, bool)
+    frames = audio16[: n * hop].reshape(n, hop)
+    db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    floor, peak = np.percentile(db, 10), np.percentile(db, 97)
+    # Halfway between floor and peak in dB: speech nuclei, not breaths or room noise.
+    return db > floor + 0.5 * (peak - floor)

