@@ -21,7 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/alignment_accuracy.py
+	$(BIN)/python benchmarks/alignment_accuracy.py --mismatch
+	$(BIN)/python benchmarks/tts_timings.py
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info

@@ -22,20 +22,15 @@ import numpy as np
 
 from talkinghead.errors import AlignmentError
 from talkinghead.speech import align
+from talkinghead.speech.corpus import read_grid_align
 from talkinghead.video import load_audio
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid_s1"
-ALIGN_UNITS_PER_S = 25000  # GRID .align time unit: 1/25000 s
 
 
 def read_align(path: Path) -> list[tuple[str, float, float]]:
     """(word, start s, end s) for the spoken words of a GRID .align file."""
-    out = []
-    for line in path.read_text().split("\n"):
-        parts = line.split()
-        if len(parts) == 3 and parts[2] not in ("sil", "sp"):
-            out.append((parts[2], int(parts[0]) / ALIGN_UNITS_PER_S, int(parts[1]) / ALIGN_UNITS_PER_S))
-    return out
+    return [(w.text, w.start, w.end) for w in read_grid_align(path)]
 
 
 def word_errors_ms(ref: list[tuple[str, float, float]], speech) -> np.ndarray:  # noqa: ANN001

@@ -6,18 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from talkinghead.speech.corpus import read_grid_align
+
 GRID = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid_s1"
-ALIGN_UNITS_PER_S = 25000  # GRID .align time unit: 1/25000 s
 
 
 def grid_words(clip: str) -> list[tuple[str, float, float]]:
     """(word, start s, end s) of a GRID clip's spoken words, from the corpus's own alignment."""
-    out = []
-    for line in (GRID / "align" / f"{clip}.align").read_text().split("\n"):
-        parts = line.split()
-        if len(parts) == 3 and parts[2] not in ("sil", "sp"):
-            out.append((parts[2], int(parts[0]) / ALIGN_UNITS_PER_S, int(parts[1]) / ALIGN_UNITS_PER_S))
-    return out
+    return [(w.text, w.start, w.end) for w in read_grid_align(GRID / "align" / f"{clip}.align")]
 
 
 @pytest.fixture(scope="session")

@@ -111,6 +111,18 @@ def test_espeak_voice_for_english_and_unknown_voice_lists_voices() -> None:
     assert "nosuchvoice" in err.value.message and "cmn" in err.value.message and "en-US" in err.value.message
 
 
+def test_piper_voice_file_is_accepted(tmp_path) -> None:
+    from talkinghead.speech.piper_backend import default_voice_path
+
+    speech = synthesize("Good morning.", TTSOptions(voice=str(default_voice_path())))
+    assert speech.source == "piper:en_US-joe-medium"
+    assert_contiguous(speech)
+    lonely = tmp_path / "voice.onnx"
+    lonely.write_bytes(default_voice_path().read_bytes()[:100])
+    with pytest.raises(InputError, match="no config file"):
+        synthesize("Good morning.", TTSOptions(voice=str(lonely)))
+
+
 @pytest.mark.parametrize("rate", [0.1, 5.0])
 def test_rate_out_of_range(rate: float) -> None:
     with pytest.raises(InputError, match="rate"):
@@ -202,3 +214,15 @@ def test_align_rejects_bad_input(tmp_path) -> None:
         align(junk, "hello")
     with pytest.raises(InputError, match="chunk"):
         align(junk, "hello", AlignOptions(chunk_seconds=1))
+
+
+def test_read_grid_align(grid, grid_clips, tmp_path) -> None:
+    from talkinghead.speech.corpus import read_grid_align
+
+    words = read_grid_align(grid / "align" / "bbaf2n.align")
+    assert [w.text for w in words] == ["bin", "blue", "at", "f", "two", "now"]
+    assert words[0].start == pytest.approx(0.95) and words[-1].end == pytest.approx(2.12)
+    bad = tmp_path / "bad.align"
+    bad.write_text("0 100 sil\nnot an alignment line\n")
+    with pytest.raises(InputError, match="line 2"):
+        read_grid_align(bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import wave
 from pathlib import Path
 
@@ -72,6 +73,9 @@ def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
     with atomic_output(tmp_path / "x.wav") as tmp:
         tmp.write_bytes(b"whole")
     assert (tmp_path / "x.wav").read_bytes() == b"whole" and len(list(tmp_path.iterdir())) == 1
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "x.wav").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_unreadable_inputs_say_what_is_wrong(tmp_path: Path) -> None:
