@@ -221,16 +221,9 @@ def test_non_string_input_is_an_input_error() -> None:
 
 # --- phonemisation ----------------------------------------------------------------------------
 
-try:
-    from talkinghead import phonemes as _phonemes
-    _HAVE_G2P = hasattr(_phonemes, "from_espeak") and hasattr(_phonemes, "from_pinyin")
-except ImportError:  # pragma: no cover - the phonemes stage not written yet
-    _HAVE_G2P = False
-needs_g2p = pytest.mark.skipif(not _HAVE_G2P, reason="talkinghead.phonemes lacks from_espeak/"
-                               "from_pinyin")
+from talkinghead import phonemes as _phonemes  # noqa: E402
 
 
-@needs_g2p
 def test_english_phonemes() -> None:
     u = analyze("Bob paid $5 for well-known rock'n'roll, didn't he?")
     assert all(w.phonemes for w in u.words), [(w.text, w.phonemes) for w in u.words]
@@ -239,7 +232,6 @@ def test_english_phonemes() -> None:
     assert all(k in _phonemes.INVENTORY for w in u.words for k in w.phonemes)
 
 
-@needs_g2p
 def test_chinese_phonemes_use_pinyin_in_context() -> None:
     (bo,) = analyze("波").words
     assert bo.phonemes[0] == "b"
@@ -251,10 +243,23 @@ def test_chinese_phonemes_use_pinyin_in_context() -> None:
     assert all(k in _phonemes.INVENTORY for w in u.words for k in w.phonemes)
 
 
-@needs_g2p
 def test_other_espeak_language() -> None:
     u = analyze("Bonjour le monde", lang="fr")
     assert [p.lang for p in u.phrases] == ["fr"]
+    assert all(w.phonemes for w in u.words)
+
+
+def test_chinese_sentence_with_digits_maps_pinyin_to_visemes() -> None:
+    from talkinghead.phonemes import Viseme, viseme_of
+
+    u = analyze("今天是2024年5月3日，气温25度。")
+    first = {w.text: viseme_of(w.phonemes[0]) for w in u.words}
+    assert first["今"] == Viseme.POSTALVEOLAR  # j = tɕ
+    assert first["是"] == Viseme.POSTALVEOLAR  # sh = ʂ
+    assert first["五"] == Viseme.ROUNDED_VOWEL  # w- + u
+    assert first["度"] == Viseme.ALVEOLAR  # d
+    assert first["月"] in (Viseme.ROUNDED_VOWEL, Viseme.ROUNDED_GLIDE)  # üe
+    assert viseme_of(u.words[0].phonemes[1]) == Viseme.SPREAD_VOWEL  # jin: i
     assert all(w.phonemes for w in u.words)
 
 
@@ -262,13 +267,9 @@ def test_phonemize_false_leaves_phonemes_empty() -> None:
     assert all(w.phonemes == () for w in analyze("Hello 你好", phonemize=False).words)
 
 
-def test_long_text_is_fast_and_keeps_every_word() -> None:
-    import time
-
+def test_long_text_keeps_every_word() -> None:
     sentence = "今天是2024年5月3日，气温25度。我用Python写代码! Dr. Smith paid $12.50 on March 3rd. "
     one = analyze(sentence, phonemize=False)
-    t0 = time.perf_counter()
     many = analyze(sentence * 300 + "没有标点的长句子" * 100 + " word" * 400, phonemize=False)
-    assert time.perf_counter() - t0 < 3.0
     assert many.words[:len(one.words)] == one.words
     assert len(many.words) == 300 * len(one.words) + 800 + 400
