@@ -82,6 +82,39 @@ def _cmd_align(args: argparse.Namespace, bars: _Bars) -> int:
     return EXIT_OK
 
 
+def _cmd_enroll(args: argparse.Namespace, bars: _Bars) -> int:
+    from .avatar import EnrollOptions, clips_from, coverage_table, enroll
+
+    text = None
+    if args.text is not None or args.text_file is not None:
+        text = _read_text(args, "transcript")
+    clips = clips_from(args.videos, text=text, transcripts=args.transcripts,
+                       align_dir=args.align_dir, no_audio=args.no_audio)
+    report = enroll(clips, args.output, EnrollOptions(fps=args.fps, no_audio=args.no_audio,
+                                                      force=args.force), bars)
+    bars.close()
+    for path, reason in report.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    m = report.avatar.meta
+    log.info("wrote %s: %d clips, %d frames in %.1f s (%.0f frames/s); %d of %d phonemes with "
+             "their own key pose", args.output, m["counts"]["clips"], report.frames, report.seconds,
+             report.frames / max(report.seconds, 1e-9), m["coverage"]["phonemes_with_own_pose"],
+             len(report.avatar.dictionary.phonemes))
+    if args.verbose:
+        print(coverage_table(report.avatar))
+    return EXIT_OK
+
+
+def _cmd_inspect(args: argparse.Namespace, bars: _Bars) -> int:
+    from .avatar import Avatar, contact_sheet, coverage_table
+
+    avatar = Avatar.load(args.avatar)
+    print(coverage_table(avatar))
+    path = contact_sheet(avatar)
+    print(f"key poses over real mouths: {path}")
+    return EXIT_OK
+
+
 def _cmd_voices(args: argparse.Namespace, bars: _Bars) -> int:
     from .speech import espeak_backend, piper_backend
 
@@ -118,6 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--text-file", help="UTF-8 file with the transcript")
     p.add_argument("-o", "--output", required=True, help="output .json or .TextGrid")
     p.set_defaults(func=_cmd_align)
+
+    p = sub.add_parser("enroll", help="learn a person's mouth poses and texture from their footage")
+    p.add_argument("videos", nargs="+", help="video files of the person speaking (mp4, mov, mkv, …)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--text", help="transcript of the (single) video")
+    g.add_argument("--text-file", help="UTF-8 file with the transcript of the (single) video")
+    g.add_argument("--transcripts", help="TSV file: video name<TAB>transcript, one line per video")
+    g.add_argument("--align-dir", help="folder of GRID-style <video name>.align word alignments")
+    g.add_argument("--no-audio", action="store_true", help="pose-only avatar, no transcript needed")
+    p.add_argument("-o", "--output", required=True, help="avatar directory to create, e.g. me.avatar")
+    p.add_argument("--force", action="store_true", help="replace the output if it exists")
+    p.add_argument("--fps", type=float, help="avatar frame rate (default: the first video's)")
+    p.set_defaults(func=_cmd_enroll)
+
+    p = sub.add_parser("inspect", help="coverage table and key-pose contact sheet of an avatar")
+    p.add_argument("avatar", help="an enrolled NAME.avatar directory")
+    p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("voices", help="list the voices available offline")
     p.set_defaults(func=_cmd_voices)

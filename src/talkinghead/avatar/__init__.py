@@ -1,0 +1,17 @@
+"""Avatar: enrollment of a person's footage into a phoneme-pose dictionary and texture bank.
+
+``enroll`` (with ``clips_from`` to pair videos and transcripts) writes a versioned
+``NAME.avatar/`` directory; ``Avatar.load`` reads it back; ``coverage_table`` and
+``contact_sheet`` show what it learnt.
+"""
+
+from .bank import CropGeometry
+from .dictionary import Occurrence, PhonemePose, PhonemePoseDictionary, build_dictionary
+from .enroll import ClipInput, EnrollOptions, EnrollReport, enroll
+from .inputs import clips_from
+from .inspect import contact_sheet, coverage_table
+from .model import FORMAT_VERSION, Avatar, AvatarTracks
+
+__all__ = ["Avatar", "AvatarTracks", "ClipInput", "CropGeometry", "EnrollOptions", "EnrollReport",
+           "FORMAT_VERSION", "Occurrence", "PhonemePose", "PhonemePoseDictionary",
+           "build_dictionary", "clips_from", "contact_sheet", "coverage_table", "enroll"]

@@ -1,0 +1,300 @@
+"""Enrollment: a person's footage + transcripts → an avatar directory.
+
+Per clip: force-align the transcript (so a mismatching clip is skipped before any tracking),
+track the face, fit head poses, label every frame with its phoneme, and cut a canonical lower-face
+crop into the texture bank. Then build the phoneme-pose dictionary and write the directory
+atomically (a temp directory renamed at the end).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AlignmentError, InputError
+from ..face import (MOUTH, FilterOptions, TrackOptions, build_template, build_track, lip_gap,
+                    track_frames)
+from ..phonemes import SILENCE
+from ..progress import ProgressHook, no_progress
+from ..speech import Speech, align
+from ..video import VideoWriter, probe, read_frames
+from .bank import BANK_SIZE_PX, CropGeometry
+from .dictionary import Occurrence, build_dictionary
+from .model import (BANK_FILE, DICTIONARY_FILE, FORMAT_VERSION, META_FILE, TRACKS_FILE, Avatar,
+                    AvatarTracks)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClipInput:
+    """One video to enroll and what is said in it (None: no transcript, pose-only)."""
+
+    video: Path
+    transcript: str | None
+
+
+@dataclass(frozen=True)
+class EnrollOptions:
+    """Enrollment settings.
+
+    Attributes:
+        fps: frame rate of the avatar, frames/s; None = the first clip's rate.
+        no_audio: build a pose-only avatar (no transcripts, no phoneme dictionary data).
+        force: replace an existing output directory.
+        max_residual: frames whose rigid-point fit residual exceeds this (IOD units) are not
+            used as texture or shape data (profile views, tracker failures).
+        bank_size: side of the bank crops, pixels.
+        bank_crf: x264 quality of bank.mp4 (lower = better; 12 is visually lossless).
+        track: face-tracker settings. filters: jitter-filter settings.
+    """
+
+    fps: float | None = None
+    no_audio: bool = False
+    force: bool = False
+    max_residual: float = 0.06
+    bank_size: int = BANK_SIZE_PX
+    bank_crf: int = 12
+    track: TrackOptions = field(default_factory=TrackOptions)
+    filters: FilterOptions = field(default_factory=FilterOptions)
+
+
+@dataclass(frozen=True)
+class EnrollReport:
+    """What enrollment did: the avatar, the clips it skipped (path, reason), and timings (s)."""
+
+    avatar: Avatar
+    skipped: tuple[tuple[str, str], ...]
+    seconds: float
+    frames: int
+
+
+def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
+           options: EnrollOptions = EnrollOptions(), progress: ProgressHook = no_progress
+           ) -> EnrollReport:
+    """Enroll a person from their footage.
+
+    Args:
+        clips: the videos, each with its transcript (English) unless ``options.no_audio``.
+        output: the avatar directory to create (conventionally ``NAME.avatar``).
+        options: see :class:`EnrollOptions`.
+        progress: called as ("align", clips done, clips) and ("track", frames done, frames).
+
+    Returns:
+        The report with the loaded avatar.
+
+    Raises:
+        InputError: no clips, an unreadable video, a clip without sound (unless no_audio), an
+            existing output (unless force), no face anywhere, every clip skipped.
+    """
+    t_start = time.perf_counter()
+    out = Path(output)
+    _check_inputs(clips, out, options)
+    infos = [probe(c.video) for c in clips]
+    if not options.no_audio:
+        silent = [str(i.path) for i in infos if not i.has_audio]
+        if silent:
+            raise InputError(f"'{silent[0]}' has no audio track"
+                             + (f" (and {len(silent) - 1} more clips)" if len(silent) > 1 else ""),
+                             "give the recording with its sound, or use --no-audio for a "
+                             "pose-only avatar")
+    fps = float(options.fps or infos[0].fps)
+    total_frames = sum(math.ceil(i.duration * fps) for i in infos)
+
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        state = _Accumulator(fps)
+        skipped: list[tuple[str, str]] = []
+        bank: VideoWriter | None = None
+        crop: CropGeometry | None = None
+        template: np.ndarray | None = None
+        frames_done = 0
+        for ci, (clip, info) in enumerate(zip(clips, infos)):
+            speech = None
+            if not options.no_audio:
+                try:
+                    speech = align(clip.video, clip.transcript or "")
+                except (AlignmentError, InputError) as exc:
+                    log.warning("skipping %s: %s", clip.video, exc.message)
+                    skipped.append((str(clip.video), exc.message))
+                    frames_done += math.ceil(info.duration * fps)
+                    progress("track", frames_done, total_frames)
+                    continue
+                finally:
+                    progress("align", ci + 1, len(clips))
+
+            base = frames_done
+
+            def clip_progress(task: str, done: float, total: float | None, _base: int = base) -> None:
+                progress("track", _base + done, total_frames)
+
+            raw = track_frames((f.image for f in read_frames(clip.video, fps)),
+                               math.ceil(info.duration * fps), options.track, clip_progress)
+            frames_done = base + math.ceil(info.duration * fps)
+            if not raw.found.any():
+                log.warning("skipping %s: no face found in any frame", clip.video)
+                skipped.append((str(clip.video), "no face found in any frame"))
+                continue
+            if raw.max_faces_seen > 1 and not state.warned_faces:
+                log.warning("%s shows %d faces; following the largest, most central one",
+                            clip.video, raw.max_faces_seen)
+                state.warned_faces = True
+            if template is None:
+                template = build_template(raw.landmarks)
+                crop = CropGeometry.from_template(template, options.bank_size)
+                bank = VideoWriter(work / BANK_FILE, fps, (crop.size, crop.size), crf=options.bank_crf)
+            track = build_track(raw, template, fps, options.filters)
+            usable = track.found & (np.nan_to_num(track.residual, nan=np.inf) <= options.max_residual)
+            # Second decode: cutting crops needs the pose, which needs the template, which needs
+            # a first clip's track; decoding again costs far less than tracking.
+            n = len(track)
+            for k, frame in enumerate(read_frames(clip.video, fps)):
+                if k >= n:
+                    break
+                if usable[k]:
+                    bank.write(crop.cut(frame.image, track.raw_pose[k]))
+                else:
+                    bank.write(np.full((crop.size, crop.size, 3), 127, np.uint8))
+            for _ in range(bank.frames_written, state.n + n):  # decoder gave fewer frames
+                bank.write(np.full((crop.size, crop.size, 3), 127, np.uint8))
+            state.add_clip(len(state.sources), track, usable, speech)
+            state.sources.append(_source_entry(clip, info, n, speech))
+
+        if not state.sources:
+            reasons = "; ".join(f"{Path(p).name}: {r}" for p, r in skipped[:3])
+            raise InputError(f"no clip could be enrolled ({reasons})",
+                             "check that the videos show a face and the transcripts match them")
+        assert bank is not None and template is not None and crop is not None
+        bank.close()
+        tracks = state.tracks(template)
+        dictionary = build_dictionary(tracks.canonical[:, MOUTH].astype(np.float32), tracks.usable,
+                                      [str(tracks.labels[i]) for i in tracks.phoneme], state.occurrences)
+        meta = _meta(state, tracks, dictionary, crop, skipped, infos[0], options, time.perf_counter() - t_start)
+        tracks.save(work / TRACKS_FILE)
+        (work / DICTIONARY_FILE).write_text(json.dumps(dictionary.to_json(), ensure_ascii=False),
+                                            encoding="utf-8")
+        (work / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(work, out)
+    except BaseException:
+        if 'bank' in locals() and bank is not None:
+            bank.abort()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    avatar = Avatar.load(out)
+    return EnrollReport(avatar, tuple(skipped), time.perf_counter() - t_start, len(avatar.tracks))
+
+
+def _check_inputs(clips: Sequence[ClipInput], out: Path, options: EnrollOptions) -> None:
+    if not clips:
+        raise InputError("no video to enroll", "give one or more videos of the person speaking")
+    if out.exists() and not options.force:
+        raise InputError(f"'{out}' already exists", "choose another -o name or add --force to replace it")
+    if not out.parent.is_dir():
+        raise InputError(f"output folder '{out.parent}' does not exist", "create it first")
+    if not options.no_audio:
+        lacking = [str(c.video) for c in clips if not (c.transcript or "").strip()]
+        if lacking:
+            raise InputError(f"no transcript for '{lacking[0]}'",
+                             "give --text, --text-file, --transcripts or --align-dir, "
+                             "or --no-audio for a pose-only avatar")
+    if options.fps is not None and not (1 <= options.fps <= 120):
+        raise InputError(f"frame rate {options.fps:g} is out of range", "use --fps between 1 and 120")
+
+
+class _Accumulator:
+    """Per-frame arrays of all clips, gathered as they are processed."""
+
+    def __init__(self, fps: float) -> None:
+        self.fps = fps
+        self.sources: list[dict] = []
+        self.parts: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.labels: list[str] = [SILENCE]
+        self.occurrences: dict[str, list[Occurrence]] = defaultdict(list)
+        self.n = 0
+        self.warned_faces = False
+
+    def add_clip(self, clip: int, track, usable: np.ndarray, speech: Speech | None) -> None:  # noqa: ANN001
+        n = len(track)
+        label_idx = np.zeros(n, np.int16)
+        if speech is not None:
+            centres = (np.arange(n) + 0.5) / self.fps
+            starts = np.array([p.start for p in speech.phonemes])
+            which = np.clip(np.searchsorted(starts, centres, side="right") - 1, 0, len(starts) - 1)
+            for k, pi in enumerate(which):
+                label_idx[k] = self._label(speech.phonemes[pi].phoneme)
+            for p in speech.phonemes:
+                if p.phoneme == SILENCE:
+                    continue
+                first = min(int(p.start * self.fps), n - 1)
+                last = min(max(first, math.ceil(p.end * self.fps) - 1), n - 1)
+                centre = min(int((p.start + p.end) / 2 * self.fps), n - 1)
+                self.occurrences[p.phoneme].append(
+                    Occurrence(self.n + first, self.n + last, self.n + centre))
+        mouth = track.canonical[:, MOUTH]
+        self.parts["clip"].append(np.full(n, clip, np.int32))
+        self.parts["frame"].append(np.arange(n, dtype=np.int32))
+        self.parts["found"].append(track.found)
+        self.parts["usable"].append(usable)
+        self.parts["pose"].append(track.pose.astype(np.float32))
+        self.parts["canonical"].append(track.canonical.astype(np.float16))
+        self.parts["residual"].append(track.residual.astype(np.float32))
+        self.parts["phoneme"].append(label_idx)
+        self.parts["speaking"].append(label_idx != 0)
+        self.parts["lip_gap"].append(lip_gap(mouth).astype(np.float32))
+        self.n += n
+
+    def _label(self, key: str) -> int:
+        if key not in self.labels:
+            self.labels.append(key)
+        return self.labels.index(key)
+
+    def tracks(self, template: np.ndarray) -> AvatarTracks:
+        cat = {k: np.concatenate(v) for k, v in self.parts.items()}
+        return AvatarTracks(labels=np.array(self.labels), template=template.astype(np.float32), **cat)
+
+
+def _source_entry(clip: ClipInput, info, frames: int, speech: Speech | None) -> dict:  # noqa: ANN001
+    return {"path": str(Path(clip.video).resolve()), "frames": frames,
+            "width": info.width, "height": info.height, "source_fps": info.fps,
+            "duration": round(info.duration, 3), "transcript": clip.transcript,
+            "words": len(speech.words) if speech else 0}
+
+
+def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary, crop: CropGeometry,  # noqa: ANN001
+          skipped: list[tuple[str, str]], first, options: EnrollOptions, seconds: float) -> dict:
+    own = {k: v.count for k, v in dictionary.phonemes.items() if v.backoff is None}
+    return {
+        "format_version": FORMAT_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "fps": state.fps,
+        "frame_size": [first.width, first.height],
+        "pose_only": options.no_audio,
+        "sources": state.sources,
+        "skipped": [{"path": p, "reason": r} for p, r in skipped],
+        "counts": {"frames": int(len(tracks)), "found": int(tracks.found.sum()),
+                   "usable": int(tracks.usable.sum()), "speaking": int(tracks.speaking.sum()),
+                   "clips": len(state.sources)},
+        "coverage": {"phonemes_with_own_pose": len(own),
+                     "phonemes_backed_off": sorted(k for k, v in dictionary.phonemes.items()
+                                                   if v.backoff is not None),
+                     "occurrences": int(sum(len(v) for v in state.occurrences.values()))},
+        "quality": {"rigid_residual_iod_median": float(np.nanmedian(tracks.residual)),
+                    "found_rate": float(tracks.found.mean())},
+        "crop": crop.to_json(),
+        "background": {"kind": "reference",
+                       "note": "frames are read from the source videos listed in 'sources'"},
+        "enroll_seconds": round(seconds, 2),
+    }

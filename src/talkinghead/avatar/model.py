@@ -1,0 +1,129 @@
+"""The avatar on disk: a versioned ``NAME.avatar/`` directory, and loading it back."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .bank import CropGeometry
+from .dictionary import PhonemePoseDictionary
+
+FORMAT_VERSION = 1  # bump when the files change meaning; load() then asks to re-enroll
+META_FILE = "avatar.json"
+TRACKS_FILE = "tracks.npz"
+DICTIONARY_FILE = "dictionary.json"
+BANK_FILE = "bank.mp4"
+REQUIRED_FILES = (META_FILE, TRACKS_FILE, DICTIONARY_FILE, BANK_FILE)
+
+
+@dataclass(frozen=True, eq=False)
+class AvatarTracks:
+    """Per-frame arrays over all enrolled frames (N), in bank order.
+
+    Attributes:
+        clip: (N,) int32 index into ``Avatar.meta["sources"]``.
+        frame: (N,) int32 frame number within that source, at the avatar's fps.
+        found: (N,) bool, a face was tracked.
+        usable: (N,) bool, the face fit is good enough to serve as texture and shape data.
+        pose: (N, 4) float32 filtered head pose [scale px/IOD, angle rad, tx px, ty px].
+        canonical: (N, 478, 2) float16 pose-free landmarks, IOD units (NaN: no face).
+        residual: (N,) float32 rigid-fit RMS residual, IOD units.
+        phoneme: (N,) int16 index into ``labels`` of the phoneme at the frame's centre.
+        labels: (L,) str, the phoneme keys ``phoneme`` indexes ('sil' among them).
+        speaking: (N,) bool, the frame is inside speech (not silence).
+        lip_gap: (N,) float32 inner-lip opening, IOD units (NaN: no face).
+        template: (478, 2) float32 the person's canonical face.
+    """
+
+    clip: np.ndarray
+    frame: np.ndarray
+    found: np.ndarray
+    usable: np.ndarray
+    pose: np.ndarray
+    canonical: np.ndarray
+    residual: np.ndarray
+    phoneme: np.ndarray
+    labels: np.ndarray
+    speaking: np.ndarray
+    lip_gap: np.ndarray
+    template: np.ndarray
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, **{k: getattr(self, k) for k in self.__dataclass_fields__})
+
+    @classmethod
+    def load(cls, path: Path) -> AvatarTracks:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(**{k: z[k] for k in cls.__dataclass_fields__})
+
+    def __len__(self) -> int:
+        return len(self.clip)
+
+
+@dataclass(frozen=True, eq=False)
+class Avatar:
+    """An enrolled person.
+
+    Attributes:
+        path: the ``NAME.avatar`` directory.
+        meta: the contents of ``avatar.json`` (version, fps, sources, counts, coverage, crop).
+        tracks: per-frame data (see :class:`AvatarTracks`).
+        dictionary: the phoneme-pose dictionary.
+        crop: where bank crops sit in the canonical frame.
+    """
+
+    path: Path
+    meta: dict
+    tracks: AvatarTracks
+    dictionary: PhonemePoseDictionary
+    crop: CropGeometry
+
+    @property
+    def fps(self) -> float:
+        return float(self.meta["fps"])
+
+    @property
+    def bank_path(self) -> Path:
+        return self.path / BANK_FILE
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Avatar:
+        """Open an avatar directory, checking its version and files.
+
+        Raises:
+            InputError: not an avatar, a file missing, or made by another format version.
+        """
+        p = Path(path)
+        if not p.is_dir():
+            raise InputError(f"avatar '{p}' does not exist", "enroll one first with `talkinghead enroll`")
+        missing = [f for f in REQUIRED_FILES if not (p / f).is_file()]
+        if missing:
+            raise InputError(f"avatar '{p}' is incomplete (missing {', '.join(missing)})",
+                             "enroll it again with `talkinghead enroll … --force`")
+        try:
+            meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"avatar '{p}' has an unreadable {META_FILE} ({exc})",
+                             "enroll it again with --force") from None
+        version = meta.get("format_version")
+        if version != FORMAT_VERSION:
+            raise InputError(
+                f"avatar '{p}' was made by format version {version}, this talkinghead reads "
+                f"version {FORMAT_VERSION}",
+                "enroll the same footage again with `talkinghead enroll … --force`")
+        try:
+            tracks = AvatarTracks.load(p / TRACKS_FILE)
+            dictionary = PhonemePoseDictionary.from_json(
+                json.loads((p / DICTIONARY_FILE).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"avatar '{p}' has damaged data ({exc.__class__.__name__}: {exc})",
+                             "enroll it again with --force") from None
+        if len(tracks) != meta["counts"]["frames"]:
+            raise InputError(f"avatar '{p}' is inconsistent: {len(tracks)} tracked frames, "
+                             f"{meta['counts']['frames']} expected", "enroll it again with --force")
+        return cls(p, meta, tracks, dictionary, CropGeometry.from_json(meta["crop"]))

@@ -1,0 +1,16 @@
+"""Face: landmark tracking (mediapipe FaceMesh), head pose, canonical mouth shapes.
+
+``track_frames`` follows one face through a shot; ``build_template`` makes the person's canonical
+face; ``build_track`` fits head poses on rigid points, filters tracker jitter and removes pose
+from every landmark. Canonical units: 1 = the inter-ocular distance (IOD).
+"""
+
+from .landmarks import JAW, LIPS_INNER, LIPS_OUTER, MOUTH, N_MOUTH, RIGID, lip_gap, mouth_width
+from .pose import apply_pose, build_template, fit_similarity, pose_matrix, to_canonical
+from .track import FaceTrack, FilterOptions, build_track
+from .tracker import FaceTracker, RawTrack, TrackOptions, track_frames
+
+__all__ = ["FaceTrack", "FaceTracker", "FilterOptions", "JAW", "LIPS_INNER", "LIPS_OUTER", "MOUTH",
+           "N_MOUTH", "RIGID", "RawTrack", "TrackOptions", "apply_pose", "build_template",
+           "build_track", "fit_similarity", "lip_gap", "mouth_width", "pose_matrix", "to_canonical",
+           "track_frames"]

@@ -1,0 +1,132 @@
+"""Landmark tracking with mediapipe FaceMesh (478 points, bundled in the wheel)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..progress import ProgressHook, no_progress
+from .landmarks import N_LANDMARKS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrackOptions:
+    """Face-tracking settings.
+
+    Attributes:
+        max_faces: faces mediapipe looks for; with several, the largest and most central one is
+            followed from frame to frame.
+        min_detection_confidence: mediapipe's face-detector threshold, 0-1.
+        min_tracking_confidence: below this mediapipe re-detects instead of tracking, 0-1.
+    """
+
+    max_faces: int = 2
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class RawTrack:
+    """Per-frame landmarks of the followed face.
+
+    Attributes:
+        landmarks: (n, 478, 2) float32, pixels in the frame; NaN where no face was found.
+        found: (n,) bool.
+        max_faces_seen: the most faces seen in any one frame.
+    """
+
+    landmarks: np.ndarray
+    found: np.ndarray
+    max_faces_seen: int
+
+
+def _quiet_mediapipe() -> None:
+    # mediapipe's C++ logging (glog/absl) prints to stderr at import; users see it as noise.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+class FaceTracker:
+    """mediapipe FaceMesh in tracking mode; one instance per continuous shot."""
+
+    def __init__(self, options: TrackOptions = TrackOptions()) -> None:
+        _quiet_mediapipe()
+        import mediapipe as mp
+
+        self.options = options
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False, max_num_faces=options.max_faces, refine_landmarks=True,
+            min_detection_confidence=options.min_detection_confidence,
+            min_tracking_confidence=options.min_tracking_confidence)
+        self._previous: np.ndarray | None = None  # centre of the followed face, px
+
+    def close(self) -> None:
+        self._mesh.close()
+
+    def __enter__(self) -> FaceTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def process(self, image: np.ndarray) -> tuple[np.ndarray | None, int]:
+        """Landmarks (478, 2) float32 px of the followed face in an (H, W, 3) uint8 RGB image
+        (None if no face), and how many faces were seen."""
+        h, w = image.shape[:2]
+        result = self._mesh.process(image)
+        faces = result.multi_face_landmarks or []
+        if not faces:
+            return None, 0
+        candidates = [np.array([(p.x * w, p.y * h) for p in f.landmark[:N_LANDMARKS]], np.float32)
+                      for f in faces]
+        chosen = candidates[0] if len(candidates) == 1 else self._choose(candidates, w, h)
+        self._previous = chosen.mean(0)
+        return chosen, len(faces)
+
+    def _choose(self, faces: list[np.ndarray], w: int, h: int) -> np.ndarray:
+        """Keep following the same face; at the start take the largest, most central one."""
+        centres = [f.mean(0) for f in faces]
+        if self._previous is not None:
+            return faces[int(np.argmin([np.linalg.norm(c - self._previous) for c in centres]))]
+        diag = float(np.hypot(w, h))
+
+        def score(face: np.ndarray, centre: np.ndarray) -> float:
+            size = float(np.ptp(face[:, 0]) * np.ptp(face[:, 1]))
+            off = float(np.linalg.norm(centre - (w / 2, h / 2))) / diag
+            return size * (1.0 - off)
+
+        return faces[int(np.argmax([score(f, c) for f, c in zip(faces, centres)]))]
+
+
+def track_frames(images: Iterable[np.ndarray], n_frames: int | None = None,
+                 options: TrackOptions = TrackOptions(), progress: ProgressHook = no_progress,
+                 task: str = "track") -> RawTrack:
+    """Track one continuous shot.
+
+    Args:
+        images: (H, W, 3) uint8 RGB frames in order.
+        n_frames: expected count, for progress.
+        options: tracker settings.
+        progress: called as (task, frames done, n_frames) every 25 frames and at the end.
+    """
+    rows: list[np.ndarray] = []
+    found: list[bool] = []
+    most = 0
+    nan = np.full((N_LANDMARKS, 2), np.nan, np.float32)
+    with FaceTracker(options) as tracker:
+        for i, image in enumerate(images):
+            lm, count = tracker.process(image)
+            most = max(most, count)
+            rows.append(nan if lm is None else lm)
+            found.append(lm is not None)
+            if i % 25 == 24:
+                progress(task, i + 1, n_frames)
+    progress(task, len(rows), n_frames if n_frames is not None else len(rows))
+    landmarks = np.stack(rows) if rows else np.zeros((0, N_LANDMARKS, 2), np.float32)
+    return RawTrack(landmarks, np.array(found, bool), most)

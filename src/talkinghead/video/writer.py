@@ -1,0 +1,215 @@
+"""Streaming video encode with PyAV: H.264 + AAC into mp4, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from .._io import atomic_output
+
+log = logging.getLogger(__name__)
+
+# Suffixes whose FFmpeg muxer takes H.264 + AAC as is; anything else is written as mp4.
+_MUXABLE = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+_AAC_FRAME = 1024  # samples per AAC frame, used until the opened encoder reports its own
+
+
+class _Aborted(Exception):
+    """Thrown into atomic_output to make it discard the temporary file."""
+
+
+def _rate(fps: float) -> Fraction:
+    """Frame rate as an exact fraction: 25 -> 25/1, 29.97 -> 2997/100, 30000/1001 stays NTSC."""
+    return Fraction(fps).limit_denominator(1001)
+
+
+class VideoWriter:
+    """Streaming H.264 (yuv420p) + AAC mp4 writer; output appears only on success (atomic rename).
+
+    Frames are encoded as they are written, so memory stays bounded by the encoder's look-ahead.
+    The audio track (given up front) is encoded alongside, interleaved with the video by time.
+
+    Args:
+        path: output file (``.mp4``; ``.mov``/``.mkv`` also work). Its folder must exist.
+        fps: frame rate, frames/s; fractional rates (29.97) are kept exactly.
+        size: (width, height) pixels of every frame; None takes it from the first frame. Odd
+            dimensions are cropped by one pixel (right/bottom) because yuv420p needs even ones.
+        audio: (n,) float32 mono in [-1, 1], or None for a silent file. Its full length is kept,
+            so the file may run longer than the video.
+        sample_rate: of ``audio``, Hz.
+        crf: x264 constant rate factor (0 lossless … 51 worst; 18 is visually lossless).
+        preset: x264 speed/size preset (ultrafast … veryslow).
+
+    Attributes:
+        frames_written: frames encoded so far.
+
+    Use as a context manager: leaving the block normally closes (finishes) the file, an
+    exception aborts it and nothing is left behind.
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int] | None = None,
+                 audio: np.ndarray | None = None, sample_rate: int = 22050,
+                 crf: int = 18, preset: str = "veryfast") -> None:
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if size is not None and (len(size) != 2 or min(size) < 2):
+            raise ValueError(f"size must be (width, height) of at least 2 pixels, got {size}")
+        if audio is not None:
+            audio = np.asarray(audio)
+            if audio.ndim != 1:
+                raise ValueError(f"audio must be (n,) mono samples, got shape {audio.shape}")
+            if not sample_rate > 0:
+                raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+            audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
+        self.path = Path(path)
+        self.fps = float(fps)
+        self.frames_written = 0
+        self._rate = _rate(fps)
+        self._size = tuple(int(v) for v in size) if size is not None else None  # (w, h) input
+        self._audio = audio
+        self._sample_rate = int(sample_rate)
+        self._audio_pos = 0  # samples encoded so far
+        self._crf = int(crf)
+        self._preset = preset
+        self._container = None
+        self._video = None
+        self._audio_stream = None
+        self._closed = False
+        # The temporary file lives as long as the writer: hold atomic_output open across calls.
+        self._stack = contextlib.ExitStack()
+        self._tmp: Path = self._stack.enter_context(atomic_output(self.path))
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _start(self, width: int, height: int) -> None:
+        """Open the container and streams for frames of (width, height) pixels (even)."""
+        import av
+
+        self._container = av.open(str(self._tmp), "w",
+                                  format=_MUXABLE.get(self.path.suffix.lower(), "mp4"))
+        video = self._container.add_stream("libx264", rate=self._rate,
+                                           options={"crf": str(self._crf), "preset": self._preset})
+        video.width, video.height = width, height
+        video.pix_fmt = "yuv420p"
+        # One tick per frame: pts are frame numbers (the muxer picks its own timescale).
+        video.codec_context.time_base = 1 / self._rate
+        self._video = video
+        if self._audio is not None:
+            stream = self._container.add_stream("aac", rate=self._sample_rate)
+            stream.codec_context.layout = "mono"
+            stream.codec_context.format = "fltp"
+            self._audio_stream = stream
+
+    def close(self) -> Path:
+        """Flush the encoders, finish the file and move it into place. Returns the path.
+
+        Raises:
+            ValueError: no frame was written (an mp4 needs at least one).
+        """
+        if self._closed:
+            return self.path
+        try:
+            if self._container is None:
+                raise ValueError(f"no frames were written to '{self.path}'")
+            for packet in self._video.encode(None):
+                self._container.mux(packet)
+            if self._audio_stream is not None:
+                self._encode_audio(len(self._audio), flush=True)
+            self._container.close()
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        self._stack.close()  # success: the temporary file is renamed to self.path
+        log.debug("wrote %s: %d frames at %s fps", self.path, self.frames_written, self._rate)
+        return self.path
+
+    def abort(self) -> None:
+        """Stop writing and delete the temporary file; ``path`` is left untouched."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._container is not None:
+            with contextlib.suppress(Exception):
+                self._container.close()
+        # Tell atomic_output the block failed: it removes the temporary file, renames nothing.
+        self._stack.__exit__(_Aborted, _Aborted(), None)
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def write(self, image: np.ndarray) -> None:
+        """Encode one frame.
+
+        Args:
+            image: (H, W, 3) uint8 RGB, the same size as the first frame (or ``size``).
+
+        Raises:
+            ValueError: wrong shape, dtype or size, or the writer is closed.
+        """
+        import av
+
+        if self._closed:
+            raise ValueError(f"writer for '{self.path}' is closed")
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"frames must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}")
+        h, w = image.shape[:2]
+        if self._size is None:
+            if min(w, h) < 2:
+                raise ValueError(f"frames must be at least 2x2 pixels, got {w}x{h}")
+            self._size = (w, h)
+        if (w, h) != self._size:
+            raise ValueError(f"frame is {w}x{h} pixels but the video is {self._size[0]}x"
+                             f"{self._size[1]}: all frames must have the same size")
+        # yuv420p subsamples chroma 2x2, so x264 needs even sizes: drop an odd last row/column.
+        even_w, even_h = w - w % 2, h - h % 2
+        if self._container is None:
+            self._start(even_w, even_h)
+        if (even_w, even_h) != (w, h):
+            image = image[:even_h, :even_w]
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        frame.pts = self.frames_written
+        frame.time_base = 1 / self._rate
+        for packet in self._video.encode(frame):  # PyAV converts rgb24 -> yuv420p here
+            self._container.mux(packet)
+        self.frames_written += 1
+        if self._audio_stream is not None:
+            # Keep the audio up to the end of this frame, so the two streams interleave by time.
+            end = int(self.frames_written / self._rate * self._sample_rate)
+            self._encode_audio(min(end, len(self._audio)), flush=False)
+
+    def _encode_audio(self, until: int, flush: bool) -> None:
+        """Encode whole AAC frames of audio up to sample ``until``; with ``flush`` also the tail."""
+        import av
+
+        stream = self._audio_stream
+        step = stream.codec_context.frame_size or _AAC_FRAME
+        while until - self._audio_pos >= step or (flush and self._audio_pos < until):
+            chunk = self._audio[self._audio_pos:min(self._audio_pos + step, until)]
+            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
+            frame.sample_rate = self._sample_rate
+            frame.pts = self._audio_pos
+            frame.time_base = Fraction(1, self._sample_rate)
+            for packet in stream.encode(frame):
+                self._container.mux(packet)
+            self._audio_pos += len(chunk)
+            step = stream.codec_context.frame_size or _AAC_FRAME  # known once the codec is open
+        if flush:
+            for packet in stream.encode(None):
+                self._container.mux(packet)
