@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterable
@@ -52,6 +53,24 @@ def _quiet_mediapipe() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Hide what native code prints on file descriptor 2 (TFLite's 'Created XNNPACK delegate')."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class FaceTracker:
     """mediapipe FaceMesh in tracking mode; one instance per continuous shot."""
 
@@ -60,10 +79,13 @@ class FaceTracker:
         import mediapipe as mp
 
         self.options = options
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=False, max_num_faces=options.max_faces, refine_landmarks=True,
-            min_detection_confidence=options.min_detection_confidence,
-            min_tracking_confidence=options.min_tracking_confidence)
+        with _quiet_stderr():
+            self._mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=False, max_num_faces=options.max_faces, refine_landmarks=True,
+                min_detection_confidence=options.min_detection_confidence,
+                min_tracking_confidence=options.min_tracking_confidence)
+            # Build the TFLite interpreters now, while stderr is hidden: they announce themselves.
+            self._mesh.process(np.zeros((64, 64, 3), np.uint8))
         self._previous: np.ndarray | None = None  # centre of the followed face, px
 
     def close(self) -> None:
