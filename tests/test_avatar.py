@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkinghead.avatar import Avatar, EnrollOptions, clips_from, contact_sheet, coverage_table, enroll
+from talkinghead.avatar import Avatar, ClipInput, EnrollOptions, clips_from, contact_sheet, coverage_table, enroll
 from talkinghead.cli import main
 from talkinghead.errors import InputError
 from talkinghead.face import MOUTH, lip_gap, mouth_width
@@ -186,6 +186,6 @@ def test_transcript_sources_are_checked(tmp_path: Path, grid) -> None:
     with pytest.raises(InputError, match="line 2"):
         clips_from(vids, transcripts=tsv)
     with pytest.raises(InputError, match="no transcript"):
-        enroll([clips_from([vids[0]], text="x")[0].__class__(vids[0], None)], tmp_path / "o.avatar")
+        enroll([ClipInput(vids[0], None)], tmp_path / "o.avatar")
     with pytest.raises(InputError, match="already exists"):
         enroll(clips_from([vids[0]], text="x"), tmp_path, EnrollOptions())

@@ -113,10 +113,10 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
     total_frames = sum(math.ceil(i.duration * fps) for i in infos)
 
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    bank: VideoWriter | None = None
     try:
         state = _Accumulator(fps)
         skipped: list[tuple[str, str]] = []
-        bank: VideoWriter | None = None
         crop: CropGeometry | None = None
         template: np.ndarray | None = None
         frames_done = 0
@@ -189,7 +189,7 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
             shutil.rmtree(out)
         os.replace(work, out)
     except BaseException:
-        if 'bank' in locals() and bank is not None:
+        if bank is not None:
             bank.abort()
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -1,0 +1,1 @@
+"""Evaluation: lip-sync and quality metrics, the SyncNet protocol, benchmark baselines."""

@@ -1,0 +1,180 @@
+"""Evaluate a generated video: against a reference video, or against its own soundtrack."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..face import FaceTracker, TrackOptions
+from ..face.landmarks import N_LANDMARKS
+from ..progress import ProgressHook, no_progress
+from ..video import load_audio, probe, read_frames
+from . import metrics as M
+
+log = logging.getLogger(__name__)
+
+AUDIO_RATE = 16000  # Hz, for the speech envelope
+
+
+@dataclass(frozen=True, eq=False)
+class Curves:
+    """Per-frame series for plotting, (n,) each, at the evaluation frame rate."""
+
+    fps: float
+    opening_gen: np.ndarray  # inner-lip gap / IOD
+    opening_ref: np.ndarray | None
+    envelope_db: np.ndarray | None  # speech loudness of the generated video's audio, dB
+    silent: np.ndarray | None  # bool, frames inside pauses
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Metric values (name → number), notes on what was adjusted, and curves for the plot."""
+
+    metrics: dict[str, float]
+    notes: tuple[str, ...]
+    curves: Curves
+    generated: str
+    reference: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"generated": self.generated, "reference": self.reference,
+                "metrics": {k: (None if not np.isfinite(v) else round(float(v), 4))
+                            for k, v in self.metrics.items()},
+                "notes": list(self.notes), **self.extra}
+
+
+def _track(path: Path, fps: float, n_max: int | None, options: TrackOptions,
+           progress: ProgressHook, task: str, frames_out: list | None = None) -> np.ndarray:
+    """(n, 478, 2) px landmarks of ``path`` read at ``fps`` (NaN where no face)."""
+    rows = []
+    nan = np.full((N_LANDMARKS, 2), np.nan, np.float32)
+    with FaceTracker(options) as tracker:
+        for frame in read_frames(path, fps):
+            if n_max is not None and frame.index >= n_max:
+                break
+            lm, _ = tracker.process(frame.image)
+            rows.append(nan if lm is None else lm)
+            if frames_out is not None:
+                frames_out.append(frame.image)
+            if frame.index % 25 == 24:
+                progress(task, frame.index + 1, n_max)
+    return np.stack(rows) if rows else np.zeros((0, N_LANDMARKS, 2), np.float32)
+
+
+def evaluate(generated: str | os.PathLike, reference: str | os.PathLike | None = None,
+             options: TrackOptions = TrackOptions(), progress: ProgressHook = no_progress
+             ) -> Evaluation:
+    """Measure lip sync and quality of ``generated``.
+
+    With a reference: mouth LMD (% IOD), opening correlation and best lag (±10 frames), jitter
+    ratio, PSNR/SSIM of whole frames and mouth regions, face-found rates. Without: agreement of
+    mouth opening with the speech envelope (correlation, lag), silence closure, jitter, face-found
+    rate. The generated video is read at the reference's frame rate and both are trimmed to the
+    shorter; notes say when that happened.
+
+    Raises:
+        InputError: unreadable videos; no face in the reference (or in the generated video
+            without a reference); no audio track without a reference.
+    """
+    gen_info = probe(generated)
+    notes: list[str] = []
+    if reference is None:
+        if not gen_info.has_audio:
+            raise InputError(f"'{generated}' has no audio track, so lip sync cannot be judged "
+                             "against speech", "give --ref REAL.mp4, or a video with its soundtrack")
+        return _without_reference(Path(generated), gen_info, options, progress)
+    ref_info = probe(reference)
+    fps = ref_info.fps
+    if abs(gen_info.fps - ref_info.fps) > 0.01:
+        notes.append(f"generated video is {gen_info.fps:g} fps, reference {ref_info.fps:g} fps: "
+                     f"generated resampled to {fps:g} fps")
+    n = min(gen_info.n_frames, ref_info.n_frames)
+    if gen_info.n_frames != ref_info.n_frames:
+        notes.append(f"lengths differ ({gen_info.n_frames} vs {ref_info.n_frames} frames): "
+                     f"both trimmed to {n}")
+    ref_frames: list[np.ndarray] = []
+    ref = _track(Path(reference), fps, n, options, progress, "track reference", ref_frames)
+    if not (~np.isnan(ref[:, 0, 0])).any():
+        raise InputError(f"no face found in the reference '{reference}'",
+                         "give a reference video that shows the speaker's face")
+    gen_frames: list[np.ndarray] = []
+    gen = _track(Path(generated), fps, n, options, progress, "track generated", gen_frames)
+    n = min(len(gen), len(ref))
+    gen, ref = gen[:n], ref[:n]
+    both = ~np.isnan(gen[:, 0, 0]) & ~np.isnan(ref[:, 0, 0])
+    og, orf = M.opening(gen), M.opening(ref)
+    lc = M.lag_correlation(og, orf)
+    psnrs, ssims, mpsnrs, mssims = [], [], [], []
+    for k in range(n):
+        a, b = gen_frames[k], ref_frames[k]
+        if a.shape != b.shape:
+            import cv2
+
+            a = cv2.resize(a, (b.shape[1], b.shape[0]), interpolation=cv2.INTER_AREA)
+        psnrs.append(M.psnr(a, b))
+        ssims.append(M.ssim(a, b))
+        box = M.mouth_box(ref[k], b.shape[:2])
+        if box is not None:
+            x0, y0, x1, y1 = box
+            mpsnrs.append(M.psnr(a[y0:y1, x0:x1], b[y0:y1, x0:x1]))
+            mssims.append(M.ssim(a[y0:y1, x0:x1], b[y0:y1, x0:x1]))
+    jr = M.jitter(ref[both]) if both.sum() > 2 else float("nan")
+    metrics = {
+        "mouth_lmd_pct_iod": M.mouth_lmd(gen[both], ref[both]) if both.any() else float("nan"),
+        "opening_correlation": lc.at_zero,
+        "opening_correlation_best": lc.best,
+        "opening_lag_frames": float(lc.lag),
+        "jitter_ratio": (M.jitter(gen[both]) / jr) if jr and np.isfinite(jr) else float("nan"),
+        "psnr_db": _finite_mean(psnrs),
+        "ssim": float(np.mean(ssims)),
+        "mouth_psnr_db": _finite_mean(mpsnrs),
+        "mouth_ssim": float(np.mean(mssims)) if mssims else float("nan"),
+        "face_found_generated": float(np.mean(~np.isnan(gen[:, 0, 0]))),
+        "face_found_reference": float(np.mean(~np.isnan(ref[:, 0, 0]))),
+        "frames": float(n),
+    }
+    envelope = silent = None
+    if gen_info.has_audio:
+        audio, _ = load_audio(generated, AUDIO_RATE)
+        envelope = M.speech_envelope(audio, AUDIO_RATE, fps, n)
+        silent = M.silent_frames(envelope)
+    return Evaluation(metrics, tuple(notes), Curves(fps, og, orf, envelope, silent), str(generated),
+                      str(reference))
+
+
+def _without_reference(path: Path, info, options: TrackOptions, progress: ProgressHook  # noqa: ANN001
+                       ) -> Evaluation:
+    gen = _track(path, info.fps, info.n_frames, options, progress, "track")
+    found = ~np.isnan(gen[:, 0, 0])
+    if not found.any():
+        raise InputError(f"no face found in '{path}'", "evaluate a video that shows a face")
+    audio, _ = load_audio(path, AUDIO_RATE)
+    envelope = M.speech_envelope(audio, AUDIO_RATE, info.fps, len(gen))
+    silent = M.silent_frames(envelope)
+    og = M.opening(gen)
+    lc = M.lag_correlation(og, envelope)
+    metrics = {
+        "audio_mouth_correlation": lc.at_zero,
+        "audio_mouth_correlation_best": lc.best,
+        "audio_mouth_lag_frames": float(lc.lag),
+        "silence_closure": M.silence_closure(og, silent),
+        "silent_frames": float(silent.sum()),
+        "jitter_iod": M.jitter(gen[found]) if found.sum() > 2 else float("nan"),
+        "face_found": float(found.mean()),
+        "frames": float(len(gen)),
+    }
+    return Evaluation(metrics, (), Curves(info.fps, og, None, envelope, silent), str(path))
+
+
+def _finite_mean(values: list[float]) -> float:
+    """Mean of PSNRs, where identical frames (inf dB) count as 100 dB so one does not swamp all."""
+    if not values:
+        return float("nan")
+    return float(np.mean([min(v, 100.0) for v in values]))
