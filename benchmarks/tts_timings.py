@@ -10,9 +10,12 @@ warm-up that loads the voices).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
+
+from pathlib import Path
 
 from talkinghead.speech import synthesize
 
@@ -36,9 +39,11 @@ def check(speech) -> tuple[bool, float]:  # noqa: ANN001
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--json")
     args = ap.parse_args()
     synthesize("warm up"), synthesize("预热")
     worst = 0.0
+    rows = []
     for text in SENTENCES:
         times = []
         for _ in range(args.repeats):
@@ -47,9 +52,14 @@ def main() -> int:
             times.append(time.perf_counter() - t0)
         ok, end_ms = check(speech)
         worst = max(worst, end_ms)
+        rows.append({"text": text, "contiguous": ok, "end_error_ms": round(end_ms, 3),
+                     "rtf": round(statistics.median(times) / speech.duration, 4),
+                     "seconds": round(speech.duration, 2), "source": speech.source})
         print(f"{'ok ' if ok else 'BAD'} end error {end_ms:5.2f} ms  RTF {statistics.median(times) / speech.duration:.3f}"
               f"  {len(speech.phonemes):3d} phonemes {speech.duration:5.2f} s  [{speech.source}]  {text}")
     print(f"worst end error: {worst:.2f} ms (acceptance: ≤ 10 ms)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"sentences": rows, "worst_end_error_ms": worst}, indent=1))
     return 0
 
 

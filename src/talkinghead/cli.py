@@ -115,6 +115,67 @@ def _cmd_inspect(args: argparse.Namespace, bars: _Bars) -> int:
     return EXIT_OK
 
 
+_METRIC_LABELS = {
+    "mouth_lmd_pct_iod": ("mouth LMD", "% of inter-ocular distance, lower is better"),
+    "opening_correlation": ("opening correlation", "Pearson r of lip opening at lag 0"),
+    "opening_correlation_best": ("  at best lag", "r at the best lag within ±10 frames"),
+    "opening_lag_frames": ("opening lag", "frames; > 0: generated mouth is late"),
+    "jitter_ratio": ("jitter ratio", "generated / reference lip jitter; 1 = as steady as real"),
+    "psnr_db": ("PSNR", "dB, whole frame"),
+    "ssim": ("SSIM", "whole frame"),
+    "mouth_psnr_db": ("mouth PSNR", "dB, box around the reference's lips"),
+    "mouth_ssim": ("mouth SSIM", "box around the reference's lips"),
+    "face_found_generated": ("face found (generated)", "share of frames"),
+    "face_found_reference": ("face found (reference)", "share of frames"),
+    "audio_mouth_correlation": ("audio-mouth correlation", "r of speech envelope vs lip opening"),
+    "audio_mouth_correlation_best": ("  at best lag", "within ±10 frames"),
+    "audio_mouth_lag_frames": ("audio-mouth lag", "frames; > 0: mouth is late"),
+    "silence_closure": ("silence closure", "share of pause frames with closed lips"),
+    "silent_frames": ("pause frames", "frames judged silent from the audio"),
+    "jitter_iod": ("lip jitter", "IOD per frame², lower is steadier"),
+    "face_found": ("face found", "share of frames"),
+    "frames": ("frames", "compared"),
+    "lse_d": ("LSE-D", "SyncNet distance, lower is better"),
+    "lse_c": ("LSE-C", "SyncNet confidence, higher is better"),
+    "av_offset": ("SyncNet AV offset", "frames"),
+}
+
+
+def _cmd_evaluate(args: argparse.Namespace, bars: _Bars) -> int:
+    import json
+
+    from ._io import atomic_output
+    from .evaluate import evaluate, plot_curves
+
+    for path, what in ((args.json, ".json"), (args.plot, ".png")):
+        if path and Path(path).suffix.lower() != what:
+            raise InputError(f"cannot write '{path}'", f"name it {what}")
+    model = None
+    if args.syncnet:
+        from .evaluate.syncnet import load_syncnet
+
+        model = load_syncnet(args.syncnet)  # fail on bad weights before the long tracking
+    result = evaluate(args.generated, args.ref, progress=bars)
+    if model is not None:
+        from .evaluate.compare import add_sync_scores
+
+        result = add_sync_scores(result, model, progress=bars)
+    bars.close()
+    print(f"{Path(args.generated).name}" + (f" vs {Path(args.ref).name}" if args.ref else " (no reference)"))
+    for key, value in result.metrics.items():
+        label, meaning = _METRIC_LABELS.get(key, (key, ""))
+        shown = f"{value:.0f}" if key.endswith("frames") or key == "av_offset" else f"{value:.4g}"
+        print(f"  {label:<26}{shown:>10}   {meaning}")
+    for note in result.notes:
+        print(f"note: {note}")
+    if args.json:
+        with atomic_output(args.json) as tmp:
+            tmp.write_text(json.dumps(result.to_json(), indent=1))
+    if args.plot:
+        plot_curves(result, args.plot)
+    return EXIT_OK
+
+
 def _cmd_voices(args: argparse.Namespace, bars: _Bars) -> int:
     from .speech import espeak_backend, piper_backend
 
@@ -168,6 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="coverage table and key-pose contact sheet of an avatar")
     p.add_argument("avatar", help="an enrolled NAME.avatar directory")
     p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("evaluate", help="lip-sync and quality metrics of a video")
+    p.add_argument("generated", help="the video to judge")
+    p.add_argument("--ref", help="the real video it should match (same speech)")
+    p.add_argument("--json", help="also write the numbers to this .json")
+    p.add_argument("--plot", help="also draw the opening curves to this .png")
+    p.add_argument("--syncnet", help="syncnet_v2.model weights: adds LSE-D / LSE-C (needs torch)")
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("voices", help="list the voices available offline")
     p.set_defaults(func=_cmd_voices)

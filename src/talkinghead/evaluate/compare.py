@@ -42,6 +42,7 @@ class Evaluation:
     generated: str
     reference: str | None = None
     extra: dict = field(default_factory=dict)
+    landmarks: np.ndarray | None = None  # (n, 478, 2) px of the generated video, for SyncNet
 
     def to_json(self) -> dict:
         return {"generated": self.generated, "reference": self.reference,
@@ -51,21 +52,52 @@ class Evaluation:
 
 
 def _track(path: Path, fps: float, n_max: int | None, options: TrackOptions,
-           progress: ProgressHook, task: str, frames_out: list | None = None) -> np.ndarray:
+           progress: ProgressHook, task: str) -> np.ndarray:
     """(n, 478, 2) px landmarks of ``path`` read at ``fps`` (NaN where no face)."""
     rows = []
-    nan = np.full((N_LANDMARKS, 2), np.nan, np.float32)
     with FaceTracker(options) as tracker:
         for frame in read_frames(path, fps):
             if n_max is not None and frame.index >= n_max:
                 break
-            lm, _ = tracker.process(frame.image)
-            rows.append(nan if lm is None else lm)
-            if frames_out is not None:
-                frames_out.append(frame.image)
+            rows.append(_landmarks(tracker, frame.image))
             if frame.index % 25 == 24:
                 progress(task, frame.index + 1, n_max)
     return np.stack(rows) if rows else np.zeros((0, N_LANDMARKS, 2), np.float32)
+
+
+def _landmarks(tracker: FaceTracker, image: np.ndarray) -> np.ndarray:
+    lm, _ = tracker.process(image)
+    return np.full((N_LANDMARKS, 2), np.nan, np.float32) if lm is None else lm
+
+
+def _track_pair(gen: Path, ref: Path, fps: float, n_max: int, options: TrackOptions,
+                progress: ProgressHook) -> tuple[np.ndarray, np.ndarray, dict[str, list[float]]]:
+    """Decode both videos in lockstep (two frames in memory at a time), track both, and score
+    pixels as they pass: landmarks (n, 478, 2) of each, and per-frame PSNR/SSIM lists."""
+    import cv2
+
+    rows_g, rows_r = [], []
+    pix: dict[str, list[float]] = {"psnr": [], "ssim": [], "mouth_psnr": [], "mouth_ssim": []}
+    with FaceTracker(options) as tg, FaceTracker(options) as tr:
+        for fg, fr in zip(read_frames(gen, fps), read_frames(ref, fps)):
+            if fr.index >= n_max:
+                break
+            a, b = fg.image, fr.image
+            rows_g.append(_landmarks(tg, a))
+            rows_r.append(_landmarks(tr, b))
+            if a.shape != b.shape:
+                a = cv2.resize(a, (b.shape[1], b.shape[0]), interpolation=cv2.INTER_AREA)
+            pix["psnr"].append(M.psnr(a, b))
+            pix["ssim"].append(M.ssim(a, b))
+            box = M.mouth_box(rows_r[-1], b.shape[:2])
+            if box is not None:
+                x0, y0, x1, y1 = box
+                pix["mouth_psnr"].append(M.psnr(a[y0:y1, x0:x1], b[y0:y1, x0:x1]))
+                pix["mouth_ssim"].append(M.ssim(a[y0:y1, x0:x1], b[y0:y1, x0:x1]))
+            if fr.index % 25 == 24:
+                progress("track", fr.index + 1, n_max)
+    empty = np.zeros((0, N_LANDMARKS, 2), np.float32)
+    return (np.stack(rows_g) if rows_g else empty), (np.stack(rows_r) if rows_r else empty), pix
 
 
 def evaluate(generated: str | os.PathLike, reference: str | os.PathLike | None = None,
@@ -99,32 +131,14 @@ def evaluate(generated: str | os.PathLike, reference: str | os.PathLike | None =
     if gen_info.n_frames != ref_info.n_frames:
         notes.append(f"lengths differ ({gen_info.n_frames} vs {ref_info.n_frames} frames): "
                      f"both trimmed to {n}")
-    ref_frames: list[np.ndarray] = []
-    ref = _track(Path(reference), fps, n, options, progress, "track reference", ref_frames)
+    gen, ref, pix = _track_pair(Path(generated), Path(reference), fps, n, options, progress)
     if not (~np.isnan(ref[:, 0, 0])).any():
         raise InputError(f"no face found in the reference '{reference}'",
                          "give a reference video that shows the speaker's face")
-    gen_frames: list[np.ndarray] = []
-    gen = _track(Path(generated), fps, n, options, progress, "track generated", gen_frames)
-    n = min(len(gen), len(ref))
-    gen, ref = gen[:n], ref[:n]
+    n = len(gen)
     both = ~np.isnan(gen[:, 0, 0]) & ~np.isnan(ref[:, 0, 0])
     og, orf = M.opening(gen), M.opening(ref)
     lc = M.lag_correlation(og, orf)
-    psnrs, ssims, mpsnrs, mssims = [], [], [], []
-    for k in range(n):
-        a, b = gen_frames[k], ref_frames[k]
-        if a.shape != b.shape:
-            import cv2
-
-            a = cv2.resize(a, (b.shape[1], b.shape[0]), interpolation=cv2.INTER_AREA)
-        psnrs.append(M.psnr(a, b))
-        ssims.append(M.ssim(a, b))
-        box = M.mouth_box(ref[k], b.shape[:2])
-        if box is not None:
-            x0, y0, x1, y1 = box
-            mpsnrs.append(M.psnr(a[y0:y1, x0:x1], b[y0:y1, x0:x1]))
-            mssims.append(M.ssim(a[y0:y1, x0:x1], b[y0:y1, x0:x1]))
     jr = M.jitter(ref[both]) if both.sum() > 2 else float("nan")
     metrics = {
         "mouth_lmd_pct_iod": M.mouth_lmd(gen[both], ref[both]) if both.any() else float("nan"),
@@ -132,10 +146,10 @@ def evaluate(generated: str | os.PathLike, reference: str | os.PathLike | None =
         "opening_correlation_best": lc.best,
         "opening_lag_frames": float(lc.lag),
         "jitter_ratio": (M.jitter(gen[both]) / jr) if jr and np.isfinite(jr) else float("nan"),
-        "psnr_db": _finite_mean(psnrs),
-        "ssim": float(np.mean(ssims)),
-        "mouth_psnr_db": _finite_mean(mpsnrs),
-        "mouth_ssim": float(np.mean(mssims)) if mssims else float("nan"),
+        "psnr_db": _finite_mean(pix["psnr"]),
+        "ssim": float(np.mean(pix["ssim"])) if pix["ssim"] else float("nan"),
+        "mouth_psnr_db": _finite_mean(pix["mouth_psnr"]),
+        "mouth_ssim": float(np.mean(pix["mouth_ssim"])) if pix["mouth_ssim"] else float("nan"),
         "face_found_generated": float(np.mean(~np.isnan(gen[:, 0, 0]))),
         "face_found_reference": float(np.mean(~np.isnan(ref[:, 0, 0]))),
         "frames": float(n),
@@ -146,7 +160,7 @@ def evaluate(generated: str | os.PathLike, reference: str | os.PathLike | None =
         envelope = M.speech_envelope(audio, AUDIO_RATE, fps, n)
         silent = M.silent_frames(envelope)
     return Evaluation(metrics, tuple(notes), Curves(fps, og, orf, envelope, silent), str(generated),
-                      str(reference))
+                      str(reference), landmarks=gen)
 
 
 def _without_reference(path: Path, info, options: TrackOptions, progress: ProgressHook  # noqa: ANN001
@@ -170,7 +184,8 @@ def _without_reference(path: Path, info, options: TrackOptions, progress: Progre
         "face_found": float(found.mean()),
         "frames": float(len(gen)),
     }
-    return Evaluation(metrics, (), Curves(info.fps, og, None, envelope, silent), str(path))
+    return Evaluation(metrics, (), Curves(info.fps, og, None, envelope, silent), str(path),
+                      landmarks=gen)
 
 
 def _finite_mean(values: list[float]) -> float:
@@ -178,3 +193,32 @@ def _finite_mean(values: list[float]) -> float:
     if not values:
         return float("nan")
     return float(np.mean([min(v, 100.0) for v in values]))
+
+
+def add_sync_scores(evaluation: Evaluation, model, options: TrackOptions = TrackOptions(),  # noqa: ANN001
+                    progress: ProgressHook = no_progress) -> Evaluation:
+    """Add SyncNet LSE-D, LSE-C and AV offset (Wav2Lip's protocol) for the generated video.
+
+    Args:
+        evaluation: a result of :func:`evaluate` (its generated video must have audio).
+        model: a loaded SyncNet (:func:`talkinghead.evaluate.syncnet.load_syncnet`).
+    """
+    from .syncnet import FPS, SAMPLE_RATE, face_crops, lse
+
+    path = Path(evaluation.generated)
+    if not probe(path).has_audio:
+        raise InputError(f"'{path}' has no audio track, which SyncNet needs",
+                         "evaluate a video with its soundtrack, or drop --syncnet")
+    landmarks = evaluation.landmarks
+    if landmarks is None or abs(evaluation.curves.fps - FPS) > 0.01:
+        landmarks = _track(path, FPS, None, options, progress, "track for SyncNet")
+    n = len(landmarks)
+    frames = (f.image for f in read_frames(path, FPS) if f.index < n)
+    crops = face_crops(frames, landmarks)
+    audio, _ = load_audio(path, SAMPLE_RATE)
+    score = lse(model, crops, audio)
+    metrics = dict(evaluation.metrics, lse_d=score.lse_d, lse_c=score.lse_c,
+                   av_offset=float(score.av_offset))
+    return Evaluation(metrics, evaluation.notes, evaluation.curves, evaluation.generated,
+                      evaluation.reference, dict(evaluation.extra, syncnet_dists=list(score.dists)),
+                      evaluation.landmarks)

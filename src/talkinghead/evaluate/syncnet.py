@@ -26,8 +26,9 @@ Differences from the original, all deliberate:
   zero-pads the audio embeddings by 15 on both sides and averages over all video windows, so the
   edge frames of the larger offsets are compared with a zero vector. ``zero_pad=True``
   reproduces that exactly, for comparison with published tables.
-* Windows: every ``f`` where both the 5 frames and the 20 MFCC columns fit; the original stops
-  one window earlier (``range(min_length - 5)``).
+* Windows: every ``f`` where both the 5 frames and the 20 MFCC columns fit. With audio exactly
+  as long as the video that is ``n - 5`` windows, as the original's ``range(min_length - 5)``;
+  audio longer than the video can give one more.
 * The original's ``pairwise_distance`` adds ``eps=1e-6`` to the difference vector; omitted
   (changes distances by ~1e-5).
 * Face crops come from mediapipe landmarks (:func:`face_crops`), not from the S3FD detector and
