@@ -176,6 +176,39 @@ def _cmd_evaluate(args: argparse.Namespace, bars: _Bars) -> int:
     return EXIT_OK
 
 
+def _cmd_say(args: argparse.Namespace, bars: _Bars) -> int:
+    from .render import RenderOptions, say
+    from .speech import TTSOptions
+
+    _check_mp4(args.output)
+    text = _read_text(args, "text") if args.text is None else args.text
+    report = say(args.avatar, text, args.output, TTSOptions(voice=args.voice, rate=args.rate, lang=args.lang),
+                 RenderOptions(fps=args.fps), bars)
+    _report(report)
+    return EXIT_OK
+
+
+def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
+    from .render import RenderOptions, dub
+
+    _check_mp4(args.output)
+    transcript = _read_text(args, "transcript") if (args.text or args.text_file) else None
+    report = dub(args.avatar, args.audio, args.output, transcript, RenderOptions(fps=args.fps), bars)
+    _report(report)
+    return EXIT_OK
+
+
+def _check_mp4(path: str) -> None:
+    if Path(path).suffix.lower() != ".mp4":
+        raise InputError(f"cannot write video to '{path}'", "name the output .mp4")
+
+
+def _report(report) -> None:  # noqa: ANN001
+    wall = sum(report.seconds.values())
+    log.info("wrote %s (%d frames, %.2f s of video) in %.1f s: %s", report.path, report.frames,
+             report.duration, wall, ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
+
+
 def _cmd_voices(args: argparse.Namespace, bars: _Bars) -> int:
     from .speech import espeak_backend, piper_backend
 
@@ -230,6 +263,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("avatar", help="an enrolled NAME.avatar directory")
     p.set_defaults(func=_cmd_inspect)
 
+    p = sub.add_parser("say", help="a video of an enrolled person saying a text")
+    p.add_argument("avatar", help="an enrolled NAME.avatar directory")
+    p.add_argument("text", nargs="?", help="what to say (or --text-file)")
+    p.add_argument("--text-file", help="UTF-8 file with the text")
+    p.add_argument("-o", "--output", required=True, help="output .mp4")
+    p.add_argument("--lang", choices=["auto", "en", "zh"], default="auto", help="language of the text")
+    p.add_argument("--voice", help="piper .onnx voice file or espeak-ng voice name")
+    p.add_argument("--rate", type=float, default=1.0, help="speaking-rate multiplier, 0.5-2")
+    p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's)")
+    p.set_defaults(func=_cmd_say)
+
+    p = sub.add_parser("dub", help="a video of an enrolled person saying a recording's words")
+    p.add_argument("avatar", help="an enrolled NAME.avatar directory")
+    p.add_argument("audio", help="the speech (wav, mp3, mp4, …)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--text", help="transcript of the speech (English); without it the words are recognised")
+    g.add_argument("--text-file", help="UTF-8 file with the transcript")
+    p.add_argument("-o", "--output", required=True, help="output .mp4")
+    p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's)")
+    p.set_defaults(func=_cmd_dub)
+
     p = sub.add_parser("evaluate", help="lip-sync and quality metrics of a video")
     p.add_argument("generated", help="the video to judge")
     p.add_argument("--ref", help="the real video it should match (same speech)")
@@ -247,8 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "tts" and (args.text is None) == (args.text_file is None):
-        parser.error("tts: give the text or --text-file (one of them)")
+    if args.command in ("tts", "say") and (args.text is None) == (args.text_file is None):
+        parser.error(f"{args.command}: give the text or --text-file (one of them)")
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s" if not args.verbose
                         else "%(levelname)s %(name)s: %(message)s", force=True)

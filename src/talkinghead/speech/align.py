@@ -134,6 +134,23 @@ def _aligner() -> _Aligner:
     return _Aligner()
 
 
+def recognize(audio: str | os.PathLike | tuple[np.ndarray, int]) -> str:
+    """The English words pocketsphinx hears in ``audio`` (its bundled en-us language model);
+    '' when it hears none. For dubbing speech that comes without a transcript."""
+    from pocketsphinx import Decoder
+
+    samples, rate = (np.asarray(audio[0], np.float32), int(audio[1])) if isinstance(audio, tuple) \
+        else load_audio(audio)
+    pcm = (np.clip(resample(samples, rate, ASR_RATE), -1, 1) * 32767).astype("<i2").tobytes()
+    decoder = Decoder(samprate=ASR_RATE, loglevel="FATAL")
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    words = [re.sub(r"\(\d+\)$", "", w) for w in (hyp.hypstr.split() if hyp else [])]
+    return " ".join(w for w in words if w not in _FILLERS and not w.startswith(("[", "+", "<")))
+
+
 def transcript_words(transcript: str) -> list[str]:
     """The words pocketsphinx must find: normalised English ("42" → "forty two"), lower case."""
     utterance = analyze(transcript, lang="en", phonemize=False)

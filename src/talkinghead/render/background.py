@@ -1,0 +1,71 @@
+"""Background plan: which real frames (and head poses) lie behind the rendered mouth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..avatar.model import Avatar
+from ..face import MOUTH
+
+WINDOW_FRAMES = 100  # at most this many consecutive source frames are used (and held in memory)
+CLOSED_JAW_IOD = 0.03  # lip gap below which a background frame counts as closed-jaw
+MOTION_WEIGHT = 2.0  # how much head motion (IOD per frame) counts against a window
+
+
+@dataclass(frozen=True, eq=False)
+class BackgroundPlan:
+    """Per output frame: the source frame to show and its head pose and mouth.
+
+    Attributes:
+        source: the video the frames come from.
+        source_frames: (n,) int frame numbers within ``source`` at the avatar's fps.
+        pose: (n, 4) filtered head pose of each (NaN: no face, the frame passes through).
+        mouth: (n, N_MOUTH, 2) canonical mouth of each background frame.
+    """
+
+    source: Path
+    source_frames: np.ndarray
+    pose: np.ndarray
+    mouth: np.ndarray
+
+
+def ping_pong(length: int, n: int) -> np.ndarray:
+    """(n,) indices 0…length−1 forwards then backwards, repeated: no jump at the turns."""
+    if length <= 1:
+        return np.zeros(n, int)
+    cycle = np.r_[np.arange(length), np.arange(length - 2, 0, -1)]
+    return cycle[np.arange(n) % len(cycle)]
+
+
+def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> BackgroundPlan:
+    """Pick one stretch of enrollment footage with steady head and closed jaw, ping-pong it.
+
+    One continuous stretch, reversed at its ends, never shows a cut; a closed jaw behind the
+    rendered mouth cannot peek out below it.
+    """
+    t = avatar.tracks
+    best, best_score = None, -np.inf
+    for clip in np.unique(t.clip):
+        idx = np.flatnonzero(t.clip == clip)
+        w = min(window, len(idx))
+        usable = t.usable[idx]
+        closed = np.nan_to_num(t.lip_gap[idx], nan=1.0) < CLOSED_JAW_IOD
+        pose = t.pose[idx]
+        scale = np.nanmedian(pose[:, 0]) or 1.0
+        step = np.r_[0, np.linalg.norm(np.diff(np.nan_to_num(pose[:, 2:4]), axis=0), axis=1) / scale]
+        for s in range(0, len(idx) - w + 1, max(1, w // 4)):
+            sl = slice(s, s + w)
+            if not usable[sl].all():
+                continue
+            score = closed[sl].mean() - MOTION_WEIGHT * step[s + 1: s + w].mean() + 0.001 * w
+            if score > best_score:
+                best, best_score = idx[sl], score
+    if best is None:
+        raise ValueError("the avatar has no stretch of usable frames for a background")
+    order = best[ping_pong(len(best), n)]
+    source = Path(avatar.meta["sources"][int(t.clip[order[0]])]["path"])
+    return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
+                          t.canonical[order][:, MOUTH].astype(np.float32))

@@ -1,0 +1,88 @@
+"""Put a warped mouth texture into a background frame: head pose, colour match, feathered blend."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..avatar.bank import CropGeometry
+from ..face.landmarks import JAW, LIPS_OUTER, MOUTH
+
+_JAW_IN_MOUTH = np.array([int(np.flatnonzero(MOUTH == j)[0]) for j in JAW])  # jaw points in MOUTH
+_LIPS_IN_MOUTH = np.arange(len(LIPS_OUTER))  # outer lip points come first in MOUTH
+FEATHER_IOD = 0.07  # σ of the mask's soft edge, IOD units
+TOP_ABOVE_LIPS_IOD = 0.22  # the mask's upper edge: this far above the top of the lips (below the nose)
+RING = (0.08, 0.6)  # mask values treated as the boundary ring for colour matching
+
+
+class Compositor:
+    """Blends textures into frames for one crop geometry (the avatar's)."""
+
+    def __init__(self, crop: CropGeometry) -> None:
+        self.crop = crop
+        size = crop.size
+        # Nothing may reach the crop's own border: fade the mask out over its outer 8 %.
+        ramp = np.clip(np.minimum(np.arange(size), np.arange(size)[::-1]) / (0.08 * size), 0, 1)
+        self.border = np.minimum.outer(ramp, ramp).astype(np.float32)
+
+    def mask(self, target: np.ndarray, background: np.ndarray | None) -> np.ndarray:
+        """(S, S) float32 alpha in crop space covering lips, jaw and chin of the target and of the
+        background face (so the background's own chin cannot show as a second contour)."""
+        size = self.crop.size
+        m = np.zeros((size, size), np.float32)
+        for shape in (target, background):
+            if shape is None or np.isnan(shape).any():
+                continue
+            pts = self.crop.to_crop(shape)
+            jaw = pts[_JAW_IN_MOUTH]
+            top = pts[_LIPS_IN_MOUTH][:, 1].min() - TOP_ABOVE_LIPS_IOD * self.crop.px_per_iod
+            poly = np.vstack([jaw, [[jaw[-1, 0], top], [jaw[0, 0], top]]])
+            cv2.fillPoly(m, [np.round(poly * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
+        sigma = FEATHER_IOD * self.crop.px_per_iod
+        m = cv2.GaussianBlur(m, (0, 0), sigma)
+        return m * self.border
+
+    def render(self, frame: np.ndarray, pose: np.ndarray, texture: np.ndarray, target: np.ndarray,
+               background_mouth: np.ndarray | None) -> np.ndarray:
+        """The frame with the texture blended in.
+
+        Args:
+            frame: (H, W, 3) uint8 background frame (returned unchanged if ``pose`` is NaN).
+            pose: (4,) background head pose (canonical → image).
+            texture: (S, S, 3) uint8 crop already warped to ``target``.
+            target: (N_MOUTH, 2) canonical target mouth.
+            background_mouth: (N_MOUTH, 2) canonical mouth of the background frame, or None.
+        """
+        if np.isnan(pose).any():
+            return frame
+        size = self.crop.size
+        to_crop = self.crop.image_to_crop(pose)
+        bg_crop = cv2.warpAffine(frame, to_crop, (size, size), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
+        alpha = self.mask(target, background_mouth)
+        ring = (alpha > RING[0]) & (alpha < RING[1])
+        tex = texture.astype(np.float32)
+        if ring.sum() > 20:
+            # Lighting differs between the texture's frame and the background's: shift colours
+            # so they agree where the two meet.
+            tex += (bg_crop[ring].astype(np.float32).mean(0) - tex[ring].mean(0))
+        blended = tex * alpha[..., None] + bg_crop.astype(np.float32) * (1 - alpha[..., None])
+        # Back into the frame, only over the crop's bounding box.
+        to_image = cv2.invertAffineTransform(to_crop)
+        corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
+        img_pts = corners @ to_image[:, :2].T + to_image[:, 2]
+        h, w = frame.shape[:2]
+        x0, y0 = np.floor(img_pts.min(0)).astype(int)
+        x1, y1 = np.ceil(img_pts.max(0)).astype(int)
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            return frame
+        shift = to_image.copy()
+        shift[:, 2] -= (x0, y0)
+        roi = (x1 - x0, y1 - y0)
+        patch = cv2.warpAffine(blended, shift, roi, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        a = cv2.warpAffine(alpha, shift, roi, flags=cv2.INTER_LINEAR, borderValue=0)[..., None]
+        out = frame.copy()
+        region = out[y0:y1, x0:x1].astype(np.float32)
+        out[y0:y1, x0:x1] = np.clip(patch * a + region * (1 - a), 0, 255).astype(np.uint8)
+        return out

@@ -1,0 +1,208 @@
+"""say and dub: speech → motion → textures → frames → mp4, streamed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..avatar.model import Avatar
+from ..errors import InputError
+from ..face import MOUTH
+from ..motion import MotionOptions, MotionPlan, plan_motion
+from ..phonemes import SILENCE
+from ..progress import ProgressHook, no_progress
+from ..speech import Speech, TTSOptions, TimedPhoneme, align, synthesize
+from ..video import VideoWriter, load_audio, read_frames
+from .background import BackgroundPlan, plan_background
+from .composite import Compositor
+from .retrieve import TextureIndex, choose_textures
+from .warp import warp_crop
+
+log = logging.getLogger(__name__)
+
+JPEG_QUALITY = 95  # bank crops held in memory between decoding and use
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Rendering settings.
+
+    Attributes:
+        motion: motion synthesis (its fps is replaced by the avatar's unless ``fps`` is set).
+        fps: output frame rate, frames/s; None = the avatar's.
+        crf: x264 quality of the output (lower = better).
+    """
+
+    motion: MotionOptions = field(default_factory=MotionOptions)
+    fps: float | None = None
+    crf: int = 18
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """What was made: path, frames, seconds of output, wall seconds per stage."""
+
+    path: Path
+    frames: int
+    duration: float
+    seconds: dict[str, float]
+
+
+def say(avatar: Avatar | str | os.PathLike, text: str, output: str | os.PathLike,
+        tts: TTSOptions = TTSOptions(), options: RenderOptions = RenderOptions(),
+        progress: ProgressHook = no_progress) -> RenderReport:
+    """Text → a video of the enrolled person saying it (with the synthesised speech)."""
+    avatar = _load(avatar)
+    t0 = time.perf_counter()
+    speech = synthesize(text, tts)
+    return render(avatar, speech, output, options, progress, {"tts": time.perf_counter() - t0})
+
+
+def dub(avatar: Avatar | str | os.PathLike, audio: str | os.PathLike, output: str | os.PathLike,
+        transcript: str | None = None, options: RenderOptions = RenderOptions(),
+        progress: ProgressHook = no_progress) -> RenderReport:
+    """Recorded speech (anyone's) → a video of the enrolled person saying it.
+
+    With a transcript the words are force-aligned; without, pocketsphinx recognises them first.
+    Audio that holds no speech gives a still, closed-mouth video of its length.
+    """
+    avatar = _load(avatar)
+    t0 = time.perf_counter()
+    samples, rate = load_audio(audio)
+    duration = len(samples) / rate
+    fps = options.fps or avatar.fps
+    if duration < 1.0 / fps:
+        raise InputError(f"'{audio}' lasts {duration * 1000:.0f} ms, less than one video frame",
+                         "give a longer recording")
+    from ..speech.align import recognize
+
+    if not _has_speech(samples, rate):
+        words = ""
+    else:
+        words = transcript if transcript is not None else recognize((samples, rate))
+    if words.strip():
+        speech = align((samples, rate), words, progress=progress)
+    else:
+        log.info("no speech recognised in %s: the mouth stays closed", audio)
+        speech = Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
+    return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0})
+
+
+SILENCE_DBFS = -50.0  # a recording whose loudest 10 ms stays below this holds no speech
+
+
+def _has_speech(samples: np.ndarray, rate: int) -> bool:
+    hop = max(1, rate // 100)
+    n = len(samples) // hop
+    if n == 0:
+        return False
+    rms = np.sqrt(np.mean(samples[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
+    return bool(20 * np.log10(rms.max() + 1e-12) > SILENCE_DBFS)
+
+
+def _load(avatar: Avatar | str | os.PathLike) -> Avatar:
+    return avatar if isinstance(avatar, Avatar) else Avatar.load(avatar)
+
+
+def _sequence_lookup(avatar: Avatar):  # noqa: ANN202
+    """phoneme → mean pose-sequence deltas around its occurrences' centres (real dynamics)."""
+    mouths = avatar.tracks.canonical[:, MOUTH].astype(np.float32)
+    cache: dict[tuple[str, int], np.ndarray | None] = {}
+
+    def lookup(phoneme: str, width: int) -> np.ndarray | None:
+        key = (phoneme, width)
+        if key not in cache:
+            entry = avatar.dictionary.phonemes.get(phoneme)
+            seqs = []
+            if entry is not None and entry.backoff is None:
+                for occ in entry.occurrences:
+                    a, b = occ.centre - width, occ.centre + width + 1
+                    if a < 0 or b > len(mouths) or avatar.tracks.clip[a] != avatar.tracks.clip[b - 1]:
+                        continue
+                    seg = mouths[a:b]
+                    if np.isnan(seg).any():
+                        continue
+                    seqs.append(seg - seg[width])
+            cache[key] = np.mean(seqs, axis=0) if len(seqs) >= 3 else None
+        return cache[key]
+
+    return lookup
+
+
+def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
+           options: RenderOptions = RenderOptions(), progress: ProgressHook = no_progress,
+           seconds: dict[str, float] | None = None) -> RenderReport:
+    """Speech with timed phonemes → mp4 of the avatar speaking it (audio muxed, starts at 0)."""
+    seconds = dict(seconds or {})
+    t0 = time.perf_counter()
+    fps = float(options.fps or avatar.fps)
+    motion_opts = MotionOptions(**{**options.motion.__dict__, "fps": fps})
+    motion_opts.validate()
+    plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
+                       _sequence_lookup(avatar))
+    background = plan_background(avatar, len(plan))
+    t = avatar.tracks
+    index = TextureIndex.build(t.canonical[:, MOUTH].astype(np.float32), t.usable, t.clip)
+    chosen = choose_textures(index, plan.mouth)
+    seconds["plan"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    crops = _bank_crops(avatar.bank_path, set(int(j) for j in chosen))
+    frames = _background_frames(background, avatar.fps)
+    seconds["load"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    comp = Compositor(avatar.crop)
+    mouths = t.canonical[:, MOUTH].astype(np.float32)
+    with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate,
+                     crf=options.crf) as writer:
+        for f in range(len(plan)):
+            j = int(chosen[f])
+            texture = cv2.imdecode(crops[j], cv2.IMREAD_COLOR)[..., ::-1]
+            warped = warp_crop(texture, avatar.crop.to_crop(mouths[j]), avatar.crop.to_crop(plan.mouth[f]),
+                               avatar.crop.px_per_iod)
+            image = frames[int(background.source_frames[f])]
+            writer.write(comp.render(image, background.pose[f], warped, plan.mouth[f], background.mouth[f]))
+            if f % 25 == 24 or f == len(plan) - 1:
+                progress("render", f + 1, len(plan))
+    seconds["render"] = time.perf_counter() - t2
+    return RenderReport(Path(output), len(plan), len(plan) / fps, seconds)
+
+
+def _bank_crops(bank: Path, wanted: set[int]) -> dict[int, np.ndarray]:
+    """JPEG bytes of the wanted bank crops (one sequential decode; memory ∝ distinct crops)."""
+    out: dict[int, np.ndarray] = {}
+    last = max(wanted)
+    for frame in read_frames(bank):
+        if frame.index in wanted:
+            ok, data = cv2.imencode(".jpg", frame.image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            out[frame.index] = data
+        if frame.index >= last:
+            break
+    missing = wanted - set(out)
+    if missing:
+        raise InputError(f"avatar bank '{bank}' is shorter than its tracks ({len(missing)} crops missing)",
+                         "enroll again with --force")
+    return out
+
+
+def _background_frames(plan: BackgroundPlan, fps: float) -> dict[int, np.ndarray]:
+    """The (bounded) stretch of source frames the plan shows."""
+    if not plan.source.is_file():
+        raise InputError(f"the avatar's footage '{plan.source}' is missing (avatars refer to it)",
+                         "put the video back, or enroll again")
+    wanted = set(int(i) for i in plan.source_frames)
+    out: dict[int, np.ndarray] = {}
+    last = max(wanted)
+    for frame in read_frames(plan.source, fps):
+        if frame.index in wanted:
+            out[frame.index] = frame.image
+        if frame.index >= last:
+            break
+    return out

@@ -1,0 +1,121 @@
+"""Render stage and the say/dub front ends, on a small avatar enrolled from real GRID footage."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talkinghead.avatar import clips_from, enroll
+from talkinghead.cli import main
+from talkinghead.errors import InputError
+from talkinghead.evaluate import evaluate
+from talkinghead.face import lip_gap
+from talkinghead.motion import plan_motion
+from talkinghead.phonemes import Viseme, viseme_of
+from talkinghead.render import Compositor, dub, say
+from talkinghead.speech import synthesize
+from talkinghead.speech.corpus import read_grid_align
+from talkinghead.video import load_audio, probe, read_frames
+
+EXIT_BAD_INPUT = 2
+
+
+@pytest.fixture(scope="module")
+def avatar(grid, grid_clips, tmp_path_factory):
+    videos = [grid / "video" / f"{c}.mp4" for c in grid_clips[:12]]
+    return enroll(clips_from(videos, align_dir=grid / "align"),
+                  tmp_path_factory.mktemp("render") / "s1.avatar").avatar
+
+
+def test_dub_follows_the_real_mouth(avatar, grid, grid_clips, tmp_path) -> None:
+    clip = grid_clips[210]  # not enrolled
+    real = grid / "video" / f"{clip}.mp4"
+    words = " ".join(w.text for w in read_grid_align(grid / "align" / f"{clip}.align"))
+    out = tmp_path / "dub.mp4"
+    report = dub(avatar, real, out, words)
+    info = probe(out)
+    audio, rate = load_audio(out)
+    assert report.frames == info.n_frames == 75
+    assert abs(len(audio) / rate - info.duration) <= 1 / 25 + 0.03  # AAC priming aside, ± 1 frame
+    m = evaluate(out, real).metrics
+    assert m["opening_correlation"] > 0.6 and abs(m["opening_lag_frames"]) <= 2
+    assert m["face_found_generated"] == 1.0
+
+
+def test_chinese_text_reaches_the_english_avatar_through_visemes(avatar) -> None:
+    speech = synthesize("爸爸怕妈妈跑。")
+    plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose)
+    gap = lip_gap(plan.mouth)
+    labels = np.array(plan.phoneme)
+    bilabial = np.array([p != "sil" and viseme_of(p) == Viseme.BILABIAL for p in labels])
+    open_ = np.array([p != "sil" and viseme_of(p) == Viseme.OPEN_VOWEL for p in labels])
+    assert bilabial.any() and open_.any()
+    assert gap[bilabial].max() < 0.005  # b, p, m close the lips
+    assert gap[open_].max() > 0.04  # a, ao open them
+
+
+def test_say_mixed_language_end_to_end(avatar, tmp_path, capsys) -> None:
+    out = tmp_path / "say.mp4"
+    assert main(["-q", "say", str(avatar.path), "我用Python写代码。", "-o", str(out)]) == 0, capsys.readouterr().err
+    info = probe(out)
+    assert info.has_audio and info.n_frames > 25
+
+
+def test_silent_audio_gives_a_still_closed_mouth(avatar, tmp_path) -> None:
+    path = tmp_path / "silence.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(np.zeros(16000 * 2, "<i2").tobytes())
+    out = tmp_path / "still.mp4"
+    dub(avatar, path, out)
+    frames = [f.image for f in read_frames(out)]
+    assert len(frames) == 50
+    from talkinghead.face import track_frames
+    from talkinghead.evaluate import metrics as M
+
+    opening = M.opening(track_frames(frames).landmarks)
+    assert np.nanmax(opening) < 0.03
+
+
+def test_frames_without_a_face_pass_through(avatar) -> None:
+    comp = Compositor(avatar.crop)
+    frame = np.random.default_rng(0).integers(0, 255, (288, 360, 3), np.uint8)
+    texture = np.zeros((avatar.crop.size, avatar.crop.size, 3), np.uint8)
+    out = comp.render(frame, np.full(4, np.nan), texture, avatar.dictionary.rest, None)
+    assert out is frame
+
+
+def test_bad_input_through_the_cli(avatar, tmp_path, capsys) -> None:
+    tiny = tmp_path / "tiny.wav"
+    with wave.open(str(tiny), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(np.zeros(100, "<i2").tobytes())  # 6 ms: less than a frame
+    old = tmp_path / "old.avatar"
+    import shutil
+
+    shutil.copytree(avatar.path, old)
+    meta = json.loads((old / "avatar.json").read_text())
+    meta["format_version"] = 0
+    (old / "avatar.json").write_text(json.dumps(meta))
+    cases = [
+        (["say", str(avatar.path), "😀", "-o", str(tmp_path / "a.mp4")], "nothing to speak"),
+        (["say", str(tmp_path / "nobody.avatar"), "hello", "-o", str(tmp_path / "a.mp4")], "does not exist"),
+        (["say", str(old), "hello", "-o", str(tmp_path / "a.mp4")], "enroll the same footage again"),
+        (["say", str(avatar.path), "hello", "-o", str(tmp_path / "a.avi")], "name the output .mp4"),
+        (["dub", str(avatar.path), str(tiny), "-o", str(tmp_path / "a.mp4")], "less than one video frame"),
+    ]
+    for argv, needle in cases:
+        code = main(["-q", *argv])
+        err = capsys.readouterr().err
+        assert code == EXIT_BAD_INPUT and needle in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert not (tmp_path / "a.mp4").exists()
+    with pytest.raises(InputError):
+        say(tmp_path / "nobody.avatar", "hello", tmp_path / "b.mp4")
