@@ -41,10 +41,6 @@ def stats(rows: list[dict], key: str) -> dict:
             "median": round(statistics.median(vals), 4)}
 
 
-def silence_closure(path: Path) -> float:
-    return evaluate(path).metrics["silence_closure"]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--enroll", type=int, default=60)
@@ -84,12 +80,14 @@ def main() -> int:
                 static.append(evaluate(tmp / "static.mp4", real).metrics)
             if k == 0:
                 plot_curves(ev, figures / "dub_opening.png")
-                contact_sheet(out, real, figures / "dub_contact_sheet.png")
+                contact_sheet(out, real, figures / "dub_contact_sheet.jpg")
     result = {
         "enroll_clips": len(train), "dubbed_clips": len(test), "enroll_seconds": round(enroll_s, 1),
         "dub": {k: stats(rows, k) for k in KEYS},
         "lag_within_1": round(float(np.mean([abs(r["opening_lag_frames"]) <= 1 for r in rows])), 3),
-        "silence_closure": {"mean": round(statistics.fmean(closure), 4), "min": round(min(closure), 4)},
+        "silence_closure": {"mean": round(statistics.fmean([c for c in closure if np.isfinite(c)]), 4),
+                            "min": round(min(c for c in closure if np.isfinite(c)), 4),
+                            "clips_with_pauses": int(sum(np.isfinite(c) for c in closure))},
         "mismatched": {k: stats(mism, k) for k in KEYS},
         "static": {k: stats(static, k) for k in ("opening_correlation", "mouth_lmd_pct_iod")},
         "render_fps_median": round(statistics.median(render_fps), 1),
@@ -114,7 +112,8 @@ def contact_sheet(generated: Path, real: Path, path: Path) -> None:
     ref = [f.image for f in read_frames(real)][::5][: len(gen)]
     top = np.hstack([cv2.resize(g, (180, 144)) for g in gen[: len(ref)]])
     bottom = np.hstack([cv2.resize(r, (180, 144)) for r in ref])
-    cv2.imwrite(str(path), cv2.cvtColor(np.vstack([top, bottom]), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(path), cv2.cvtColor(np.vstack([top, bottom]), cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, 85])
 
 
 if __name__ == "__main__":
