@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkinghead.avatar import Avatar, ClipInput, EnrollOptions, clips_from, contact_sheet, coverage_table, enroll
+from talkinghead.avatar import Avatar, ClipInput, EnrollOptions, clips_from, enroll
 from talkinghead.cli import main
 from talkinghead.errors import InputError
 from talkinghead.face import MOUTH, lip_gap, mouth_width

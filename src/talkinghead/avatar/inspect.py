@@ -12,6 +12,7 @@ from .._io import atomic_output
 from ..face import MOUTH
 from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER
 from ..phonemes import SILENCE, Viseme
+from ..video import pick_frames
 from .model import Avatar
 
 KEYPOSES_FILE = "keyposes.png"
@@ -58,7 +59,7 @@ def contact_sheet(avatar: Avatar, path: str | os.PathLike | None = None) -> Path
     for _, pose, _ in entries:
         dist = np.sqrt(((mouths[candidates] - pose) ** 2).sum(-1).mean(-1))
         nearest.append(int(candidates[np.argmin(dist)]))
-    crops = _read_bank(avatar.bank_path, set(nearest))
+    crops = pick_frames(avatar.bank_path, nearest)
     rows = (len(entries) + COLUMNS - 1) // COLUMNS
     sheet = np.full((rows * (TILE_PX + LABEL_PX), COLUMNS * TILE_PX, 3), 255, np.uint8)
     scale = TILE_PX / avatar.crop.size
@@ -99,17 +100,3 @@ def _draw_shape(tile: np.ndarray, pts: np.ndarray) -> None:
               (pts[n_outer + n_inner:n_outer + n_inner + len(JAW)], (0, 200, 230), False)]
     for g, colour, closed in groups:
         cv2.polylines(tile, [np.round(g * 16).astype(np.int32)], closed, colour, 1, cv2.LINE_AA, shift=4)
-
-
-def _read_bank(path: Path, wanted: set[int]) -> dict[int, np.ndarray]:
-    """The bank crops at the given indices (one sequential decode: the bank is small)."""
-    from ..video import read_frames
-
-    out: dict[int, np.ndarray] = {}
-    last = max(wanted) if wanted else -1
-    for frame in read_frames(path):
-        if frame.index in wanted:
-            out[frame.index] = frame.image
-        if frame.index >= last:
-            break
-    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..face import FaceTracker, TrackOptions
+from ..face import FaceTracker, TrackOptions, track_frames
 from ..face.landmarks import N_LANDMARKS
 from ..progress import ProgressHook, no_progress
 from ..video import load_audio, probe, read_frames
@@ -54,15 +55,8 @@ class Evaluation:
 def _track(path: Path, fps: float, n_max: int | None, options: TrackOptions,
            progress: ProgressHook, task: str) -> np.ndarray:
     """(n, 478, 2) px landmarks of ``path`` read at ``fps`` (NaN where no face)."""
-    rows = []
-    with FaceTracker(options) as tracker:
-        for frame in read_frames(path, fps):
-            if n_max is not None and frame.index >= n_max:
-                break
-            rows.append(_landmarks(tracker, frame.image))
-            if frame.index % 25 == 24:
-                progress(task, frame.index + 1, n_max)
-    return np.stack(rows) if rows else np.zeros((0, N_LANDMARKS, 2), np.float32)
+    images = (f.image for f in itertools.islice(read_frames(path, fps), n_max))
+    return track_frames(images, n_max, options, progress, task).landmarks
 
 
 def _landmarks(tracker: FaceTracker, image: np.ndarray) -> np.ndarray:

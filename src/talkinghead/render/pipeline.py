@@ -14,11 +14,11 @@ import numpy as np
 from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
-from ..motion import MotionOptions, MotionPlan, plan_motion
+from ..motion import MotionOptions, plan_motion
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TTSOptions, TimedPhoneme, align, synthesize
-from ..video import VideoWriter, load_audio, read_frames
+from ..video import VideoWriter, load_audio, pick_frames
 from .background import BackgroundPlan, plan_background
 from .composite import Compositor
 from .retrieve import TextureIndex, choose_textures
@@ -176,20 +176,14 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
 
 
 def _bank_crops(bank: Path, wanted: set[int]) -> dict[int, np.ndarray]:
-    """JPEG bytes of the wanted bank crops (one sequential decode; memory ∝ distinct crops)."""
-    out: dict[int, np.ndarray] = {}
-    last = max(wanted)
-    for frame in read_frames(bank):
-        if frame.index in wanted:
-            ok, data = cv2.imencode(".jpg", frame.image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-            out[frame.index] = data
-        if frame.index >= last:
-            break
-    missing = wanted - set(out)
+    """JPEG bytes of the wanted bank crops (held compressed: memory ∝ distinct crops, small)."""
+    frames = pick_frames(bank, wanted)
+    missing = wanted - set(frames)
     if missing:
         raise InputError(f"avatar bank '{bank}' is shorter than its tracks ({len(missing)} crops missing)",
                          "enroll again with --force")
-    return out
+    return {i: cv2.imencode(".jpg", im[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1]
+            for i, im in frames.items()}
 
 
 def _background_frames(plan: BackgroundPlan, fps: float) -> dict[int, np.ndarray]:
@@ -197,12 +191,4 @@ def _background_frames(plan: BackgroundPlan, fps: float) -> dict[int, np.ndarray
     if not plan.source.is_file():
         raise InputError(f"the avatar's footage '{plan.source}' is missing (avatars refer to it)",
                          "put the video back, or enroll again")
-    wanted = set(int(i) for i in plan.source_frames)
-    out: dict[int, np.ndarray] = {}
-    last = max(wanted)
-    for frame in read_frames(plan.source, fps):
-        if frame.index in wanted:
-            out[frame.index] = frame.image
-        if frame.index >= last:
-            break
-    return out
+    return pick_frames(plan.source, plan.source_frames, fps)

@@ -55,7 +55,7 @@ _MARK_RE = "|".join(re.escape(m) for m in sorted(PAUSE_SECONDS, key=len, reverse
 # A spoken word in a spaced language: anything up to whitespace, quotes or a pause mark;
 # "a.m."/"p.m." are words although they hold periods.
 _SPACED_TOKEN = re.compile(
-    rf"(?P<para>\n[ \t]*\n\s*)|(?P<word>(?<![^\W_])[ap]\.m\.|[^\s\"“”‘«»《》\[\]"
+    r"(?P<para>\n[ \t]*\n\s*)|(?P<word>(?<![^\W_])[ap]\.m\.|[^\s\"“”‘«»《》\[\]"
     r".,!?;:…—()，。！？；：、（）]+)|(?P<mark>" + _MARK_RE + ")"
 )
 _HANZI_TOKEN = re.compile(r"(?P<para>\n[ \t]*\n\s*)|(?P<mark>" + _MARK_RE + r")|(?P<char>\S)")

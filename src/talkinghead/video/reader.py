@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,3 +277,24 @@ def _read_frames(p: Path, container, fps: float | None, max_size: int | None) ->
             yield from emit()
     finally:
         container.close()
+
+
+def pick_frames(path: str | os.PathLike, indices: Iterable[int], fps: float | None = None
+                ) -> dict[int, np.ndarray]:
+    """The frames at ``indices`` (output numbering at ``fps``), in one sequential decode that
+    stops after the last one; memory grows with the number of frames asked for, not the video.
+
+    Returns:
+        index → (H, W, 3) uint8 RGB; an index past the end is simply absent.
+    """
+    wanted = set(int(i) for i in indices)
+    out: dict[int, np.ndarray] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    for frame in read_frames(path, fps):
+        if frame.index in wanted:
+            out[frame.index] = frame.image
+        if frame.index >= last:
+            break
+    return out
