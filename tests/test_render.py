@@ -118,3 +118,29 @@ def test_bad_input_through_the_cli(avatar, tmp_path, capsys) -> None:
     assert not (tmp_path / "a.mp4").exists()
     with pytest.raises(InputError):
         say(tmp_path / "nobody.avatar", "hello", tmp_path / "b.mp4")
+
+
+def test_dub_video_keeps_the_targets_frames(grid, grid_clips, tmp_path, capsys) -> None:
+    target = grid / "video" / f"{grid_clips[30]}.mp4"
+    speech = grid / "video" / f"{grid_clips[31]}.mp4"
+    out = tmp_path / "revoiced.mp4"
+    assert main(["-q", "dub", "--video", str(target), str(speech), "-o", str(out)]) == 0, capsys.readouterr().err
+    gen = [f.image for f in read_frames(out)]
+    real = [f.image for f in read_frames(target)]
+    assert len(gen) == 75
+    # above the mouth the target's own frames are kept (only re-encoded)
+    top = [np.abs(g[:120].astype(int) - r[:120].astype(int)).mean() for g, r in zip(gen, real)]
+    assert max(top) < 6
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dub-target")]
+    rng = np.random.default_rng(5)
+    faceless = tmp_path / "faceless.mp4"
+    from talkinghead.video import VideoWriter
+
+    with VideoWriter(faceless, 25, audio=load_audio(speech, 22050)[0], sample_rate=22050) as w:
+        for _ in range(75):
+            w.write(rng.integers(0, 255, (96, 128, 3), np.uint8))
+    capsys.readouterr()
+    code = main(["-q", "dub", "--video", str(faceless), str(speech), "-o", str(tmp_path / "x.mp4")])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT and "no face" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.mp4").exists()

@@ -192,8 +192,18 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
     from .render import RenderOptions, dub
 
     _check_mp4(args.output)
+    if args.video:
+        if len(args.inputs) != 1:
+            raise InputError("with --video give only the speech file",
+                             "talkinghead dub --video target.mp4 speech.wav -o out.mp4")
+        avatar, audio = None, args.inputs[0]
+    else:
+        if len(args.inputs) != 2:
+            raise InputError("dub needs an avatar and a speech file",
+                             "talkinghead dub NAME.avatar speech.wav -o out.mp4 (or --video target.mp4)")
+        avatar, audio = args.inputs
     transcript = _read_text(args, "transcript") if (args.text or args.text_file) else None
-    report = dub(args.avatar, args.audio, args.output, transcript, RenderOptions(fps=args.fps), bars)
+    report = dub(avatar, audio, args.output, transcript, RenderOptions(fps=args.fps), bars, video=args.video)
     _report(report)
     return EXIT_OK
 
@@ -275,8 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_say)
 
     p = sub.add_parser("dub", help="a video of an enrolled person saying a recording's words")
-    p.add_argument("avatar", help="an enrolled NAME.avatar directory")
-    p.add_argument("audio", help="the speech (wav, mp3, mp4, …)")
+    p.add_argument("inputs", nargs="+", metavar="[AVATAR] AUDIO",
+                   help="an enrolled NAME.avatar and the speech (wav, mp3, mp4, …); only the speech with --video")
+    p.add_argument("--video", help="re-voice this video (enrolled on the fly from its own speech)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--text", help="transcript of the speech (English); without it the words are recognised")
     g.add_argument("--text-file", help="UTF-8 file with the transcript")

@@ -126,7 +126,7 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
                 try:
                     speech = align(clip.video, clip.transcript or "")
                 except (AlignmentError, InputError) as exc:
-                    log.warning("skipping %s: %s", clip.video, exc.message)
+                    log.info("skipping %s: %s", clip.video, exc.message)
                     skipped.append((str(clip.video), exc.message))
                     frames_done += math.ceil(info.duration * fps)
                     progress("track", frames_done, total_frames)
@@ -143,7 +143,7 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
                                math.ceil(info.duration * fps), options.track, clip_progress)
             frames_done = base + math.ceil(info.duration * fps)
             if not raw.found.any():
-                log.warning("skipping %s: no face found in any frame", clip.video)
+                log.info("skipping %s: no face found in any frame", clip.video)
                 skipped.append((str(clip.video), "no face found in any frame"))
                 continue
             if raw.max_faces_seen > 1 and not state.warned_faces:

@@ -69,3 +69,12 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
     source = Path(avatar.meta["sources"][int(t.clip[order[0]])]["path"])
     return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
                           t.canonical[order][:, MOUTH].astype(np.float32))
+
+
+def plan_in_order(avatar: Avatar, n: int) -> BackgroundPlan:
+    """A dub of an existing video: its own frames in order (ping-pong if the speech is longer)."""
+    t = avatar.tracks
+    order = ping_pong(len(t), n)
+    source = Path(avatar.meta["sources"][0]["path"])
+    return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
+                          t.canonical[order][:, MOUTH].astype(np.float32))

@@ -19,7 +19,7 @@ from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TTSOptions, TimedPhoneme, align, synthesize
 from ..video import VideoWriter, load_audio, pick_frames
-from .background import BackgroundPlan, plan_background
+from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
 from .retrieve import TextureIndex, choose_textures
 from .warp import warp_crop
@@ -64,16 +64,27 @@ def say(avatar: Avatar | str | os.PathLike, text: str, output: str | os.PathLike
     return render(avatar, speech, output, options, progress, {"tts": time.perf_counter() - t0})
 
 
-def dub(avatar: Avatar | str | os.PathLike, audio: str | os.PathLike, output: str | os.PathLike,
+def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, output: str | os.PathLike,
         transcript: str | None = None, options: RenderOptions = RenderOptions(),
-        progress: ProgressHook = no_progress) -> RenderReport:
+        progress: ProgressHook = no_progress, video: str | os.PathLike | None = None) -> RenderReport:
     """Recorded speech (anyone's) → a video of the enrolled person saying it.
 
     With a transcript the words are force-aligned; without, pocketsphinx recognises them first.
     Audio that holds no speech gives a still, closed-mouth video of its length.
+    With ``video`` (and no avatar) that video is re-voiced: it is enrolled on the fly from its
+    own speech (recognised), and its own frames, head motion and background are kept.
     """
-    avatar = _load(avatar)
     t0 = time.perf_counter()
+    background = None
+    if video is not None:
+        if avatar is not None:
+            raise InputError("give an avatar or --video, not both",
+                             "drop the avatar to re-voice the video with its own mouth")
+        avatar = _enroll_target(Path(video), Path(output), progress)
+        background = "in order"
+    elif avatar is None:
+        raise InputError("no avatar to dub onto", "give NAME.avatar, or --video target.mp4")
+    avatar = _load(avatar)
     samples, rate = load_audio(audio)
     duration = len(samples) / rate
     fps = options.fps or avatar.fps
@@ -91,7 +102,39 @@ def dub(avatar: Avatar | str | os.PathLike, audio: str | os.PathLike, output: st
     else:
         log.info("no speech recognised in %s: the mouth stays closed", audio)
         speech = Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
-    return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0})
+    return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0},
+                  background)
+
+
+def _enroll_target(video: Path, output: Path, progress: ProgressHook) -> Avatar:
+    """Enroll the video to re-voice, next to the output, from its own recognised speech."""
+    import shutil
+    import tempfile
+
+    from ..avatar.enroll import ClipInput, EnrollOptions, enroll
+    from ..speech.align import recognize
+    from ..video import probe
+
+    info = probe(video)
+    if not info.has_audio:
+        raise InputError(f"'{video}' has no audio track, and its mouth shapes are learnt from its "
+                         "own speech", "give the video with its original sound, or enroll an avatar")
+    words = recognize(video)
+    if not words:
+        raise InputError(f"no speech recognised in '{video}' to learn its mouth shapes from",
+                         "give a video where the person speaks, or enroll an avatar with a transcript")
+    parent = output.parent if output.parent.is_dir() else None
+    folder = Path(tempfile.mkdtemp(prefix=".dub-target-", dir=parent))
+    try:
+        report = enroll([ClipInput(video, words)], folder / "target.avatar", EnrollOptions(), progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _TEMP_DIRS.append(folder)
+    return report.avatar
+
+
+_TEMP_DIRS: list[Path] = []  # on-the-fly avatars, removed once their dub is written
 
 
 SILENCE_DBFS = -50.0  # a recording whose loudest 10 ms stays below this holds no speech
@@ -137,8 +180,24 @@ def _sequence_lookup(avatar: Avatar):  # noqa: ANN202
 
 def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
            options: RenderOptions = RenderOptions(), progress: ProgressHook = no_progress,
-           seconds: dict[str, float] | None = None) -> RenderReport:
-    """Speech with timed phonemes → mp4 of the avatar speaking it (audio muxed, starts at 0)."""
+           seconds: dict[str, float] | None = None, background_mode: str | None = None) -> RenderReport:
+    """Speech with timed phonemes → mp4 of the avatar speaking it (audio muxed, starts at 0).
+
+    ``background_mode`` "in order" shows the avatar's own footage frame by frame (dubbing a
+    video); the default picks a steady stretch of it and ping-pongs it.
+    """
+    try:
+        return _render(avatar, speech, output, options, progress, seconds, background_mode)
+    finally:
+        import shutil
+
+        while _TEMP_DIRS:
+            shutil.rmtree(_TEMP_DIRS.pop(), ignore_errors=True)
+
+
+def _render(avatar: Avatar, speech: Speech, output: str | os.PathLike, options: RenderOptions,
+            progress: ProgressHook, seconds: dict[str, float] | None,
+            background_mode: str | None) -> RenderReport:
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
     fps = float(options.fps or avatar.fps)
@@ -146,7 +205,8 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     motion_opts.validate()
     plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
                        _sequence_lookup(avatar))
-    background = plan_background(avatar, len(plan))
+    background = (plan_in_order(avatar, len(plan)) if background_mode == "in order"
+                  else plan_background(avatar, len(plan)))
     t = avatar.tracks
     index = TextureIndex.build(t.canonical[:, MOUTH].astype(np.float32), t.usable, t.clip)
     chosen = choose_textures(index, plan.mouth)
@@ -154,12 +214,13 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
 
     t1 = time.perf_counter()
     crops = _bank_crops(avatar.bank_path, set(int(j) for j in chosen))
-    frames = _background_frames(background, avatar.fps)
+    frames = _background_frames(background, fps)
     seconds["load"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     comp = Compositor(avatar.crop)
     mouths = t.canonical[:, MOUTH].astype(np.float32)
+    last_image = next(iter(frames.values()))
     with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate,
                      crf=options.crf) as writer:
         for f in range(len(plan)):
@@ -167,7 +228,10 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
             texture = cv2.imdecode(crops[j], cv2.IMREAD_COLOR)[..., ::-1]
             warped = warp_crop(texture, avatar.crop.to_crop(mouths[j]), avatar.crop.to_crop(plan.mouth[f]),
                                avatar.crop.px_per_iod)
-            image = frames[int(background.source_frames[f])]
+            image = frames.get(int(background.source_frames[f]))
+            if image is None:  # the source ended early: repeat the last frame shown
+                image = last_image
+            last_image = image
             writer.write(comp.render(image, background.pose[f], warped, plan.mouth[f], background.mouth[f]))
             if f % 25 == 24 or f == len(plan) - 1:
                 progress("render", f + 1, len(plan))
