@@ -83,6 +83,7 @@ def main() -> int:
     base = run("baselines.py", ["--pairs", "8" if q else "30"], t / "base.json", r)
     dubbed = run("dub_grid.py", ["--enroll", "20" if q else "60", "--clips", "8" if q else "40",
                                  "--figures", str(OUT_DIR)], t / "dub.json", r)
+    speed = run("say_speed.py", ["--long-sentences", "10" if q else "70"], t / "say_speed.json", r)
     plot_baselines(base["baselines"], OUT_DIR / "baselines.png")
     plot_example(OUT_DIR / "mismatched_example.png")
 
@@ -152,6 +153,12 @@ def main() -> int:
               "", "![dub opening curve](results/dub_opening.png)", "",
               "Every 5th frame, dubbed (top) above real (bottom):", "",
               "![dub contact sheet](results/dub_contact_sheet.jpg)", ""]
+    lines += ["## say / dub speed and memory", "",
+              f"`say` of a {speed['say_seconds_of_video']} s text: {speed['say_wall_per_output_second']} × "
+              f"its duration end to end ({', '.join(f'{k} {v} s' for k, v in speed['say_stage_seconds'].items())}). "
+              f"Rendering onto a 1280×720 background: {speed['render_fps_720p']} frames/s. A "
+              f"{speed['long_say_seconds_of_video']} s `say`: {speed['long_say_wall_per_output_second']} × its "
+              f"duration, peak RSS {speed['long_say_peak_rss_mb']} MB (a fresh process).", ""]
     RESULTS.write_text("\n".join(lines))
     print(f"wrote {RESULTS}")
     return 0
