@@ -24,7 +24,8 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid_s1
 
 
 def one_run(n_clips: int, out: Path) -> dict:
-    """Enroll in a child process; returns its timing and peak RSS."""
+    """Enroll in a child process; returns its timing and peak RSS (VmHWM: it restarts at exec,
+    unlike ru_maxrss, which keeps the forking parent's high-water mark)."""
     code = f"""
 import json, resource, sys, time
 from pathlib import Path
@@ -34,7 +35,7 @@ t0 = time.perf_counter()
 report = enroll(clips_from(videos, align_dir={str(DATA / 'align')!r}), {str(out)!r}, EnrollOptions(force=True))
 dt = time.perf_counter() - t0
 print(json.dumps({{"frames": report.frames, "seconds": dt, "skipped": len(report.skipped),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_rss_mb": int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024}}))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
