@@ -144,3 +144,4 @@ def test_dub_video_keeps_the_targets_frames(grid, grid_clips, tmp_path, capsys) 
     err = capsys.readouterr().err
     assert code == EXIT_BAD_INPUT and "no face" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.mp4").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dub-target")]  # failed: cleaned too

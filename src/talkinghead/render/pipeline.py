@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,16 +78,20 @@ def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, out
     own speech (recognised), and its own frames, head motion and background are kept.
     """
     t0 = time.perf_counter()
-    background = None
     if video is not None:
         if avatar is not None:
             raise InputError("give an avatar or --video, not both",
                              "drop the avatar to re-voice the video with its own mouth")
-        avatar = _enroll_target(Path(video), Path(output), progress)
-        background = "in order"
-    elif avatar is None:
+        with _target_avatar(Path(video), Path(output), progress) as target:
+            return _dub(target, audio, output, transcript, options, progress, t0, "in order")
+    if avatar is None:
         raise InputError("no avatar to dub onto", "give NAME.avatar, or --video target.mp4")
-    avatar = _load(avatar)
+    return _dub(_load(avatar), audio, output, transcript, options, progress, t0, None)
+
+
+def _dub(avatar: Avatar, audio: str | os.PathLike, output: str | os.PathLike, transcript: str | None,
+         options: RenderOptions, progress: ProgressHook, t0: float,
+         background_mode: str | None) -> RenderReport:
     samples, rate = load_audio(audio)
     duration = len(samples) / rate
     fps = options.fps or avatar.fps
@@ -103,14 +110,13 @@ def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, out
         log.info("no speech recognised in %s: the mouth stays closed", audio)
         speech = Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
     return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0},
-                  background)
+                  background_mode)
 
 
-def _enroll_target(video: Path, output: Path, progress: ProgressHook) -> Avatar:
-    """Enroll the video to re-voice, next to the output, from its own recognised speech."""
-    import shutil
-    import tempfile
-
+@contextlib.contextmanager
+def _target_avatar(video: Path, output: Path, progress: ProgressHook) -> Iterator[Avatar]:
+    """The video to re-voice, enrolled from its own recognised speech in a temporary folder
+    beside the output; the folder is removed when the block ends, however it ends."""
     from ..avatar.enroll import ClipInput, EnrollOptions, enroll
     from ..speech.align import recognize
     from ..video import probe
@@ -124,17 +130,9 @@ def _enroll_target(video: Path, output: Path, progress: ProgressHook) -> Avatar:
         raise InputError(f"no speech recognised in '{video}' to learn its mouth shapes from",
                          "give a video where the person speaks, or enroll an avatar with a transcript")
     parent = output.parent if output.parent.is_dir() else None
-    folder = Path(tempfile.mkdtemp(prefix=".dub-target-", dir=parent))
-    try:
-        report = enroll([ClipInput(video, words)], folder / "target.avatar", EnrollOptions(), progress)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    _TEMP_DIRS.append(folder)
-    return report.avatar
-
-
-_TEMP_DIRS: list[Path] = []  # on-the-fly avatars, removed once their dub is written
+    with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
+        report = enroll([ClipInput(video, words)], Path(folder) / "target.avatar", EnrollOptions(), progress)
+        yield report.avatar
 
 
 SILENCE_DBFS = -50.0  # a recording whose loudest 10 ms stays below this holds no speech
@@ -153,9 +151,9 @@ def _load(avatar: Avatar | str | os.PathLike) -> Avatar:
     return avatar if isinstance(avatar, Avatar) else Avatar.load(avatar)
 
 
-def _sequence_lookup(avatar: Avatar):  # noqa: ANN202
-    """phoneme → mean pose-sequence deltas around its occurrences' centres (real dynamics)."""
-    mouths = avatar.tracks.canonical[:, MOUTH].astype(np.float32)
+def _sequence_lookup(avatar: Avatar, mouths: np.ndarray):  # noqa: ANN202
+    """phoneme → mean pose-sequence deltas around its occurrences' centres (real dynamics);
+    ``mouths`` (N, N_MOUTH, 2) are the avatar's per-frame canonical mouths."""
     cache: dict[tuple[str, int], np.ndarray | None] = {}
 
     def lookup(phoneme: str, width: int) -> np.ndarray | None:
@@ -186,29 +184,18 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     ``background_mode`` "in order" shows the avatar's own footage frame by frame (dubbing a
     video); the default picks a steady stretch of it and ping-pongs it.
     """
-    try:
-        return _render(avatar, speech, output, options, progress, seconds, background_mode)
-    finally:
-        import shutil
-
-        while _TEMP_DIRS:
-            shutil.rmtree(_TEMP_DIRS.pop(), ignore_errors=True)
-
-
-def _render(avatar: Avatar, speech: Speech, output: str | os.PathLike, options: RenderOptions,
-            progress: ProgressHook, seconds: dict[str, float] | None,
-            background_mode: str | None) -> RenderReport:
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
     fps = float(options.fps or avatar.fps)
     motion_opts = MotionOptions(**{**options.motion.__dict__, "fps": fps})
     motion_opts.validate()
+    t = avatar.tracks
+    mouths = t.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2) every bank frame's mouth
     plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
-                       _sequence_lookup(avatar))
+                       _sequence_lookup(avatar, mouths))
     background = (plan_in_order(avatar, len(plan)) if background_mode == "in order"
                   else plan_background(avatar, len(plan)))
-    t = avatar.tracks
-    index = TextureIndex.build(t.canonical[:, MOUTH].astype(np.float32), t.usable, t.clip)
+    index = TextureIndex.build(mouths, t.usable, t.clip)
     chosen = choose_textures(index, plan.mouth)
     seconds["plan"] = time.perf_counter() - t0
 
@@ -219,7 +206,6 @@ def _render(avatar: Avatar, speech: Speech, output: str | os.PathLike, options: 
 
     t2 = time.perf_counter()
     comp = Compositor(avatar.crop)
-    mouths = t.canonical[:, MOUTH].astype(np.float32)
     last_image = next(iter(frames.values()))
     with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate,
                      crf=options.crf) as writer:

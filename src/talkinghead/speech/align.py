@@ -141,7 +141,7 @@ def recognize(audio: str | os.PathLike | tuple[np.ndarray, int]) -> str:
 
     samples, rate = (np.asarray(audio[0], np.float32), int(audio[1])) if isinstance(audio, tuple) \
         else load_audio(audio)
-    pcm = (np.clip(resample(samples, rate, ASR_RATE), -1, 1) * 32767).astype("<i2").tobytes()
+    pcm = _pcm16(resample(samples, rate, ASR_RATE)).tobytes()
     decoder = Decoder(samprate=ASR_RATE, loglevel="FATAL")
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
@@ -149,6 +149,11 @@ def recognize(audio: str | os.PathLike | tuple[np.ndarray, int]) -> str:
     hyp = decoder.hyp()
     words = [re.sub(r"\(\d+\)$", "", w) for w in (hyp.hypstr.split() if hyp else [])]
     return " ".join(w for w in words if w not in _FILLERS and not w.startswith(("[", "+", "<")))
+
+
+def _pcm16(audio: np.ndarray) -> np.ndarray:
+    """(n,) float32 in [-1, 1] → the 16-bit little-endian samples pocketsphinx reads."""
+    return (np.clip(audio, -1, 1) * 32767).astype("<i2")
 
 
 def transcript_words(transcript: str) -> list[str]:
@@ -199,7 +204,7 @@ def align(audio: str | os.PathLike | tuple[np.ndarray, int], transcript: str,
                          "give a complete recording of the speech")
     words = transcript_words(transcript)
     pcm16 = resample(samples, rate, ASR_RATE)
-    pcm = (np.clip(pcm16, -1, 1) * 32767).astype("<i2")
+    pcm = _pcm16(pcm16)
     aligner = _aligner()
     for w in set(words):
         aligner.pronounce(w)
@@ -228,7 +233,6 @@ def align(audio: str | os.PathLike | tuple[np.ndarray, int], transcript: str,
         progress("align", i + 1, len(chunks))
 
     aligned = _trim_onsets(aligned, MAX_ONSET_FRAMES)
-    spoken_words = [w for w in aligned if w.text not in _FILLERS]
     quality = _check_plausible(aligned, pcm16, name, options)
     spans: list[Span] = []
     timed_words: list[TimedWord] = []
@@ -241,7 +245,6 @@ def align(audio: str | os.PathLike | tuple[np.ndarray, int], transcript: str,
             keys = from_arpabet(phone)
             spans.append(Span(() if keys == (SILENCE,) else keys, a * FRAME_S, b * FRAME_S,
                               phone, None if keys == (SILENCE,) else index))
-    assert len(spoken_words) == len(timed_words)
     return Speech(samples, rate, build_timeline(spans, duration), tuple(timed_words),
                   "pocketsphinx", {"transcript": transcript, "chunks": len(chunks), **quality})
 

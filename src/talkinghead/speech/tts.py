@@ -113,6 +113,7 @@ def synthesize(text: str | Utterance, options: TTSOptions = TTSOptions(),
     spans: list[Span] = []
     words: list[TimedWord] = []
     t = 0.0  # s, running position in the output
+    used: set[str] = set()  # voices that spoke, for Speech.source
     n_phrases = len(utterance.phrases)
     done = 0
     for segment in utterance.segments:
@@ -123,6 +124,7 @@ def synthesize(text: str | Utterance, options: TTSOptions = TTSOptions(),
             t += len(parts[-1]) / SAMPLE_RATE
             continue
         voice = _voice_for(segment, chosen)
+        used.add(voice.name)
         backend = piper_backend if voice.kind == "piper" else espeak_backend
         audio, sr, phrase_spans, phrase_words = backend.synthesize_phrase(
             segment, voice.name, options.rate, len(words))
@@ -135,7 +137,7 @@ def synthesize(text: str | Utterance, options: TTSOptions = TTSOptions(),
         progress("tts", done, n_phrases)
     audio = np.concatenate(parts).astype(np.float32)
     duration = len(audio) / SAMPLE_RATE
-    sources = sorted({_voice_for(p, chosen).name for p in utterance.phrases})
+    sources = sorted(used)
     source = ",".join(("piper:" + Path(s).stem) if s.endswith(".onnx") else "espeak:" + s
                       for s in sources)
     return Speech(audio, SAMPLE_RATE, build_timeline(spans, duration), tuple(words), source,
