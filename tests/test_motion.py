@@ -1,4 +1,5 @@
-"""Motion stage: key poses, skip rule, rest in pauses, sealed bilabials, smooth jaw."""
+"""Motion stage: key poses, skip rule, rest in pauses, sealed bilabials, smooth jaw; the learnt
+mouth model."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import numpy as np
 
 from talkinghead.face import N_MOUTH, lip_gap
 from talkinghead.face.landmarks import LOWER_LIP_INNER, UPPER_LIP_INNER
-from talkinghead.motion import MotionOptions, plan_motion
+from talkinghead.motion import (
+    MotionOptions,
+    MouthModel,
+    TrainingClip,
+    fit_mouth_model,
+    plan_learned,
+    plan_motion,
+)
 from talkinghead.phonemes import SILENCE, Viseme, viseme_of
 from talkinghead.speech import TimedPhoneme
 
@@ -59,3 +67,55 @@ def test_jaw_is_smoothed_lips_are_not() -> None:
     sharp = plan_motion(ph, 1.0, toy_pose, MotionOptions(transition_width=0))
     smooth = plan_motion(ph, 1.0, toy_pose, MotionOptions(transition_width=5))
     assert np.allclose(lip_gap(sharp.mouth), lip_gap(smooth.mouth))  # lips untouched by smoothing
+
+
+# --- the learnt mouth model ------------------------------------------------------------------
+
+def _toy_clip(rng: np.random.Generator, n: int = 200) -> TrainingClip:
+    """A clip whose lips start opening two frames before each open vowel (anticipation) and
+    are closed on bilabials and in silence; sound is random."""
+    labels = []
+    while len(labels) < n:
+        labels += [SILENCE] * int(rng.integers(3, 7)) + ["ɑ"] * int(rng.integers(3, 7)) + ["b"] * 2
+    labels = labels[:n]
+    gap = np.array([0.12 if p == "ɑ" else 0.0 for p in labels])
+    ahead = np.r_[gap[2:], [0.0, 0.0]]
+    gap = np.maximum(gap, 0.5 * ahead * np.array([p == SILENCE for p in labels]))
+    mouths = np.stack([toy_pose(SILENCE)] * n).astype(np.float32)
+    mouths[:, UPPER_LIP_INNER, 1] = -gap / 2
+    mouths[:, LOWER_LIP_INNER, 1] = gap / 2
+    return TrainingClip(tuple(labels), mouths, np.ones(n, bool), rng.standard_normal((n, 26)).astype(np.float32))
+
+
+def test_mouth_model_learns_anticipation_from_footage() -> None:
+    rng = np.random.default_rng(0)
+    model = fit_mouth_model([_toy_clip(rng) for _ in range(5)], FPS)
+    assert model is not None and model.frames == 1000
+    labels = [SILENCE] * 6 + ["ɑ"] * 5 + [SILENCE] * 6
+    gap = lip_gap(model.predict(labels))
+    assert gap[8] > 0.1  # inside the vowel: open
+    assert 0.03 < gap[5] < 0.09  # the frame before it: already opening, as in the footage
+    assert gap[1] < 0.01  # well before: closed
+    # With sound features (random here) the prediction stays close.
+    assert np.abs(lip_gap(model.predict(labels, rng.standard_normal((17, 26)))) - gap).max() < 0.03
+
+
+def test_mouth_model_needs_enough_footage() -> None:
+    rng = np.random.default_rng(1)
+    assert fit_mouth_model([_toy_clip(rng, 100)], FPS) is None
+
+
+def test_learned_plan_closes_pauses_seals_bilabials_and_follows_fps(tmp_path) -> None:
+    rng = np.random.default_rng(2)
+    model = fit_mouth_model([_toy_clip(rng) for _ in range(5)], FPS)
+    model.save(tmp_path / "m.npz")
+    model = MouthModel.load(tmp_path / "m.npz")
+    phonemes = timeline([(SILENCE, 0.4), ("b", 0.08), ("ɑ", 0.2), ("m", 0.08), ("ɑ", 0.2), (SILENCE, 0.4)])
+    for fps in (25.0, 30.0):
+        plan = plan_learned(phonemes, 1.36, model, MotionOptions(fps=fps))
+        assert len(plan) == round(1.36 * fps)
+        gap = lip_gap(plan.mouth)
+        labels = np.array(plan.phoneme)
+        assert gap[labels == SILENCE].max() <= MotionOptions().silence_gap_iod + 1e-6
+        assert gap[np.isin(labels, ["b", "m"])].max() < 1e-6
+        assert gap[labels == "ɑ"].max() > 0.08

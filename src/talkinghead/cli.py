@@ -182,8 +182,11 @@ def _cmd_say(args: argparse.Namespace, bars: _Bars) -> int:
 
     _check_mp4(args.output)
     text = _read_text(args, "text") if args.text is None else args.text
+    if args.avatar is not None and args.photo is not None:
+        raise InputError("give an avatar or --photo, not both",
+                         "drop the avatar to animate the photo, or drop --photo")
     report = say(args.avatar, text, args.output, TTSOptions(voice=args.voice, rate=args.rate, lang=args.lang),
-                 RenderOptions(fps=args.fps), bars)
+                 RenderOptions(fps=args.fps), bars, photo=args.photo)
     _report(report)
     return EXIT_OK
 
@@ -273,10 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("avatar", help="an enrolled NAME.avatar directory")
     p.set_defaults(func=_cmd_inspect)
 
-    p = sub.add_parser("say", help="a video of an enrolled person saying a text")
-    p.add_argument("avatar", help="an enrolled NAME.avatar directory")
-    p.add_argument("text", nargs="?", help="what to say (or --text-file)")
+    p = sub.add_parser("say", help="a video of an enrolled person (or of a photo) saying a text")
+    p.add_argument("words", nargs="*", metavar="[AVATAR] TEXT",
+                   help="an enrolled NAME.avatar (optional: without it a portrait talks) and what to "
+                        "say (or --text-file)")
     p.add_argument("--text-file", help="UTF-8 file with the text")
+    p.add_argument("--photo", help="portrait to animate instead of an avatar (default: the built-in one)")
     p.add_argument("-o", "--output", required=True, help="output .mp4")
     p.add_argument("--lang", choices=["auto", "en", "zh"], default="auto", help="language of the text")
     p.add_argument("--voice", help="piper .onnx voice file or espeak-ng voice name")
@@ -311,7 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and (args.command != "say" or any(e.startswith("-") for e in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "say":
+        args.words = list(args.words) + extra  # positionals given after options
+        n_avatar = len(args.words) - (args.text_file is None)
+        if len(args.words) > 2 or n_avatar not in (0, 1):
+            parser.error("say: give [AVATAR] TEXT, or [AVATAR] --text-file FILE")
+        args.avatar = args.words[0] if n_avatar else None
+        args.text = args.words[-1] if args.text_file is None and args.words else None
     if args.command in ("tts", "say") and (args.text is None) == (args.text_file is None):
         parser.error(f"{args.command}: give the text or --text-file (one of them)")
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO

@@ -23,16 +23,33 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AlignmentError, InputError
-from ..face import (MOUTH, FilterOptions, TrackOptions, build_template, build_track, lip_gap,
-                    track_frames)
+from ..face import (
+    MOUTH,
+    FilterOptions,
+    TrackOptions,
+    build_template,
+    build_track,
+    lip_gap,
+    track_frames,
+)
+from ..motion.learned import TrainingClip, fit_mouth_model
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, align
+from ..speech.features import frame_log_mel
 from ..video import VideoWriter, probe, read_frames
 from .bank import BANK_SIZE_PX, CropGeometry
 from .dictionary import Occurrence, build_dictionary
-from .model import (BANK_FILE, DICTIONARY_FILE, FORMAT_VERSION, META_FILE, TRACKS_FILE, Avatar,
-                    AvatarTracks)
+from .model import (
+    BANK_FILE,
+    DICTIONARY_FILE,
+    FORMAT_VERSION,
+    META_FILE,
+    MOUTH_MODEL_FILE,
+    TRACKS_FILE,
+    Avatar,
+    AvatarTracks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +197,13 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
         tracks = state.tracks(template)
         dictionary = build_dictionary(tracks.canonical[:, MOUTH].astype(np.float32), tracks.usable,
                                       [str(tracks.labels[i]) for i in tracks.phoneme], state.occurrences)
+        mouth_model = fit_mouth_model(state.training, fps)
+        if mouth_model is not None:
+            mouth_model.save(work / MOUTH_MODEL_FILE)
+        else:
+            log.info("too little speech to learn a mouth model; key poses will drive the mouth")
         meta = _meta(state, tracks, dictionary, crop, skipped, infos[0], options, time.perf_counter() - t_start)
+        meta["mouth_model"] = {"frames": mouth_model.frames if mouth_model else 0}
         tracks.save(work / TRACKS_FILE)
         (work / DICTIONARY_FILE).write_text(json.dumps(dictionary.to_json(), ensure_ascii=False),
                                             encoding="utf-8")
@@ -223,6 +246,7 @@ class _Accumulator:
         self.parts: dict[str, list[np.ndarray]] = defaultdict(list)
         self.labels: list[str] = [SILENCE]
         self.occurrences: dict[str, list[Occurrence]] = defaultdict(list)
+        self.training: list[TrainingClip] = []
         self.n = 0
         self.warned_faces = False
 
@@ -244,6 +268,10 @@ class _Accumulator:
                 self.occurrences[p.phoneme].append(
                     Occurrence(self.n + first, self.n + last, self.n + centre))
         mouth = track.canonical[:, MOUTH]
+        if speech is not None:
+            self.training.append(TrainingClip(
+                tuple(self.labels[i] for i in label_idx), mouth.astype(np.float32), usable,
+                frame_log_mel(speech.audio, speech.sample_rate, self.fps, n)))
         self.parts["clip"].append(np.full(n, clip, np.int32))
         self.parts["frame"].append(np.arange(n, dtype=np.int32))
         self.parts["found"].append(track.found)

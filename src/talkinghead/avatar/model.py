@@ -10,14 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..motion.learned import MouthModel
 from .bank import CropGeometry
 from .dictionary import PhonemePoseDictionary
 
-FORMAT_VERSION = 1  # bump when the files change meaning; load() then asks to re-enroll
+FORMAT_VERSION = 2  # bump when the files change meaning; load() then asks to re-enroll
 META_FILE = "avatar.json"
 TRACKS_FILE = "tracks.npz"
 DICTIONARY_FILE = "dictionary.json"
 BANK_FILE = "bank.mp4"
+MOUTH_MODEL_FILE = "mouth_model.npz"  # absent for pose-only avatars and very short footage
 REQUIRED_FILES = (META_FILE, TRACKS_FILE, DICTIONARY_FILE, BANK_FILE)
 
 
@@ -75,6 +77,7 @@ class Avatar:
         tracks: per-frame data (see :class:`AvatarTracks`).
         dictionary: the phoneme-pose dictionary.
         crop: where bank crops sit in the canonical frame.
+        mouth_model: the person's learnt mouth model, None when there was too little speech.
     """
 
     path: Path
@@ -82,6 +85,7 @@ class Avatar:
     tracks: AvatarTracks
     dictionary: PhonemePoseDictionary
     crop: CropGeometry
+    mouth_model: MouthModel | None = None
 
     @property
     def fps(self) -> float:
@@ -120,10 +124,11 @@ class Avatar:
             tracks = AvatarTracks.load(p / TRACKS_FILE)
             dictionary = PhonemePoseDictionary.from_json(
                 json.loads((p / DICTIONARY_FILE).read_text(encoding="utf-8")))
+            mouth_model = MouthModel.load(p / MOUTH_MODEL_FILE) if (p / MOUTH_MODEL_FILE).is_file() else None
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(f"avatar '{p}' has damaged data ({exc.__class__.__name__}: {exc})",
                              "enroll it again with --force") from None
         if len(tracks) != meta["counts"]["frames"]:
             raise InputError(f"avatar '{p}' is inconsistent: {len(tracks)} tracked frames, "
                              f"{meta['counts']['frames']} expected", "enroll it again with --force")
-        return cls(p, meta, tracks, dictionary, CropGeometry.from_json(meta["crop"]))
+        return cls(p, meta, tracks, dictionary, CropGeometry.from_json(meta["crop"]), mouth_model)

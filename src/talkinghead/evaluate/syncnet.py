@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from talkinghead.errors import InputError
+from talkinghead.speech.features import N_MELS, mel_filterbank, power_frames
 
 if TYPE_CHECKING:  # torch is optional: imported lazily where needed
     import torch
@@ -305,42 +306,15 @@ def load_syncnet(path: str | os.PathLike) -> "torch.nn.Module":
 # ---------------------------------------------------------------------------------------------
 # MFCC: python_speech_features.mfcc(signal, 16000) with its defaults, in numpy.
 # ---------------------------------------------------------------------------------------------
-_WIN = 400  # 25 ms at 16 kHz
-_HOP = 160  # 10 ms
-_NFFT = 512
-_NFILT = 26
-_PREEMPH = 0.97
 _LIFTER = 22
-
-
-@functools.lru_cache(maxsize=1)
-def _mel_filterbank() -> np.ndarray:
-    """(26, 257) triangular filters, 0-8000 Hz, on python_speech_features' floored FFT bins."""
-    def hz2mel(hz):
-        return 2595.0 * np.log10(1.0 + hz / 700.0)
-
-    def mel2hz(mel):
-        return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
-
-    mels = np.linspace(hz2mel(0.0), hz2mel(SAMPLE_RATE / 2), _NFILT + 2)
-    # The (nfft+1) factor and the floor are python_speech_features' own; kept for fidelity.
-    bins = np.floor((_NFFT + 1) * mel2hz(mels) / SAMPLE_RATE)
-    fb = np.zeros((_NFILT, _NFFT // 2 + 1))
-    for j in range(_NFILT):
-        lo, mid, hi = int(bins[j]), int(bins[j + 1]), int(bins[j + 2])
-        i = np.arange(lo, mid)
-        fb[j, lo:mid] = (i - bins[j]) / (bins[j + 1] - bins[j])
-        i = np.arange(mid, hi)
-        fb[j, mid:hi] = (bins[j + 2] - i) / (bins[j + 2] - bins[j + 1])
-    return fb
 
 
 @functools.lru_cache(maxsize=1)
 def _dct_matrix() -> np.ndarray:
     """(13, 26) rows of the orthonormal DCT-II (scipy ``dct(type=2, norm='ortho')``)."""
-    n = np.arange(_NFILT)
+    n = np.arange(N_MELS)
     k = np.arange(N_MFCC)[:, None]
-    m = np.cos(np.pi * k * (2 * n + 1) / (2 * _NFILT)) * np.sqrt(2.0 / _NFILT)
+    m = np.cos(np.pi * k * (2 * n + 1) / (2 * N_MELS)) * np.sqrt(2.0 / N_MELS)
     m[0] /= np.sqrt(2.0)
     return m
 
@@ -363,18 +337,13 @@ def mfcc_16k(audio: np.ndarray) -> np.ndarray:
     Returns:
         (13, n_frames) float32, ``n_frames = 1 + ceil((n - 400) / 160)`` (1 when n <= 400).
     """
-    x = np.asarray(audio, dtype=np.float64).reshape(-1)
-    if x.size == 0:
+    if np.asarray(audio).size == 0:
         raise ValueError("mfcc_16k needs at least one sample")
-    x = np.append(x[0], x[1:] - _PREEMPH * x[:-1])
-    n_frames = 1 if x.size <= _WIN else 1 + int(np.ceil((x.size - _WIN) / _HOP))
-    x = np.concatenate([x, np.zeros((n_frames - 1) * _HOP + _WIN - x.size)])
-    frames = np.lib.stride_tricks.sliding_window_view(x, _WIN)[::_HOP][:n_frames]
-    power = np.abs(np.fft.rfft(frames, _NFFT)) ** 2 / _NFFT  # (n_frames, 257)
+    power = power_frames(audio)  # (n_frames, 257)
     eps = np.finfo(float).eps
     energy = power.sum(axis=1)
     energy = np.where(energy == 0, eps, energy)
-    feat = power @ _mel_filterbank().T
+    feat = power @ mel_filterbank().T
     feat = np.where(feat == 0, eps, feat)
     cep = np.log(feat) @ _dct_matrix().T  # (n_frames, 13)
     n = np.arange(N_MFCC)

@@ -42,3 +42,20 @@ def lip_gap(mouth: np.ndarray) -> np.ndarray:
 def mouth_width(mouth: np.ndarray) -> np.ndarray:
     """Corner-to-corner width of canonical mouth shapes (..., N_MOUTH, 2) → (...), IOD units."""
     return np.linalg.norm(mouth[..., MOUTH_CORNER_LEFT, :] - mouth[..., MOUTH_CORNER_RIGHT, :], axis=-1)
+
+# Face outline, clockwise from the top of the forehead.
+FACE_OVAL = np.array([10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
+                      400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21,
+                      54, 103, 67, 109])
+# Eyelid margins, outer corner → inner corner; UPPER[i] faces LOWER[i] across the eye.
+RIGHT_EYE_UPPER = np.array([246, 161, 160, 159, 158, 157, 173])
+RIGHT_EYE_LOWER = np.array([7, 163, 144, 145, 153, 154, 155])
+LEFT_EYE_UPPER = np.array([466, 388, 387, 386, 385, 384, 398])
+LEFT_EYE_LOWER = np.array([249, 390, 373, 374, 380, 381, 382])
+EYE_CORNERS = np.array([33, 133, 263, 362])
+# Points the mouth and eyelids do not move: brows, nose, forehead, the skin around the eyes.
+BROWS = np.array([70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282,
+                  283, 276])
+NOSE = np.array([168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 129, 358, 64, 294, 48, 278])
+EYE_SURROUND = np.array([247, 30, 29, 27, 28, 56, 190, 25, 110, 24, 23, 22, 26, 112,
+                         467, 260, 259, 257, 258, 286, 414, 255, 339, 254, 253, 252, 256, 341])

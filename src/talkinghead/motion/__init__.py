@@ -3,9 +3,25 @@
 ``plan_motion`` places each phoneme's key pose at its centre frame (skipping keys closer than
 the minimum key distance), interpolates between keys, mixes in the phoneme's real pose
 sequences, holds the rest mouth through pauses, seals the lips on bilabials and smooths the jaw
-(not the lips) over time.
+(not the lips) over time. It drives any face, from a dictionary or generic visemes.
+
+``plan_learned`` is the default for an enrolled avatar: a mouth model fitted on the person's
+own footage (phoneme context ± 360 ms, and for recorded speech its spectrum) predicts every
+frame's shape, which carries their coarticulation and emphasis; the same rules close the lips in
+pauses and seal bilabials.
 """
 
-from .plan import KeyPose, MotionOptions, MotionPlan, plan_motion
+from .learned import MouthModel, TrainingClip, fit_mouth_model
+from .plan import METHODS, KeyPose, MotionOptions, MotionPlan, plan_learned, plan_motion
 
-__all__ = ["KeyPose", "MotionOptions", "MotionPlan", "plan_motion"]
+__all__ = [
+           "METHODS",
+           "KeyPose",
+           "MotionOptions",
+           "MotionPlan",
+           "MouthModel",
+           "TrainingClip",
+           "fit_mouth_model",
+           "plan_learned",
+           "plan_motion",
+]

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER
+from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER, lip_gap
 from ..phonemes import SILENCE, Viseme, viseme_of
+from ..speech.features import frame_log_mel
 from ..speech.types import TimedPhoneme
+from .learned import MouthModel
 
 _N_OUTER, _N_INNER = len(LIPS_OUTER), len(LIPS_INNER)
 # Inner-lip points facing each other across the mouth (positions inside MOUTH): upper → lower.
@@ -34,6 +36,11 @@ class MotionOptions:
         sequence_weight: weight of the pose-sequence motion added around keys, 0–1.
         rest_pause_s: pauses longer than this (s) hold the person's rest (closed) mouth.
         seal_bilabials: close the inner lips fully during p, b, m.
+        method: "learned" uses the avatar's mouth model (:mod:`talkinghead.motion.learned`)
+            where it has one, else key poses; "keyposes" always uses Text2Video's key poses.
+        silence_gap_iod: the learned method lets the jaw and lips move in pauses as the
+            person's do (they inhale and get ready to speak), but keeps the inner-lip gap below
+            this (IOD units), so lips stay closed; the metric's "closed" is < 0.03.
     """
 
     fps: float = 25.0
@@ -43,12 +50,19 @@ class MotionOptions:
     sequence_weight: float = 0.5
     rest_pause_s: float = 0.15
     seal_bilabials: bool = True
+    method: str = "learned"
+    silence_gap_iod: float = 0.025
 
     def validate(self) -> None:
         from ..errors import InputError
 
         if not 1 <= self.fps <= 120:
             raise InputError(f"frame rate {self.fps:g} is out of range", "use --fps between 1 and 120")
+        if self.method not in METHODS:
+            raise InputError(f"unknown motion method '{self.method}'", f"use one of {', '.join(METHODS)}")
+
+
+METHODS = ("learned", "keyposes")
 
 
 @dataclass(frozen=True)
@@ -121,14 +135,55 @@ def plan_motion(phonemes: Sequence[TimedPhoneme], duration: float, key_pose: Pos
     if options.transition_width > 0 and n > 2:
         mouth[:, _JAW_SLICE] = gaussian_filter1d(mouth[:, _JAW_SLICE], options.transition_width / 2.5,
                                                  axis=0, mode="nearest")
-    speaking = np.array([lab != SILENCE for lab in labels])
     if options.seal_bilabials:
-        for f, lab in enumerate(labels):
-            if _is_bilabial(lab):
-                mid = (mouth[f, _INNER_UPPER] + mouth[f, _INNER_LOWER]) / 2
-                mouth[f, _INNER_UPPER] = mid
-                mouth[f, _INNER_LOWER] = mid
-    return MotionPlan(fps, mouth.astype(np.float32), tuple(labels), speaking, tuple(keys))
+        _close_lips(mouth, [_is_bilabial(lab) for lab in labels], 0.0)
+    return MotionPlan(fps, mouth.astype(np.float32), tuple(labels),
+                      np.array([lab != SILENCE for lab in labels]), tuple(keys))
+
+
+def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: MouthModel,
+                 options: MotionOptions = MotionOptions(),
+                 audio: tuple[np.ndarray, int] | None = None) -> MotionPlan:
+    """Mouth targets for every output frame from the person's learnt mouth model.
+
+    Args:
+        phonemes: contiguous timed phonemes covering the speech (s).
+        duration: output length, s; frames = max(1, round(duration · fps)).
+        model: the avatar's :class:`~talkinghead.motion.learned.MouthModel`.
+        options: see :class:`MotionOptions` (fps, seal_bilabials, silence_gap_iod are used).
+        audio: (samples, Hz) of the recording to read loudness and vowel quality from, or None
+            to go by the phonemes alone.
+    """
+    fps = options.fps
+    n = max(1, int(round(duration * fps)))
+    n_model = max(1, int(round(duration * model.fps)))
+    log_mel = None if audio is None else frame_log_mel(audio[0], audio[1], model.fps, n_model)
+    mouth = model.predict(_frame_labels(phonemes, n_model, model.fps), log_mel).astype(np.float64)
+    if n_model != n or model.fps != fps:  # the model counts context in its own frames
+        t = np.clip((np.arange(n) + 0.5) / fps * model.fps - 0.5, 0, n_model - 1)
+        i0 = np.floor(t).astype(int)
+        i1 = np.minimum(i0 + 1, n_model - 1)
+        w = (t - i0)[:, None, None]
+        mouth = mouth[i0] * (1 - w) + mouth[i1] * w
+    labels = _frame_labels(phonemes, n, fps)
+    _close_lips(mouth, [lab == SILENCE for lab in labels], options.silence_gap_iod)
+    if options.seal_bilabials:
+        _close_lips(mouth, [_is_bilabial(lab) for lab in labels], 0.0)
+    return MotionPlan(fps, mouth.astype(np.float32), tuple(labels),
+                      np.array([lab != SILENCE for lab in labels]), ())
+
+
+def _close_lips(mouth: np.ndarray, frames: Sequence[bool], max_gap: float) -> None:
+    """In place: bring the facing inner-lip points of the chosen frames together until the
+    central gap is at most ``max_gap`` (IOD units); 0 seals them."""
+    for f in np.flatnonzero(frames):
+        gap = float(lip_gap(mouth[f]))
+        if gap <= max_gap:
+            continue
+        keep = max_gap / gap
+        mid = (mouth[f, _INNER_UPPER] + mouth[f, _INNER_LOWER]) / 2
+        mouth[f, _INNER_UPPER] = mid + (mouth[f, _INNER_UPPER] - mid) * keep
+        mouth[f, _INNER_LOWER] = mid + (mouth[f, _INNER_LOWER] - mid) * keep
 
 
 def _frame_labels(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:

@@ -5,13 +5,18 @@ coherence (:mod:`.retrieve`), warp the texture to the exact target lips and jaw 
 then move it into the background frame's head pose, colour-match it and blend it with a feathered
 mask (:mod:`.composite`). :mod:`.background` plans which real frames are behind the mouth;
 :mod:`.pipeline` runs it all: ``say`` (text) and ``dub`` (recorded speech).
+
+Photo mode (:mod:`.photo`) needs no footage: one portrait is warped to generic-viseme mouth
+shapes, with a procedural mouth interior (:mod:`.interior`), blinks and an idle head sway.
 """
 
 from .background import BackgroundPlan, plan_background
 from .composite import Compositor
+from .photo import PhotoOptions, Portrait, load_portrait, render_photo
 from .pipeline import RenderOptions, RenderReport, dub, render, say
 from .retrieve import TextureIndex, choose_textures
 from .warp import warp_crop
 
-__all__ = ["BackgroundPlan", "Compositor", "RenderOptions", "RenderReport", "TextureIndex",
-           "choose_textures", "dub", "plan_background", "render", "say", "warp_crop"]
+__all__ = ["BackgroundPlan", "Compositor", "PhotoOptions", "Portrait", "RenderOptions", "RenderReport",
+           "TextureIndex", "choose_textures", "dub", "load_portrait", "plan_background", "render",
+           "render_photo", "say", "warp_crop"]

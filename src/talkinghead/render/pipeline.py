@@ -17,13 +17,14 @@ import numpy as np
 from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
-from ..motion import MotionOptions, plan_motion
+from ..motion import MotionOptions, plan_learned, plan_motion
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
-from ..speech import Speech, TTSOptions, TimedPhoneme, align, synthesize
+from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
 from ..video import VideoWriter, load_audio, pick_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
+from .report import RenderReport
 from .retrieve import TextureIndex, choose_textures
 from .warp import warp_crop
 
@@ -47,20 +48,26 @@ class RenderOptions:
     crf: int = 18
 
 
-@dataclass(frozen=True)
-class RenderReport:
-    """What was made: path, frames, seconds of output, wall seconds per stage."""
-
-    path: Path
-    frames: int
-    duration: float
-    seconds: dict[str, float]
-
-
-def say(avatar: Avatar | str | os.PathLike, text: str, output: str | os.PathLike,
+def say(avatar: Avatar | str | os.PathLike | None, text: str, output: str | os.PathLike,
         tts: TTSOptions = TTSOptions(), options: RenderOptions = RenderOptions(),
-        progress: ProgressHook = no_progress) -> RenderReport:
-    """Text → a video of the enrolled person saying it (with the synthesised speech)."""
+        progress: ProgressHook = no_progress, photo: str | os.PathLike | None = None) -> RenderReport:
+    """Text → a video of the enrolled person saying it (with the synthesised speech).
+
+    Without an avatar a portrait talks: ``photo``, or the built-in one when that is None too.
+    """
+    if avatar is None:
+        from .photo import PHOTO_FPS, PhotoOptions, load_portrait, render_photo
+
+        if options.fps is not None:
+            MotionOptions(fps=options.fps).validate()
+        portrait = load_portrait(photo)
+        t0 = time.perf_counter()
+        speech = synthesize(text, tts)
+        return render_photo(portrait, speech, output,
+                            PhotoOptions(fps=options.fps or PHOTO_FPS, motion=options.motion, crf=options.crf),
+                            progress, {"tts": time.perf_counter() - t0})
+    if photo is not None:
+        raise InputError("give an avatar or a photo, not both", "drop one of them")
     avatar = _load(avatar)
     t0 = time.perf_counter()
     speech = synthesize(text, tts)
@@ -110,7 +117,7 @@ def _dub(avatar: Avatar, audio: str | os.PathLike, output: str | os.PathLike, tr
         log.info("no speech recognised in %s: the mouth stays closed", audio)
         speech = Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
     return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0},
-                  background_mode)
+                  background_mode, audio_driven=True)
 
 
 @contextlib.contextmanager
@@ -178,11 +185,14 @@ def _sequence_lookup(avatar: Avatar, mouths: np.ndarray):  # noqa: ANN202
 
 def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
            options: RenderOptions = RenderOptions(), progress: ProgressHook = no_progress,
-           seconds: dict[str, float] | None = None, background_mode: str | None = None) -> RenderReport:
+           seconds: dict[str, float] | None = None, background_mode: str | None = None,
+           audio_driven: bool = False) -> RenderReport:
     """Speech with timed phonemes → mp4 of the avatar speaking it (audio muxed, starts at 0).
 
     ``background_mode`` "in order" shows the avatar's own footage frame by frame (dubbing a
-    video); the default picks a steady stretch of it and ping-pongs it.
+    video); the default picks a steady stretch of it and ping-pongs it. ``audio_driven`` lets
+    the avatar's mouth model read the recording's spectrum as well as its phonemes (recorded
+    speech; synthetic speech is not the person's voice, and its phoneme timings are exact).
     """
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
@@ -191,8 +201,12 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     motion_opts.validate()
     t = avatar.tracks
     mouths = t.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2) every bank frame's mouth
-    plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
-                       _sequence_lookup(avatar, mouths))
+    if motion_opts.method == "learned" and avatar.mouth_model is not None:
+        plan = plan_learned(speech.phonemes, speech.duration, avatar.mouth_model, motion_opts,
+                            (speech.audio, speech.sample_rate) if audio_driven else None)
+    else:
+        plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
+                           _sequence_lookup(avatar, mouths))
     background = (plan_in_order(avatar, len(plan)) if background_mode == "in order"
                   else plan_background(avatar, len(plan)))
     index = TextureIndex.build(mouths, t.usable, t.clip)

@@ -10,6 +10,29 @@ RBF_SIGMA_IOD = 0.12  # reach of one landmark's pull, IOD units
 RBF_REG = 1e-3  # ridge term: keeps the solve stable when landmarks nearly coincide
 
 
+def rbf_field(ctrl: np.ndarray, disp: np.ndarray, sigma: float, xs: np.ndarray, ys: np.ndarray
+              ) -> np.ndarray:
+    """Smooth displacement field through given control displacements (Gaussian RBF).
+
+    Args:
+        ctrl: (k, 2) control points, pixels.
+        disp: (k, 2) displacement wanted at each control point, pixels.
+        sigma: reach of one control point, pixels.
+        xs, ys: 1-D pixel coordinates of the grid columns and rows to evaluate on.
+
+    Returns:
+        (len(ys), len(xs), 2) float32 displacements.
+    """
+    ctrl = np.asarray(ctrl, np.float64)
+    d2 = ((ctrl[:, None] - ctrl[None]) ** 2).sum(-1)
+    kmat = np.exp(-d2 / (2 * sigma**2)) + RBF_REG * np.eye(len(ctrl))
+    weights = np.linalg.solve(kmat, disp)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.stack([gx.ravel(), gy.ravel()], 1)
+    kg = np.exp(-((grid[:, None] - ctrl[None]) ** 2).sum(-1) / (2 * sigma**2))
+    return (kg @ weights).reshape(len(ys), len(xs), 2).astype(np.float32)
+
+
 def warp_crop(crop: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, px_per_iod: float
               ) -> np.ndarray:
     """Move crop pixels so ``src_pts`` go to ``dst_pts``; the border stays put.
@@ -28,17 +51,61 @@ def warp_crop(crop: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, px_per
                     [(x, y) for y in border[1:-1] for x in (0, size - 1)], np.float64)
     ctrl = np.vstack([dst_pts, edge])
     disp = np.vstack([src_pts - dst_pts, np.zeros_like(edge)])  # backward: target → source
-    sigma = RBF_SIGMA_IOD * px_per_iod
-    d2 = ((ctrl[:, None] - ctrl[None]) ** 2).sum(-1)
-    kmat = np.exp(-d2 / (2 * sigma**2)) + RBF_REG * np.eye(len(ctrl))
-    weights = np.linalg.solve(kmat, disp)
     g = np.linspace(0, size - 1, size // GRID_STEP_PX + 1)
-    gx, gy = np.meshgrid(g, g)
-    grid = np.stack([gx.ravel(), gy.ravel()], 1)
-    kg = np.exp(-((grid[:, None] - ctrl[None]) ** 2).sum(-1) / (2 * sigma**2))
-    field = (kg @ weights).reshape(len(g), len(g), 2).astype(np.float32)
+    field = rbf_field(ctrl, disp, RBF_SIGMA_IOD * px_per_iod, g, g)
     # A smooth field: upsampling the coarse grid is within a fraction of a pixel of exact.
     field = cv2.resize(field, (size, size), interpolation=cv2.INTER_LINEAR)
     xs, ys = np.meshgrid(np.arange(size, dtype=np.float32), np.arange(size, dtype=np.float32))
     return cv2.remap(crop, xs + field[..., 0], ys + field[..., 1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)
+
+
+class ThinPlate:
+    """Thin-plate-spline displacement through control points, evaluated on one fixed set of
+    points: the least-bending smooth field that moves each control exactly (up to
+    ``smoothing``). Unlike a Gaussian RBF it does not sag between distant controls that move
+    together (a lower lip and a chin dropping as one).
+
+    Controls are split into fixed ones (zero displacement, given once) and moving ones (given
+    per call); the kernel between the evaluation points and the fixed controls is computed once.
+    """
+
+    def __init__(self, fixed: np.ndarray, points: np.ndarray, smoothing: float = 1e-7) -> None:
+        """fixed: (k0, 2) px controls that never move; points: (m, 2) px where fields are wanted."""
+        fixed = np.asarray(fixed, np.float64)
+        self.scale = max(float(np.ptp(fixed[:, 0])), float(np.ptp(fixed[:, 1])), 1.0)
+        self.fixed = fixed / self.scale  # unit-free: keeps the system well conditioned
+        self.points = np.asarray(points, np.float64) / self.scale
+        self.smoothing = smoothing
+        self._k_points_fixed = self._kernel(self.points, self.fixed)
+        self._k_fixed = self._kernel(self.fixed, self.fixed)
+
+    @staticmethod
+    def _kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+        d2 = np.maximum(d2, 1e-20)
+        return 0.5 * d2 * np.log(d2)  # r² log r
+
+    def field(self, moving: np.ndarray, disp: np.ndarray) -> np.ndarray:
+        """(m, 2) float32 px displacement at the points, for ``moving`` (k1, 2) px controls
+        displaced by ``disp`` (k1, 2) px."""
+        mv = np.asarray(moving, np.float64) / self.scale
+        k0, k1 = len(self.fixed), len(mv)
+        k = k0 + k1
+        ctrl = np.vstack([self.fixed, mv])
+        a = np.zeros((k + 3, k + 3))
+        a[:k0, :k0] = self._k_fixed
+        a[:k0, k0:k] = self._kernel(self.fixed, mv)
+        a[k0:k, :k0] = a[:k0, k0:k].T
+        a[k0:k, k0:k] = self._kernel(mv, mv)
+        a[:k, :k] += self.smoothing * np.eye(k)
+        a[:k, k] = 1
+        a[:k, k + 1:] = ctrl
+        a[k, :k] = 1
+        a[k + 1:, :k] = ctrl.T
+        rhs = np.zeros((k + 3, 2))
+        rhs[k0:k] = np.asarray(disp, np.float64) / self.scale
+        w = np.linalg.solve(a, rhs)
+        out = self._k_points_fixed @ w[:k0] + self._kernel(self.points, mv) @ w[k0:k]
+        out += w[k] + self.points @ w[k + 1:]
+        return (out * self.scale).astype(np.float32)
