@@ -13,16 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	mkdir -p out
-	$(BIN)/talkinghead tts "Hello! I'm talkinghead. On March 3rd, 2024 I said 42 words in 3.5 seconds." -o out/demo.wav --timings out/demo.json
-	@echo "wrote out/demo.wav and out/demo.json"
+	$(BIN)/talkinghead say "Hello! I'm talkinghead. On March 3rd, 2024 I said 42 words in 3.5 seconds." -o demo.mp4
+	@echo "wrote demo.mp4: the built-in portrait saying the demo sentence"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/alignment_accuracy.py --mismatch
-	$(BIN)/python benchmarks/tts_timings.py
+	$(BIN)/python benchmarks/report.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info src/*.egg-info
+	rm -rf $(VENV) out demo.mp4 build *.egg-info src/*.egg-info

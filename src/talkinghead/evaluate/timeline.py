@@ -13,14 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..face.landmarks import BROWS, FACE_OVAL, JAW, NOSE
-from ..face.pose import apply_pose, fit_similarity
+from ..face.landmarks import BROWS, EYE_CORNERS
+from ..face.pose import apply_pose, fit_similarity, to_canonical
 from ..motion.visemes import expected_opening
 from ..phonemes import SILENCE, Viseme, viseme_of
 from ..speech.types import TimedPhoneme
 from . import metrics as M
 
-STILL_POINTS = np.concatenate([BROWS, NOSE, FACE_OVAL[np.isin(FACE_OVAL, JAW, invert=True)]])
+# Points a talking photo never moves except with the head: brows, the nose bridge and tip, eye
+# corners. The face outline and forehead are left out on purpose: mediapipe places them from the
+# whole mesh, and on frames whose pixels there are identical (only the mouth moved) they still
+# move 3-5.5 px with the jaw (measured on the built-in portrait), which would be the tracker's
+# drift, not the video's.
+NOSE_BRIDGE = np.array([168, 6, 197, 195, 5, 4, 1])
+STILL_POINTS = np.concatenate([BROWS, NOSE_BRIDGE, EYE_CORNERS])
 
 
 def frame_phonemes(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:
@@ -49,8 +55,8 @@ def timeline_sync(landmarks: np.ndarray, phonemes: Sequence[TimedPhoneme], fps: 
         ``opening_vs_expected`` (Pearson r of the inner-lip gap with the phonemes' expected
         openness), ``pause_closure`` (share of pause frames with closed lips),
         ``bilabial_closure`` (share of p/b/m centres with closed lips), ``still_drift_px_p99``
-        and ``still_drift_px_max`` (how far brows, nose and upper face outline move once the
-        head's similarity motion is removed), ``face_found``.
+        and ``still_drift_px_max`` (how far brows, nose and eye corners move once the head's
+        similarity motion is removed), ``face_found``.
     """
     n = len(landmarks)
     labels = frame_phonemes(phonemes, n, fps)
@@ -66,8 +72,14 @@ def timeline_sync(landmarks: np.ndarray, phonemes: Sequence[TimedPhoneme], fps: 
     centres = [c for c in centres if ok[c]]
     drift = np.full(n, np.nan)
     if found.any():
-        pose, _ = fit_similarity(landmarks[found], still)  # still → frame, on the rigid points
-        fitted = apply_pose(pose, still[STILL_POINTS].astype(np.float64))
+        # Reference: the still points' median position in this very video (the tracker reads a
+        # static photo and a video frame of it up to 2 px apart), then each frame against it.
+        pose, _ = fit_similarity(landmarks[found], still, STILL_POINTS)
+        aligned = to_canonical(pose, landmarks[found][:, STILL_POINTS])  # back in `still`'s pixels
+        ref = still.astype(np.float64).copy()
+        ref[STILL_POINTS] = np.median(aligned, axis=0)
+        pose, _ = fit_similarity(landmarks[found], ref, STILL_POINTS)
+        fitted = apply_pose(pose, ref[STILL_POINTS])
         drift[found] = np.linalg.norm(landmarks[found][:, STILL_POINTS] - fitted, axis=-1).max(axis=1)
     return {
         "opening_vs_expected": r,

@@ -39,19 +39,21 @@ def build_template(landmarks: np.ndarray) -> np.ndarray:
     return eye_frame(template[None])[0].astype(np.float32)
 
 
-def fit_similarity(landmarks: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fit_similarity(landmarks: np.ndarray, template: np.ndarray, points: np.ndarray = RIGID
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares similarity (Umeyama) from template to image on the rigid points.
 
     Args:
         landmarks: (n, 478, 2) pixels (NaN rows allowed: pose NaN there).
         template: (478, 2) canonical.
+        points: the landmark indices to fit on (default: RIGID).
 
     Returns:
         poses (n, 4) float64 [scale px/IOD, angle rad, tx px, ty px] and the rigid residual (n,)
         RMS distance of rigid points after the fit, in IOD units.
     """
-    src = template[RIGID].astype(np.float64)  # (r, 2)
-    dst = landmarks[:, RIGID].astype(np.float64)  # (n, r, 2)
+    src = template[points].astype(np.float64)  # (r, 2)
+    dst = landmarks[:, points].astype(np.float64)  # (n, r, 2)
     mu_s, mu_d = src.mean(0), dst.mean(1)
     a, b = src - mu_s, dst - mu_d[:, None]
     var_s = (a**2).sum()

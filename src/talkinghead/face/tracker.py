@@ -74,14 +74,15 @@ def _quiet_stderr():
 class FaceTracker:
     """mediapipe FaceMesh in tracking mode; one instance per continuous shot."""
 
-    def __init__(self, options: TrackOptions = TrackOptions()) -> None:
+    def __init__(self, options: TrackOptions = TrackOptions(), static: bool = False) -> None:
+        """static: every image is detected afresh (unrelated photos), no tracking."""
         _quiet_mediapipe()
         import mediapipe as mp
 
         self.options = options
         with _quiet_stderr():
             self._mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=False, max_num_faces=options.max_faces, refine_landmarks=True,
+                static_image_mode=static, max_num_faces=options.max_faces, refine_landmarks=True,
                 min_detection_confidence=options.min_detection_confidence,
                 min_tracking_confidence=options.min_tracking_confidence)
             # Build the TFLite interpreters now, while stderr is hidden: they announce themselves.
@@ -110,6 +111,13 @@ class FaceTracker:
         chosen = candidates[0] if len(candidates) == 1 else self._choose(candidates, w, h)
         self._previous = chosen.mean(0)
         return chosen, len(faces)
+
+    def detect_all(self, image: np.ndarray) -> list[np.ndarray]:
+        """Every face's landmarks (478, 2) float32 px in one (H, W, 3) uint8 RGB image."""
+        h, w = image.shape[:2]
+        result = self._mesh.process(image)
+        return [np.array([(p.x * w, p.y * h) for p in f.landmark[:N_LANDMARKS]], np.float32)
+                for f in (result.multi_face_landmarks or [])]
 
     def _choose(self, faces: list[np.ndarray], w: int, h: int) -> np.ndarray:
         """Keep following the same face; at the start take the largest, most central one."""

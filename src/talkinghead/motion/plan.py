@@ -41,6 +41,11 @@ class MotionOptions:
         silence_gap_iod: the learned method lets the jaw and lips move in pauses as the
             person's do (they inhale and get ready to speak), but keeps the inner-lip gap below
             this (IOD units), so lips stay closed; the metric's "closed" is < 0.03.
+        hold_phonemes: a phoneme lasting 3 frames or more gets keys on its first and last
+            frame (held shape, quick transitions) instead of one at its centre; used for
+            generic visemes, whose shapes have no real dynamics to add between keys.
+        close_short_pauses: pauses shorter than ``rest_pause_s`` get one rest key at their
+            centre (weaker than a vowel beside them).
     """
 
     fps: float = 25.0
@@ -52,6 +57,8 @@ class MotionOptions:
     seal_bilabials: bool = True
     method: str = "learned"
     silence_gap_iod: float = 0.025
+    hold_phonemes: bool = False
+    close_short_pauses: bool = False
 
     def validate(self) -> None:
         from ..errors import InputError
@@ -227,28 +234,43 @@ def _place_keys(phonemes: Sequence[TimedPhoneme], n: int, options: MotionOptions
     keys (vowels, closures, pause edges) need only MIN_STRONG_KEY_DIST; in a conflict the
     stronger key stays."""
     fps = options.fps
-    candidates: list[KeyPose] = [KeyPose(0, SILENCE)]
+    # (key, priority, latest frame it may slide to): pause edges 3, closures 3, vowels 2,
+    # other consonants 1. A pause's first key may slide later inside the pause to make room.
+    candidates: list[tuple[KeyPose, int, int]] = [(KeyPose(0, SILENCE), 3, 0)]
     for p in phonemes:
+        first = min(n - 1, math.ceil(p.start * fps - 0.5))  # first and last frame whose centre
+        last = max(first, min(n - 1, math.ceil(p.end * fps - 0.5) - 1))  # lies inside p
         if p.phoneme == SILENCE:
-            if p.duration >= options.rest_pause_s:
-                # Hold rest through the pause: keys a frame inside where it starts and ends.
-                a = min(n - 1, int(math.ceil(p.start * fps)) + 1)
-                b = max(a, min(n - 1, int(p.end * fps) - 1))
-                candidates += [KeyPose(a, SILENCE), KeyPose(b, SILENCE)]
+            if p.duration >= options.rest_pause_s:  # hold rest through the pause
+                candidates += [(KeyPose(first, SILENCE), 3, last), (KeyPose(last, SILENCE), 3, last)]
+            elif options.close_short_pauses and last > first - 1:
+                # A brief closure that must not push out the vowel beside it.
+                mid = (first + last) // 2
+                candidates.append((KeyPose(mid, SILENCE), 2, mid))
             continue
-        candidates.append(KeyPose(min(n - 1, int((p.start + p.end) / 2 * fps)), p.phoneme))
+        prio = _priority(p.phoneme)
+        if options.hold_phonemes and last - first >= 2:
+            candidates += [(KeyPose(first, p.phoneme), prio, first), (KeyPose(last, p.phoneme), prio, last)]
+        else:
+            centre = min(n - 1, int((p.start + p.end) / 2 * fps))
+            candidates.append((KeyPose(centre, p.phoneme), prio, centre))
     keys: list[KeyPose] = []
-    for key in candidates:
+    prios: list[int] = []
+    for key, prio, latest in candidates:
         if not keys:
             keys.append(key)
+            prios.append(prio)
             continue
-        prev = keys[-1]
-        strong = _priority(key.phoneme) >= 2 and _priority(prev.phoneme) >= 2
-        needed = MIN_STRONG_KEY_DIST if strong else options.min_key_dist
-        if key.frame - prev.frame >= max(needed, 1):
+        strong = prio >= 2 and prios[-1] >= 2
+        needed = max(1, min(MIN_STRONG_KEY_DIST, options.min_key_dist) if strong else options.min_key_dist)
+        if key.frame - keys[-1].frame < needed <= latest - keys[-1].frame:
+            key = KeyPose(keys[-1].frame + needed, key.phoneme)
+        if key.frame - keys[-1].frame >= needed:
             keys.append(key)
-        elif _priority(key.phoneme) > _priority(prev.phoneme) and len(keys) > 1:
+            prios.append(prio)
+        elif prio > prios[-1] and len(keys) > 1:
             keys[-1] = KeyPose(max(key.frame, keys[-2].frame + 1), key.phoneme)
+            prios[-1] = prio
     if keys[-1].frame < n - 1:
         keys.append(KeyPose(n - 1, SILENCE if not phonemes or phonemes[-1].phoneme == SILENCE
                             else phonemes[-1].phoneme))

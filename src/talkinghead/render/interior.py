@@ -130,7 +130,7 @@ def draw_interior(image: np.ndarray, inner: np.ndarray, look: MouthLook, iod_px:
         bottom = LOWER_TEETH_IOD * iod_px * arch * min(1.0, (gap / iod_px - LOWER_TEETH_FROM_GAP_IOD) / 0.05)
         in_lower = (yl - ys >= -1.5) & (yl - ys < bottom) & (arch > 0)
         wl = (in_lower * np.clip((bottom - (yl - ys)) / max(0.3 * bottom.max(), 1.0), 0, 1))[..., None]
-        out = out * (1 - wl) + teeth_rgb * 0.82 * side_light * gaps[..., None] * wl
+        out = out * (1 - wl) + teeth_rgb * 0.8 * side_light * wl
 
     # Where the lips (nearly) touch, the anti-aliased outline alone would draw a hard dark
     # line: fade the interior out there and draw a soft seam between the lips instead.
@@ -151,10 +151,10 @@ def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def _tooth_gaps(xs: np.ndarray, cx: float, iod_px: float) -> np.ndarray:
-    """Faint darker lines between teeth: central incisors, laterals, canines each side."""
-    widths = np.array([1.0, 0.78, 0.7]) * INCISOR_IOD * iod_px
+    """Faint darker lines between the front teeth: central incisors and laterals."""
+    widths = np.array([1.0, 0.78]) * INCISOR_IOD * iod_px
     bounds = np.concatenate([[0.0], np.cumsum(widths)])
     d = np.abs(xs - cx)
     nearest = np.min(np.abs(d[..., None] - bounds), axis=-1)
     line = max(0.6, 0.012 * iod_px)
-    return (1.0 - 0.22 * np.clip(1 - nearest / line, 0, 1)).astype(np.float32)
+    return (1.0 - 0.12 * np.clip(1 - nearest / line, 0, 1)).astype(np.float32)

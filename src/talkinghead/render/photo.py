@@ -49,6 +49,7 @@ MIN_FACE_PX = 64  # narrowest face (outline width, px) a portrait may show
 MIN_SHORT_SIDE_PX = 512  # output frames are at least this big on their short side
 MAX_SHORT_SIDE_PX = 720  # …and at most this (large photos are scaled down for speed)
 TARGET_IOD_PX = 88  # a smaller face is cropped around and enlarged until its eyes are this far apart
+DETECT_SIDE_PX = 512  # images (or zoomed windows of them) are searched for faces at this size
 GRID_STEP_PX = 5  # the warp is solved on a coarse grid, then upsampled
 PHOTO_FPS = 25.0  # frames/s
 BUILTIN = "astronaut"  # skimage.data.astronaut(): public-domain portrait inside scikit-image
@@ -59,19 +60,26 @@ SOURCE_MOUTH_MARGIN_IOD = 0.025  # the portrait's own mouth opening is filled th
 _CLOSED_LID = 0.75  # a shut eye's lid line sits this far from the upper to the lower lid
 
 
+# Generic visemes have no real dynamics to blend in, so every phoneme gets its shape: a key on
+# each phoneme (held from its first to its last frame when it lasts 3+ frames) and the lips
+# closed in every pause, however short. Measured on five sentences this took the re-tracked
+# opening's correlation with the phonemes' expected openness from 0.72 to 0.87 (mean).
+PHOTO_MOTION = MotionOptions(min_key_dist=1, rest_pause_s=0.0, hold_phonemes=True, method="keyposes")
+
+
 @dataclass(frozen=True)
 class PhotoOptions:
     """Talking-photo settings.
 
     Attributes:
         fps: output frame rate, frames/s.
-        motion: key-pose motion settings (its fps is replaced by ``fps``).
+        motion: key-pose motion settings (its fps is replaced by ``fps``); see PHOTO_MOTION.
         idle: blinks and head sway.
         crf: x264 quality of the output (lower = better).
     """
 
     fps: float = PHOTO_FPS
-    motion: MotionOptions = field(default_factory=MotionOptions)
+    motion: MotionOptions = field(default_factory=lambda: PHOTO_MOTION)
     idle: IdleOptions = field(default_factory=IdleOptions)
     crf: int = 20
 
@@ -148,10 +156,40 @@ def _read_image(photo: str | os.PathLike | None) -> tuple[np.ndarray, str]:
 
 
 def _detect(image: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """Landmarks (478, 2) px of the largest face and how many distinct faces were seen.
+
+    FaceMesh's detector looks for faces that fill a good part of its input; a face that is
+    small in a large photo is found by also looking at overlapping zoomed windows."""
     from ..face import FaceTracker, TrackOptions
 
-    with FaceTracker(TrackOptions(max_faces=5)) as tracker:
-        return tracker.process(image)
+    h, w = image.shape[:2]
+    faces: list[np.ndarray] = []
+    with FaceTracker(TrackOptions(max_faces=5), static=True) as tracker:
+        for k in (1, 2, 3, 4):
+            side = min(h, w) / k
+            if k > 1 and side < 48:
+                break
+            xs = np.arange(0, max(w - side, 0) + 1, side / 2)
+            ys = np.arange(0, max(h - side, 0) + 1, side / 2)
+            for y in ys:
+                for x in xs:
+                    crop = image[int(y):int(y + side), int(x):int(x + side)] if k > 1 else image
+                    scale = DETECT_SIDE_PX / max(crop.shape[:2])
+                    view = cv2.resize(crop, None, fx=scale, fy=scale,
+                                      interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+                    found = tracker.detect_all(view)
+                    origin = (0.0, 0.0) if k == 1 else (x, y)
+                    faces += [f / scale + origin for f in found]
+            if faces:
+                break
+    if not faces:
+        return None, 0
+    distinct: list[np.ndarray] = []
+    for f in sorted(faces, key=lambda f: -float(np.ptp(f[FACE_OVAL, 0]))):
+        size = float(np.ptp(f[FACE_OVAL, 0]))
+        if all(np.linalg.norm(f.mean(0) - d.mean(0)) > 0.5 * size for d in distinct):
+            distinct.append(f)
+    return distinct[0].astype(np.float32), len(distinct)
 
 
 def _frame(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

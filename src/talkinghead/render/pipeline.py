@@ -64,7 +64,7 @@ def say(avatar: Avatar | str | os.PathLike | None, text: str, output: str | os.P
         t0 = time.perf_counter()
         speech = synthesize(text, tts)
         return render_photo(portrait, speech, output,
-                            PhotoOptions(fps=options.fps or PHOTO_FPS, motion=options.motion, crf=options.crf),
+                            PhotoOptions(fps=options.fps or PHOTO_FPS, crf=options.crf),
                             progress, {"tts": time.perf_counter() - t0})
     if photo is not None:
         raise InputError("give an avatar or a photo, not both", "drop one of them")
