@@ -200,14 +200,33 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
             raise InputError("with --video give only the speech file",
                              "talkinghead dub --video target.mp4 speech.wav -o out.mp4")
         avatar, audio = None, args.inputs[0]
-    else:
-        if len(args.inputs) != 2:
-            raise InputError("dub needs an avatar and a speech file",
-                             "talkinghead dub NAME.avatar speech.wav -o out.mp4 (or --video target.mp4)")
+    elif len(args.inputs) == 1:  # no avatar: a talking photo
+        avatar, audio = None, args.inputs[0]
+    elif len(args.inputs) == 2:
         avatar, audio = args.inputs
+    else:
+        raise InputError("dub takes [AVATAR] AUDIO",
+                         "talkinghead dub NAME.avatar speech.wav -o out.mp4 (or --video / --photo)")
+    if args.photo and (avatar or args.video):
+        raise InputError("--photo replaces the avatar", "give an avatar, --video or --photo: one of them")
     transcript = _read_text(args, "transcript") if (args.text or args.text_file) else None
-    report = dub(avatar, audio, args.output, transcript, RenderOptions(fps=args.fps), bars, video=args.video)
+    report = dub(avatar, audio, args.output, transcript, RenderOptions(fps=args.fps), bars, video=args.video,
+                 photo=args.photo)
     _report(report)
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace, bars: _Bars) -> int:
+    import uvicorn
+
+    from .server import ServerConfig, create_app
+
+    config = ServerConfig(data=Path(args.data), workers=args.workers, max_upload_mb=args.max_upload_mb,
+                          max_media_s=args.max_media_s, cors_origins=tuple(args.cors or ()))
+    app = create_app(config)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: other machines can reach this service", args.host)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
     return EXIT_OK
 
 
@@ -293,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="[AVATAR] AUDIO",
                    help="an enrolled NAME.avatar and the speech (wav, mp3, mp4, …); only the speech with --video")
     p.add_argument("--video", help="re-voice this video (enrolled on the fly from its own speech)")
+    p.add_argument("--photo", help="a portrait says it (default without an avatar: the built-in one)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--text", help="transcript of the speech (English); without it the words are recognised")
     g.add_argument("--text-file", help="UTF-8 file with the transcript")
@@ -307,6 +327,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="also draw the opening curves to this .png")
     p.add_argument("--syncnet", help="syncnet_v2.model weights: adds LSE-D / LSE-C (needs torch)")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("serve", help="the web page and HTTP API (FastAPI + uvicorn)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--data", default="talkinghead-data", help="folder for jobs, avatars and videos")
+    p.add_argument("--workers", type=int, default=1, help="jobs run at once (processes)")
+    p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest upload, MB")
+    p.add_argument("--max-media-s", type=float, default=600.0, help="longest uploaded video/audio, s")
+    p.add_argument("--cors", action="append", metavar="ORIGIN", help="allow this browser origin (repeatable)")
+    p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("voices", help="list the voices available offline")
     p.set_defaults(func=_cmd_voices)

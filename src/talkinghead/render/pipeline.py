@@ -76,13 +76,15 @@ def say(avatar: Avatar | str | os.PathLike | None, text: str, output: str | os.P
 
 def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, output: str | os.PathLike,
         transcript: str | None = None, options: RenderOptions = RenderOptions(),
-        progress: ProgressHook = no_progress, video: str | os.PathLike | None = None) -> RenderReport:
+        progress: ProgressHook = no_progress, video: str | os.PathLike | None = None,
+        photo: str | os.PathLike | None = None) -> RenderReport:
     """Recorded speech (anyone's) → a video of the enrolled person saying it.
 
     With a transcript the words are force-aligned; without, pocketsphinx recognises them first.
     Audio that holds no speech gives a still, closed-mouth video of its length.
     With ``video`` (and no avatar) that video is re-voiced: it is enrolled on the fly from its
     own speech (recognised), and its own frames, head motion and background are kept.
+    With neither an avatar nor a video a portrait says it: ``photo``, or the built-in one.
     """
     t0 = time.perf_counter()
     if video is not None:
@@ -91,17 +93,33 @@ def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, out
                              "drop the avatar to re-voice the video with its own mouth")
         with _target_avatar(Path(video), Path(output), progress) as target:
             return _dub(target, audio, output, transcript, options, progress, t0, "in order")
-    if avatar is None:
-        raise InputError("no avatar to dub onto", "give NAME.avatar, or --video target.mp4")
+    if avatar is None:  # a talking photo
+        from .photo import PHOTO_FPS, PhotoOptions, load_portrait, render_photo
+
+        portrait = load_portrait(photo)
+        fps = options.fps or PHOTO_FPS
+        speech = _recorded_speech(audio, transcript, fps, progress)
+        return render_photo(portrait, speech, output, PhotoOptions(fps=fps, crf=options.crf), progress,
+                            {"speech": time.perf_counter() - t0})
+    if photo is not None:
+        raise InputError("give an avatar or a photo, not both", "drop one of them")
     return _dub(_load(avatar), audio, output, transcript, options, progress, t0, None)
 
 
 def _dub(avatar: Avatar, audio: str | os.PathLike, output: str | os.PathLike, transcript: str | None,
          options: RenderOptions, progress: ProgressHook, t0: float,
          background_mode: str | None) -> RenderReport:
+    speech = _recorded_speech(audio, transcript, options.fps or avatar.fps, progress)
+    return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0},
+                  background_mode, audio_driven=True)
+
+
+def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: float,
+                     progress: ProgressHook) -> Speech:
+    """A recording with its words timed: aligned to the transcript, or recognised first; a
+    recording with no speech is one long pause."""
     samples, rate = load_audio(audio)
     duration = len(samples) / rate
-    fps = options.fps or avatar.fps
     if duration < 1.0 / fps:
         raise InputError(f"'{audio}' lasts {duration * 1000:.0f} ms, less than one video frame",
                          "give a longer recording")
@@ -112,12 +130,9 @@ def _dub(avatar: Avatar, audio: str | os.PathLike, output: str | os.PathLike, tr
     else:
         words = transcript if transcript is not None else recognize((samples, rate))
     if words.strip():
-        speech = align((samples, rate), words, progress=progress)
-    else:
-        log.info("no speech recognised in %s: the mouth stays closed", audio)
-        speech = Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
-    return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0},
-                  background_mode, audio_driven=True)
+        return align((samples, rate), words, progress=progress)
+    log.info("no speech recognised in %s: the mouth stays closed", audio)
+    return Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
 
 
 @contextlib.contextmanager
