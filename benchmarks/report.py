@@ -139,7 +139,9 @@ def main() -> int:
               "dubbed clip (not enrolled) is scored against its real video; baselines from the same run.", "",
               "| | opening correlation | at best lag | lag (frames) | mouth LMD (% IOD) | jitter ratio |",
               "|---|---|---|---|---|---|"]
-    for name in ("dub", "mismatched"):
+    for name in ("dub", "dub_own_frames", "mismatched"):
+        if name not in d:
+            continue
         s = d[name]
         lines.append(f"| {name} | " + " | ".join(f"{s[k]['mean']:.3f} ± {s[k]['sd']:.3f}" for k in (
             "opening_correlation", "opening_correlation_best", "opening_lag_frames", "mouth_lmd_pct_iod",
@@ -149,7 +151,8 @@ def main() -> int:
                  f"{s['mouth_lmd_pct_iod']['mean']:.3f} | |")
     lines += ["", f"Lag within ±1 frame: {d['lag_within_1']:.0%} of clips. Lips closed in "
               f"{d['silence_closure']['mean']:.1%} of pause frames (mean over clips). LMD / mismatched "
-              f"LMD = {d['lmd_vs_mismatched']}. Rendering {d['render_fps_median']} frames/s; dub wall time "
+              f"LMD = {d['lmd_vs_mismatched']} (onto the clip's own frames: "
+              f"{d.get('own_frames_lmd_vs_mismatched', '–')}). Rendering {d['render_fps_median']} frames/s; dub wall time "
               f"{d['wall_per_output_second_median']} × the output's duration; peak RSS {d['peak_rss_mb']} MB.",
               "", "![dub opening curve](results/dub_opening.png)", "",
               "Every 5th frame, dubbed (top) above real (bottom):", "",

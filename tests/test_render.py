@@ -173,3 +173,23 @@ def test_dub_video_keeps_the_targets_frames(grid, grid_clips, tmp_path, capsys) 
     assert code == EXIT_BAD_INPUT and "no face" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.mp4").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dub-target")]  # failed: cleaned too
+
+
+def test_an_enrolled_avatar_re_voices_another_video_of_the_person(avatar, grid, grid_clips, tmp_path,
+                                                                  capsys) -> None:
+    """`dub AVATAR --video V speech`: V's frames and head motion, the avatar's mouth model and
+    textures (V is tracked on the fly, no transcript needed)."""
+    clip = grid_clips[215]  # neither enrolled nor used elsewhere
+    target = grid / "video" / f"{clip}.mp4"
+    words = " ".join(w.text for w in read_grid_align(grid / "align" / f"{clip}.align"))
+    out = tmp_path / "own.mp4"
+    argv = ["-q", "dub", str(avatar.path), "--video", str(target), str(target), "--text", words, "-o", str(out)]
+    assert main(argv) == 0, capsys.readouterr().err
+    gen = [f.image for f in read_frames(out)]
+    real = [f.image for f in read_frames(target)]
+    assert len(gen) == len(real) == 75
+    top = [np.abs(g[:120].astype(int) - r[:120].astype(int)).mean() for g, r in zip(gen, real)]
+    assert max(top) < 6  # the target's own frames above the mouth
+    m = evaluate(out, target).metrics
+    assert m["opening_correlation"] > 0.6 and m["face_found_generated"] == 1.0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dub-target")]

@@ -196,10 +196,10 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
 
     _check_mp4(args.output)
     if args.video:
-        if len(args.inputs) != 1:
-            raise InputError("with --video give only the speech file",
-                             "talkinghead dub --video target.mp4 speech.wav -o out.mp4")
-        avatar, audio = None, args.inputs[0]
+        if len(args.inputs) not in (1, 2):
+            raise InputError("with --video give the speech file (and optionally the avatar before it)",
+                             "talkinghead dub [NAME.avatar] --video target.mp4 speech.wav -o out.mp4")
+        avatar, audio = (None, args.inputs[0]) if len(args.inputs) == 1 else args.inputs
     elif len(args.inputs) == 1:  # no avatar: a talking photo
         avatar, audio = None, args.inputs[0]
     elif len(args.inputs) == 2:
@@ -347,10 +347,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and (args.command != "say" or any(e.startswith("-") for e in extra)):
+    # Positionals may follow options (`say AVATAR --photo P TEXT`, `dub AVATAR --video V SPEECH`).
+    if extra and (args.command not in ("say", "dub") or any(e.startswith("-") for e in extra)):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "dub":
+        args.inputs = list(args.inputs) + extra
     if args.command == "say":
-        args.words = list(args.words) + extra  # positionals given after options
+        args.words = list(args.words) + extra
         n_avatar = len(args.words) - (args.text_file is None)
         if len(args.words) > 2 or n_avatar not in (0, 1):
             parser.error("say: give [AVATAR] TEXT, or [AVATAR] --text-file FILE")

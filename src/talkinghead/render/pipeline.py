@@ -82,17 +82,22 @@ def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, out
 
     With a transcript the words are force-aligned; without, pocketsphinx recognises them first.
     Audio that holds no speech gives a still, closed-mouth video of its length.
-    With ``video`` (and no avatar) that video is re-voiced: it is enrolled on the fly from its
-    own speech (recognised), and its own frames, head motion and background are kept.
+    With ``video`` that video is re-voiced, keeping its own frames, head motion and background:
+    with an avatar, the avatar's mouth model and textures (the person enrolled once, any of
+    their videos re-voiced); without one, the video is enrolled on the fly from its own
+    recognised speech and lends its own mouth.
     With neither an avatar nor a video a portrait says it: ``photo``, or the built-in one.
     """
     t0 = time.perf_counter()
     if video is not None:
+        if photo is not None:
+            raise InputError("give --video or a photo, not both", "drop one of them")
         if avatar is not None:
-            raise InputError("give an avatar or --video, not both",
-                             "drop the avatar to re-voice the video with its own mouth")
+            person = _load(avatar)
+            with _target_avatar(Path(video), Path(output), progress, pose_only=True) as target:
+                return _dub(person, audio, output, transcript, options, progress, t0, target)
         with _target_avatar(Path(video), Path(output), progress) as target:
-            return _dub(target, audio, output, transcript, options, progress, t0, "in order")
+            return _dub(target, audio, output, transcript, options, progress, t0, target)
     if avatar is None:  # a talking photo
         from .photo import PHOTO_FPS, PhotoOptions, load_portrait, render_photo
 
@@ -108,10 +113,10 @@ def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, out
 
 def _dub(avatar: Avatar, audio: str | os.PathLike, output: str | os.PathLike, transcript: str | None,
          options: RenderOptions, progress: ProgressHook, t0: float,
-         background_mode: str | None) -> RenderReport:
-    speech = _recorded_speech(audio, transcript, options.fps or avatar.fps, progress)
+         video: Avatar | None) -> RenderReport:
+    speech = _recorded_speech(audio, transcript, options.fps or (video or avatar).fps, progress)
     return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0},
-                  background_mode, audio_driven=True)
+                  video, audio_driven=True)
 
 
 def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: float,
@@ -136,13 +141,22 @@ def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: floa
 
 
 @contextlib.contextmanager
-def _target_avatar(video: Path, output: Path, progress: ProgressHook) -> Iterator[Avatar]:
-    """The video to re-voice, enrolled from its own recognised speech in a temporary folder
-    beside the output; the folder is removed when the block ends, however it ends."""
+def _target_avatar(video: Path, output: Path, progress: ProgressHook, pose_only: bool = False
+                   ) -> Iterator[Avatar]:
+    """The video to re-voice, enrolled in a temporary folder beside the output (from its own
+    recognised speech, or only its head poses and mouths with ``pose_only``); the folder is
+    removed when the block ends, however it ends."""
     from ..avatar.enroll import ClipInput, EnrollOptions, enroll
     from ..speech.align import recognize
     from ..video import probe
 
+    parent = output.parent if output.parent.is_dir() else None
+    if pose_only:
+        with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
+            report = enroll([ClipInput(video, None)], Path(folder) / "target.avatar",
+                            EnrollOptions(no_audio=True), progress)
+            yield report.avatar
+        return
     info = probe(video)
     if not info.has_audio:
         raise InputError(f"'{video}' has no audio track, and its mouth shapes are learnt from its "
@@ -151,7 +165,6 @@ def _target_avatar(video: Path, output: Path, progress: ProgressHook) -> Iterato
     if not words:
         raise InputError(f"no speech recognised in '{video}' to learn its mouth shapes from",
                          "give a video where the person speaks, or enroll an avatar with a transcript")
-    parent = output.parent if output.parent.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
         report = enroll([ClipInput(video, words)], Path(folder) / "target.avatar", EnrollOptions(), progress)
         yield report.avatar
@@ -200,18 +213,19 @@ def _sequence_lookup(avatar: Avatar, mouths: np.ndarray):  # noqa: ANN202
 
 def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
            options: RenderOptions = RenderOptions(), progress: ProgressHook = no_progress,
-           seconds: dict[str, float] | None = None, background_mode: str | None = None,
+           seconds: dict[str, float] | None = None, video: Avatar | None = None,
            audio_driven: bool = False) -> RenderReport:
     """Speech with timed phonemes → mp4 of the avatar speaking it (audio muxed, starts at 0).
 
-    ``background_mode`` "in order" shows the avatar's own footage frame by frame (dubbing a
-    video); the default picks a steady stretch of it and ping-pongs it. ``audio_driven`` lets
+    ``video``, an avatar enrolled from the video being re-voiced, lends its own frames in order
+    (ping-pong if the speech is longer) and sets the frame rate; the default background is a
+    steady stretch of the avatar's footage, ping-ponged. ``audio_driven`` lets
     the avatar's mouth model read the recording's spectrum as well as its phonemes (recorded
     speech; synthetic speech is not the person's voice, and its phoneme timings are exact).
     """
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
-    fps = float(options.fps or avatar.fps)
+    fps = float(options.fps or (video or avatar).fps)
     motion_opts = MotionOptions(**{**options.motion.__dict__, "fps": fps})
     motion_opts.validate()
     t = avatar.tracks
@@ -222,7 +236,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     else:
         plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
                            _sequence_lookup(avatar, mouths))
-    background = (plan_in_order(avatar, len(plan)) if background_mode == "in order"
+    background = (plan_in_order(video, len(plan)) if video is not None
                   else plan_background(avatar, len(plan)))
     index = TextureIndex.build(mouths, t.usable, t.clip)
     chosen = choose_textures(index, plan.mouth)
