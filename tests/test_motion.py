@@ -7,14 +7,8 @@ import numpy as np
 
 from talkinghead.face import N_MOUTH, lip_gap
 from talkinghead.face.landmarks import LOWER_LIP_INNER, UPPER_LIP_INNER
-from talkinghead.motion import (
-    MotionOptions,
-    MouthModel,
-    TrainingClip,
-    fit_mouth_model,
-    plan_learned,
-    plan_motion,
-)
+from talkinghead.motion import (MotionOptions, MouthModel, TrainingClip, fit_mouth_model,
+                                plan_learned, plan_motion)
 from talkinghead.phonemes import SILENCE, Viseme, viseme_of
 from talkinghead.speech import TimedPhoneme
 

@@ -18,12 +18,7 @@ from talkinghead.face import MOUTH, lip_gap, mouth_width
 from talkinghead.face.landmarks import LIPS_INNER
 from talkinghead.face.pose import eye_frame
 from talkinghead.motion.idle import IdleOptions, blinks, head_sway
-from talkinghead.motion.visemes import (
-    SETTINGS,
-    articulate,
-    generic_key_pose,
-    neutral_mouth,
-)
+from talkinghead.motion.visemes import SETTINGS, articulate, generic_key_pose, neutral_mouth
 from talkinghead.phonemes import Viseme
 from talkinghead.render.interior import MouthLook, draw_interior
 from talkinghead.render.photo import MIN_FACE_PX, load_portrait, render_photo

@@ -14,15 +14,8 @@ TimedPhoneme(phoneme='h', start=0.058, end=0.104, source='h', word=0)
 """
 
 from .errors import AlignmentError, InputError
-from .speech import (
-    AlignOptions,
-    Speech,
-    TimedPhoneme,
-    TimedWord,
-    TTSOptions,
-    align,
-    synthesize,
-)
+from .speech import (AlignOptions, Speech, TimedPhoneme, TimedWord, TTSOptions, align,
+                     synthesize)
 from .text import Utterance, analyze
 
 __version__ = "0.1.0"
@@ -36,6 +29,7 @@ def __getattr__(name: str):  # noqa: ANN202 - video stages load OpenCV/mediapipe
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'talkinghead' has no attribute '{name}'")
+
 
 __all__ = ["AlignOptions", "AlignmentError", "Avatar", "InputError", "Speech", "TTSOptions",
            "TimedPhoneme", "TimedWord", "Utterance", "align", "analyze", "clips_from", "dub", "enroll",

@@ -23,15 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AlignmentError, InputError
-from ..face import (
-    MOUTH,
-    FilterOptions,
-    TrackOptions,
-    build_template,
-    build_track,
-    lip_gap,
-    track_frames,
-)
+from ..face import (MOUTH, FilterOptions, TrackOptions, build_template, build_track, lip_gap,
+                    track_frames)
 from ..motion.learned import TrainingClip, fit_mouth_model
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
@@ -40,16 +33,8 @@ from ..speech.features import frame_log_mel
 from ..video import VideoWriter, probe, read_frames
 from .bank import BANK_SIZE_PX, CropGeometry
 from .dictionary import Occurrence, build_dictionary
-from .model import (
-    BANK_FILE,
-    DICTIONARY_FILE,
-    FORMAT_VERSION,
-    META_FILE,
-    MOUTH_MODEL_FILE,
-    TRACKS_FILE,
-    Avatar,
-    AvatarTracks,
-)
+from .model import (BANK_FILE, DICTIONARY_FILE, FORMAT_VERSION, META_FILE, MOUTH_MODEL_FILE,
+                    TRACKS_FILE, Avatar, AvatarTracks)
 
 log = logging.getLogger(__name__)
 

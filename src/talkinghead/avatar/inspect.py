@@ -80,9 +80,7 @@ def contact_sheet(avatar: Avatar, path: str | os.PathLike | None = None) -> Path
 
 def _captions(sheet: np.ndarray, captions: list[str]) -> np.ndarray:
     """Write the captions under the tiles with a font that has IPA (OpenCV's fonts do not)."""
-    from matplotlib import (
-        font_manager,  # ships with mediapipe, and so does its DejaVu Sans
-    )
+    from matplotlib import font_manager  # ships with mediapipe, and so does its DejaVu Sans
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), 14)

@@ -5,16 +5,7 @@ face; ``build_track`` fits head poses on rigid points, filters tracker jitter an
 from every landmark. Canonical units: 1 = the inter-ocular distance (IOD).
 """
 
-from .landmarks import (
-           JAW,
-           LIPS_INNER,
-           LIPS_OUTER,
-           MOUTH,
-           N_MOUTH,
-           RIGID,
-           lip_gap,
-           mouth_width,
-)
+from .landmarks import JAW, LIPS_INNER, LIPS_OUTER, MOUTH, N_MOUTH, RIGID, lip_gap, mouth_width
 from .pose import apply_pose, build_template, fit_similarity, pose_matrix, to_canonical
 from .track import FaceTrack, FilterOptions, build_track
 from .tracker import FaceTracker, RawTrack, TrackOptions, track_frames
