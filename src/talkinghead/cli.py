@@ -182,9 +182,6 @@ def _cmd_say(args: argparse.Namespace, bars: _Bars) -> int:
 
     _check_mp4(args.output)
     text = _read_text(args, "text") if args.text is None else args.text
-    if args.avatar is not None and args.photo is not None:
-        raise InputError("give an avatar or --photo, not both",
-                         "drop the avatar to animate the photo, or drop --photo")
     report = say(args.avatar, text, args.output, TTSOptions(voice=args.voice, rate=args.rate, lang=args.lang),
                  RenderOptions(fps=args.fps), bars, photo=args.photo)
     _report(report)
@@ -207,8 +204,6 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
     else:
         raise InputError("dub takes [AVATAR] AUDIO",
                          "talkinghead dub NAME.avatar speech.wav -o out.mp4 (or --video / --photo)")
-    if args.photo and (avatar or args.video):
-        raise InputError("--photo replaces the avatar", "give an avatar, --video or --photo: one of them")
     transcript = _read_text(args, "transcript") if (args.text or args.text_file) else None
     report = dub(avatar, audio, args.output, transcript, RenderOptions(fps=args.fps), bars, video=args.video,
                  photo=args.photo)

@@ -2,7 +2,7 @@
 
 The video is re-tracked; its mouth opening is compared with the openness each frame's phoneme
 asks for (the generic viseme table), closure is checked in pauses and at bilabial centres, and
-the face's still parts (brows, nose, forehead and temples) must not move except with the head.
+the face's still parts (brows, nose bridge, eye corners) must not move except with the head.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from ..face.landmarks import BROWS, EYE_CORNERS
 from ..face.pose import apply_pose, fit_similarity, to_canonical
+from ..motion.plan import frame_labels
 from ..motion.visemes import expected_opening
 from ..phonemes import SILENCE, Viseme, viseme_of
 from ..speech.types import TimedPhoneme
@@ -27,18 +28,6 @@ from . import metrics as M
 # drift, not the video's.
 NOSE_BRIDGE = np.array([168, 6, 197, 195, 5, 4, 1])
 STILL_POINTS = np.concatenate([BROWS, NOSE_BRIDGE, EYE_CORNERS])
-
-
-def frame_phonemes(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:
-    """The phoneme under each frame's centre ('sil' outside speech)."""
-    out = [SILENCE] * n
-    for f in range(n):
-        t = (f + 0.5) / fps
-        for p in phonemes:
-            if p.start <= t < p.end:
-                out[f] = p.phoneme
-                break
-    return out
 
 
 def timeline_sync(landmarks: np.ndarray, phonemes: Sequence[TimedPhoneme], fps: float,
@@ -59,7 +48,7 @@ def timeline_sync(landmarks: np.ndarray, phonemes: Sequence[TimedPhoneme], fps: 
         similarity motion is removed), ``face_found``.
     """
     n = len(landmarks)
-    labels = frame_phonemes(phonemes, n, fps)
+    labels = frame_labels(phonemes, n, fps)
     found = ~np.isnan(landmarks[:, 0, 0])
     gap = M.opening(landmarks)
     expected = np.array([expected_opening(p) for p in labels])

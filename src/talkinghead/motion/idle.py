@@ -35,11 +35,13 @@ def blinks(n: int, fps: float, options: IdleOptions = IdleOptions()) -> np.ndarr
     closure = np.zeros(n, np.float32)
     t = rng.uniform(0.6, 1.0) * options.blink_interval_s[0]  # the first blink comes early
     duration = n / fps
+    times = (np.arange(n) + 0.5) / fps
+    half = options.blink_s / 2
     while t < duration:
-        centre = t + options.blink_s / 2
-        times = (np.arange(n) + 0.5) / fps
-        bump = np.clip(1 - np.abs(times - centre) / (options.blink_s / 2), 0, 1)
-        closure = np.maximum(closure, (np.sin(bump * np.pi / 2) ** 2).astype(np.float32))
+        centre = t + half
+        lo, hi = max(0, int((centre - half) * fps) - 1), min(n, int((centre + half) * fps) + 2)  # its frames
+        bump = np.clip(1 - np.abs(times[lo:hi] - centre) / half, 0, 1)
+        closure[lo:hi] = np.maximum(closure[lo:hi], (np.sin(bump * np.pi / 2) ** 2).astype(np.float32))
         # A frame-rate-independent guarantee: the frame nearest the middle is fully shut.
         f = int(centre * fps)
         if 0 <= f < n:

@@ -165,14 +165,16 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
     n = max(1, int(round(duration * fps)))
     n_model = max(1, int(round(duration * model.fps)))
     log_mel = None if audio is None else frame_log_mel(audio[0], audio[1], model.fps, n_model)
-    mouth = model.predict(_frame_labels(phonemes, n_model, model.fps), log_mel).astype(np.float64)
-    if n_model != n or model.fps != fps:  # the model counts context in its own frames
+    labels = _frame_labels(phonemes, n, fps)
+    same_rate = n_model == n and model.fps == fps
+    model_labels = labels if same_rate else _frame_labels(phonemes, n_model, model.fps)
+    mouth = model.predict(model_labels, log_mel).astype(np.float64)
+    if not same_rate:  # the model counts context in its own frames
         t = np.clip((np.arange(n) + 0.5) / fps * model.fps - 0.5, 0, n_model - 1)
         i0 = np.floor(t).astype(int)
         i1 = np.minimum(i0 + 1, n_model - 1)
         w = (t - i0)[:, None, None]
         mouth = mouth[i0] * (1 - w) + mouth[i1] * w
-    labels = _frame_labels(phonemes, n, fps)
     _close_lips(mouth, [lab == SILENCE for lab in labels], options.silence_gap_iod)
     if options.seal_bilabials:
         _close_lips(mouth, [_is_bilabial(lab) for lab in labels], 0.0)
@@ -185,15 +187,16 @@ def _close_lips(mouth: np.ndarray, frames: Sequence[bool], max_gap: float) -> No
     central gap is at most ``max_gap`` (IOD units); 0 seals them."""
     for f in np.flatnonzero(frames):
         gap = float(lip_gap(mouth[f]))
-        if gap <= max_gap:
+        if 0 < max_gap and gap <= max_gap:
             continue
-        keep = max_gap / gap
+        keep = max_gap / gap if gap > 0 else 0.0  # sealing moves every pair, whatever the centre
         mid = (mouth[f, _INNER_UPPER] + mouth[f, _INNER_LOWER]) / 2
         mouth[f, _INNER_UPPER] = mid + (mouth[f, _INNER_UPPER] - mid) * keep
         mouth[f, _INNER_LOWER] = mid + (mouth[f, _INNER_LOWER] - mid) * keep
 
 
-def _frame_labels(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:
+def frame_labels(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:
+    """The phoneme under each of ``n`` frames' centres ('sil' outside speech)."""
     labels = [SILENCE] * n
     if not phonemes:
         return labels
@@ -203,6 +206,12 @@ def _frame_labels(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[
     for f, i in enumerate(idx):
         if 0 <= i < len(phonemes) and centres[f] < phonemes[i].end:
             labels[f] = phonemes[i].phoneme
+    return labels
+
+
+def _frame_labels(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:
+    """:func:`frame_labels`, where every bilabial also owns the frame holding its centre."""
+    labels = frame_labels(phonemes, n, fps)
     # A bilabial shorter than a frame still closes the lips in the frame holding its centre.
     for p in phonemes:
         if _is_bilabial(p.phoneme):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER, N_MOUTH
 from ..phonemes import SILENCE, Viseme, viseme_of
-from .plan import PoseLookup
+from .plan import _INNER_LOWER, _INNER_UPPER, PoseLookup, _close_lips
 
 _NO, _NI = len(LIPS_OUTER), len(LIPS_INNER)
 # Positions inside MOUTH. Contours run clockwise from the right corner: points 1..9 are upper
@@ -23,8 +23,6 @@ _NO, _NI = len(LIPS_OUTER), len(LIPS_INNER)
 _UPPER = np.concatenate([np.arange(1, 10), _NO + np.arange(1, 10)])
 _LOWER = np.concatenate([np.arange(11, 20), _NO + np.arange(11, 20)])
 _CORNERS = np.array([0, 10, _NO, _NO + 10])
-_INNER_UPPER = _NO + np.arange(1, 10)
-_INNER_LOWER = _NO + _NI - np.arange(1, 10)  # facing _INNER_UPPER pairwise
 _OUTER_UPPER = np.arange(1, 10)
 _OUTER_LOWER = _NO - np.arange(1, 10)
 _JAW = np.arange(_NO + _NI, _NO + _NI + len(JAW))
@@ -141,9 +139,7 @@ def articulate(neutral: np.ndarray, a: Articulation) -> np.ndarray:
         m[_INNER_LOWER, 1] -= rise
         m[_OUTER_LOWER, 1] -= rise
     if a.closed:
-        mid = (m[_INNER_UPPER] + m[_INNER_LOWER]) / 2
-        m[_INNER_UPPER] = mid
-        m[_INNER_LOWER] = mid
+        _close_lips(m[None], [True], 0.0)
     return m
 
 

@@ -153,21 +153,19 @@ def _detect(image: np.ndarray) -> tuple[np.ndarray | None, int]:
     h, w = image.shape[:2]
     faces: list[np.ndarray] = []
     with FaceTracker(TrackOptions(max_faces=5), static=True) as tracker:
-        for k in (1, 2, 3, 4):
+        for k in (1, 2, 3, 4):  # the whole photo, then ever smaller overlapping windows
             side = min(h, w) / k
             if k > 1 and side < 48:
                 break
-            xs = np.arange(0, max(w - side, 0) + 1, side / 2)
-            ys = np.arange(0, max(h - side, 0) + 1, side / 2)
-            for y in ys:
-                for x in xs:
-                    crop = image[int(y):int(y + side), int(x):int(x + side)] if k > 1 else image
-                    scale = DETECT_SIDE_PX / max(crop.shape[:2])
-                    view = cv2.resize(crop, None, fx=scale, fy=scale,
-                                      interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-                    found = tracker.detect_all(view)
-                    origin = (0.0, 0.0) if k == 1 else (x, y)
-                    faces += [f / scale + origin for f in found]
+            windows = [(0.0, 0.0, image)] if k == 1 else [
+                (x, y, image[int(y):int(y + side), int(x):int(x + side)])
+                for y in np.arange(0, max(h - side, 0) + 1, side / 2)
+                for x in np.arange(0, max(w - side, 0) + 1, side / 2)]
+            for x, y, crop in windows:
+                scale = DETECT_SIDE_PX / max(crop.shape[:2])
+                view = cv2.resize(crop, None, fx=scale, fy=scale,
+                                  interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+                faces += [f / scale + (x, y) for f in tracker.detect_all(view)]
             if faces:
                 break
     if not faces:
@@ -248,7 +246,6 @@ class PhotoAnimator:
 
         self.warp = ThinPlate(np.vstack([lm[fixed_idx], ring, border]), self.grid)
         self.moving_idx = np.concatenate([MOUTH, _EYE_UPPER, _EYE_LOWER, EYE_CORNERS])
-        self.full_grid = None
 
     @staticmethod
     def _close_source_mouth(image: np.ndarray, lm: np.ndarray, iod: float) -> np.ndarray:

@@ -24,6 +24,7 @@ from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
 from ..video import VideoWriter, load_audio, pick_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
+from .photo import PHOTO_FPS, PhotoOptions, Portrait, load_portrait, render_photo
 from .report import RenderReport
 from .retrieve import TextureIndex, choose_textures
 from .warp import warp_crop
@@ -56,16 +57,11 @@ def say(avatar: Avatar | str | os.PathLike | None, text: str, output: str | os.P
     Without an avatar a portrait talks: ``photo``, or the built-in one when that is None too.
     """
     if avatar is None:
-        from .photo import PHOTO_FPS, PhotoOptions, load_portrait, render_photo
-
-        if options.fps is not None:
-            MotionOptions(fps=options.fps).validate()
-        portrait = load_portrait(photo)
+        portrait, photo_options = _photo_setup(photo, options)
         t0 = time.perf_counter()
         speech = synthesize(text, tts)
-        return render_photo(portrait, speech, output,
-                            PhotoOptions(fps=options.fps or PHOTO_FPS, crf=options.crf),
-                            progress, {"tts": time.perf_counter() - t0})
+        return render_photo(portrait, speech, output, photo_options, progress,
+                            {"tts": time.perf_counter() - t0})
     if photo is not None:
         raise InputError("give an avatar or a photo, not both", "drop one of them")
     avatar = _load(avatar)
@@ -99,12 +95,9 @@ def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, out
         with _target_avatar(Path(video), Path(output), progress) as target:
             return _dub(target, audio, output, transcript, options, progress, t0, target)
     if avatar is None:  # a talking photo
-        from .photo import PHOTO_FPS, PhotoOptions, load_portrait, render_photo
-
-        portrait = load_portrait(photo)
-        fps = options.fps or PHOTO_FPS
-        speech = _recorded_speech(audio, transcript, fps, progress)
-        return render_photo(portrait, speech, output, PhotoOptions(fps=fps, crf=options.crf), progress,
+        portrait, photo_options = _photo_setup(photo, options)
+        speech = _recorded_speech(audio, transcript, photo_options.fps, progress)
+        return render_photo(portrait, speech, output, photo_options, progress,
                             {"speech": time.perf_counter() - t0})
     if photo is not None:
         raise InputError("give an avatar or a photo, not both", "drop one of them")
@@ -117,6 +110,15 @@ def _dub(avatar: Avatar, audio: str | os.PathLike, output: str | os.PathLike, tr
     speech = _recorded_speech(audio, transcript, options.fps or (video or avatar).fps, progress)
     return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0},
                   video, audio_driven=True)
+
+
+def _photo_setup(photo: str | os.PathLike | None, options: RenderOptions
+                 ) -> tuple[Portrait, PhotoOptions]:
+    """The portrait (``photo`` or the built-in one) and its settings, checked before any speech
+    work."""
+    if options.fps is not None:
+        MotionOptions(fps=options.fps).validate()
+    return load_portrait(photo), PhotoOptions(fps=options.fps or PHOTO_FPS, crf=options.crf)
 
 
 def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: float,
@@ -150,24 +152,20 @@ def _target_avatar(video: Path, output: Path, progress: ProgressHook, pose_only:
     from ..speech.align import recognize
     from ..video import probe
 
-    parent = output.parent if output.parent.is_dir() else None
     if pose_only:
-        with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
-            report = enroll([ClipInput(video, None)], Path(folder) / "target.avatar",
-                            EnrollOptions(no_audio=True), progress)
-            yield report.avatar
-        return
-    info = probe(video)
-    if not info.has_audio:
-        raise InputError(f"'{video}' has no audio track, and its mouth shapes are learnt from its "
-                         "own speech", "give the video with its original sound, or enroll an avatar")
-    words = recognize(video)
-    if not words:
-        raise InputError(f"no speech recognised in '{video}' to learn its mouth shapes from",
-                         "give a video where the person speaks, or enroll an avatar with a transcript")
+        clip, enroll_options = ClipInput(video, None), EnrollOptions(no_audio=True)
+    else:
+        if not probe(video).has_audio:
+            raise InputError(f"'{video}' has no audio track, and its mouth shapes are learnt from its "
+                             "own speech", "give the video with its original sound, or enroll an avatar")
+        words = recognize(video)
+        if not words:
+            raise InputError(f"no speech recognised in '{video}' to learn its mouth shapes from",
+                             "give a video where the person speaks, or enroll an avatar with a transcript")
+        clip, enroll_options = ClipInput(video, words), EnrollOptions()
+    parent = output.parent if output.parent.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
-        report = enroll([ClipInput(video, words)], Path(folder) / "target.avatar", EnrollOptions(), progress)
-        yield report.avatar
+        yield enroll([clip], Path(folder) / "target.avatar", enroll_options, progress).avatar
 
 
 SILENCE_DBFS = -50.0  # a recording whose loudest 10 ms stays below this holds no speech

@@ -25,7 +25,6 @@ CREATE TABLE IF NOT EXISTS avatars (
 CREATE TABLE IF NOT EXISTS videos (
     id TEXT PRIMARY KEY, job_id TEXT NOT NULL, duration REAL NOT NULL, created REAL NOT NULL);
 """
-STATES = ("queued", "running", "done", "failed")
 RESTART_REASON = "the server stopped while this job was running; submit it again"
 
 

@@ -7,7 +7,6 @@ progress by writing to the job's row in the SQLite store, which the server reads
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 import traceback
 from pathlib import Path
@@ -125,7 +124,7 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: dict, h
             raise InputError("the avatar is gone or not ready", "pick another avatar")
         folder = data / "avatars" / a["id"]
         if a["kind"] == "photo":
-            photo = folder / a.get("photo", "") if a.get("photo") else _photo_file(folder)
+            photo = _photo_file(folder)
         else:
             avatar = folder / "person.avatar"
     out_dir = data / "videos"
@@ -148,6 +147,3 @@ def _photo_file(folder: Path) -> Path:
             return p
     raise InputError("the avatar's photo is missing", "enroll the photo again")
 
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
