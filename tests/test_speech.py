@@ -123,6 +123,36 @@ def test_piper_voice_file_is_accepted(tmp_path) -> None:
         synthesize("Good morning.", TTSOptions(voice=str(lonely)))
 
 
+def test_same_text_gives_the_same_speech(english) -> None:
+    again = synthesize("Hello, world! On May 3rd, 2024 I paid $12.50 for 3 books.")
+    assert np.array_equal(again.audio, english.audio)
+    assert again.phonemes == english.phonemes
+
+
+def test_repeatable_noise_is_standard_normal_white_and_keeps_the_shape() -> None:
+    import onnxruntime
+    from onnx import TensorProto, checker, helper
+
+    from talkinghead.speech.piper_backend import replace_random_noise
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["a", "b", "c"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b", "c"])
+    graph = helper.make_graph([helper.make_node("RandomNormalLike", ["x"], ["y"], dtype=1)], "g", [x], [y])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+    assert replace_random_noise(model) == 1
+    checker.check_model(model)
+    assert not [n for n in model.graph.node if n.op_type.startswith("Random")]
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    z = session.run(None, {"x": np.zeros((1, 192, 1000), np.float32)})[0]
+    assert z.shape == (1, 192, 1000) and z.dtype == np.float32
+    assert np.array_equal(z, session.run(None, {"x": np.ones((1, 192, 1000), np.float32)})[0])
+    flat = z.ravel()
+    assert abs(flat.mean()) < 0.01 and abs(flat.std() - 1) < 0.01
+    assert abs((np.abs(flat) > 2).mean() - 0.0455) < 0.003  # normal tails, not uniform ones
+    for lag in (1, 2, 1000):  # neighbours along time and across channels are unrelated
+        assert abs(np.corrcoef(flat[:-lag], flat[lag:])[0, 1]) < 0.01
+
+
 @pytest.mark.parametrize("rate", [0.1, 5.0])
 def test_rate_out_of_range(rate: float) -> None:
     with pytest.raises(InputError, match="rate"):

@@ -28,11 +28,96 @@ def default_voice_path() -> Path:
 
 @lru_cache(maxsize=4)
 def load_voice(path: str):  # noqa: ANN201 - piper.PiperVoice, imported lazily (slow import)
-    """Load a piper voice with in-memory alignment output (needs the onnx package)."""
-    from piper import PiperVoice
+    """Load a piper voice, patched in memory for alignment output and repeatable noise."""
+    import json
+
+    import onnx
+    import onnxruntime
+    from piper import PiperConfig, PiperVoice
+    from piper.patch_voice_with_alignment import add_alignment_output
 
     log.debug("loading piper voice %s", path)
-    return PiperVoice.load(path, include_alignments=True)
+    model = onnx.load(path)
+    try:
+        add_alignment_output(model)
+    except ValueError:  # the file was already patched with piper.patch_voice_with_alignment
+        pass
+    replace_random_noise(model)
+    with open(f"{path}.json", encoding="utf-8") as f:
+        config = PiperConfig.from_dict(json.load(f))
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return PiperVoice(session=session, config=config)
+
+
+# Multipliers of the noise hash: any large odd constants below 2**31 mix well enough.
+_HASH_P = 2_147_483_647  # 2**31 - 1, so a squared residue still fits in int64
+_HASH_A, _HASH_B, _HASH_C = 1_103_515_245, 2_654_435_761 % _HASH_P, 12_345
+
+
+def replace_random_noise(model) -> int:  # noqa: ANN001 - onnx.ModelProto
+    """Make a VITS voice repeatable: the same text gives the same audio, call after call.
+
+    Piper voices draw their duration and flow noise with ``RandomNormalLike``, whose generator
+    lives in the session and advances on every run, so a sentence never sounds (or times) the
+    same twice and a test or benchmark on speech cannot be reproduced. Each such node is replaced
+    in place by standard-normal noise computed from the element index (an integer hash, then
+    Box-Muller): i.i.d. enough for sampling, identical on every run of the same input.
+
+    Returns:
+        how many nodes were replaced (0 for a voice without random nodes).
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    nodes = list(graph.node)
+    replaced = 0
+    for node in nodes:
+        if node.op_type != "RandomNormalLike":
+            continue
+        p = f"{node.name or node.output[0]}/repeatable"
+
+        def const(name: str, value: object, dtype: object) -> str:
+            graph.initializer.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), f"{p}/{name}"))
+            return f"{p}/{name}"
+
+        def op(kind: str, inputs: list[str], name: str, **attrs: object) -> str:
+            new_nodes.append(helper.make_node(kind, inputs, [f"{p}/{name}"], name=f"{p}/{name}", **attrs))
+            return f"{p}/{name}"
+
+        new_nodes: list = []
+        modulus = const("P", _HASH_P, np.int64)
+        shape = op("Shape", [node.input[0]], "shape")
+        count = op("ReduceProd", [shape], "count", keepdims=0)
+        index = op("Range", [const("zero", 0, np.int64), count, const("one", 1, np.int64)], "index")
+
+        def uniform(lane: int) -> str:
+            # Two lanes (even/odd streams) give the two independent uniforms Box-Muller needs.
+            key = op("Add", [op("Mul", [index, const(f"two{lane}", 2, np.int64)], f"x2_{lane}"),
+                             const(f"lane{lane}", lane + 1, np.int64)], f"key{lane}")
+            h = op("Mod", [op("Add", [op("Mul", [key, const(f"a{lane}", _HASH_A, np.int64)], f"ka{lane}"),
+                                      const(f"c{lane}", _HASH_C, np.int64)], f"kac{lane}"), modulus], f"h1_{lane}")
+            for r in range(3):  # squaring breaks the lattice a linear congruence leaves
+                sq = op("Mul", [h, h], f"sq{lane}_{r}")
+                kb = op("Mul", [key, const(f"b{lane}_{r}", _HASH_B - 7919 * r, np.int64)], f"kb{lane}_{r}")
+                h = op("Mod", [op("Add", [sq, kb], f"mix{lane}_{r}"), modulus], f"h{r + 2}_{lane}")
+            h = op("Cast", [h], f"hf{lane}", to=TensorProto.DOUBLE)
+            u = op("Div", [op("Add", [h, const(f"half{lane}", 0.5, np.float64)], f"hh{lane}"),
+                           const(f"pf{lane}", float(_HASH_P), np.float64)], f"u{lane}")
+            return op("Cast", [u], f"u32_{lane}", to=TensorProto.FLOAT)
+
+        u1, u2 = uniform(0), uniform(1)
+        radius = op("Sqrt", [op("Mul", [op("Log", [u1], "log"), const("m2", -2.0, np.float32)], "m2log")], "radius")
+        angle = op("Mul", [u2, const("tau", 2 * np.pi, np.float32)], "angle")
+        flat = op("Mul", [radius, op("Cos", [angle], "cos")], "normal")
+        new_nodes.append(helper.make_node("Reshape", [flat, shape], [node.output[0]], name=f"{p}/reshape"))
+        at = list(graph.node).index(node)
+        graph.node.remove(node)
+        for k, n in enumerate(new_nodes):
+            graph.node.insert(at + k, n)
+        replaced += 1
+    if replaced:
+        log.debug("replaced %d random-noise nodes with repeatable noise", replaced)
+    return replaced
 
 
 def voice_language(path: str) -> str:
