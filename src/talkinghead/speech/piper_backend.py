@@ -66,58 +66,77 @@ def replace_random_noise(model) -> int:  # noqa: ANN001 - onnx.ModelProto
     Returns:
         how many nodes were replaced (0 for a voice without random nodes).
     """
-    from onnx import TensorProto, helper, numpy_helper
-
     graph = model.graph
-    nodes = list(graph.node)
     replaced = 0
-    for node in nodes:
-        if node.op_type != "RandomNormalLike":
-            continue
-        p = f"{node.name or node.output[0]}/repeatable"
-
-        def const(name: str, value: object, dtype: object) -> str:
-            graph.initializer.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), f"{p}/{name}"))
-            return f"{p}/{name}"
-
-        def op(kind: str, inputs: list[str], name: str, **attrs: object) -> str:
-            new_nodes.append(helper.make_node(kind, inputs, [f"{p}/{name}"], name=f"{p}/{name}", **attrs))
-            return f"{p}/{name}"
-
-        new_nodes: list = []
-        modulus = const("P", _HASH_P, np.int64)
-        shape = op("Shape", [node.input[0]], "shape")
-        count = op("ReduceProd", [shape], "count", keepdims=0)
-        index = op("Range", [const("zero", 0, np.int64), count, const("one", 1, np.int64)], "index")
-
-        def uniform(lane: int) -> str:
-            # Two lanes (even/odd streams) give the two independent uniforms Box-Muller needs.
-            key = op("Add", [op("Mul", [index, const(f"two{lane}", 2, np.int64)], f"x2_{lane}"),
-                             const(f"lane{lane}", lane + 1, np.int64)], f"key{lane}")
-            h = op("Mod", [op("Add", [op("Mul", [key, const(f"a{lane}", _HASH_A, np.int64)], f"ka{lane}"),
-                                      const(f"c{lane}", _HASH_C, np.int64)], f"kac{lane}"), modulus], f"h1_{lane}")
-            for r in range(3):  # squaring breaks the lattice a linear congruence leaves
-                sq = op("Mul", [h, h], f"sq{lane}_{r}")
-                kb = op("Mul", [key, const(f"b{lane}_{r}", _HASH_B - 7919 * r, np.int64)], f"kb{lane}_{r}")
-                h = op("Mod", [op("Add", [sq, kb], f"mix{lane}_{r}"), modulus], f"h{r + 2}_{lane}")
-            h = op("Cast", [h], f"hf{lane}", to=TensorProto.DOUBLE)
-            u = op("Div", [op("Add", [h, const(f"half{lane}", 0.5, np.float64)], f"hh{lane}"),
-                           const(f"pf{lane}", float(_HASH_P), np.float64)], f"u{lane}")
-            return op("Cast", [u], f"u32_{lane}", to=TensorProto.FLOAT)
-
-        u1, u2 = uniform(0), uniform(1)
-        radius = op("Sqrt", [op("Mul", [op("Log", [u1], "log"), const("m2", -2.0, np.float32)], "m2log")], "radius")
-        angle = op("Mul", [u2, const("tau", 2 * np.pi, np.float32)], "angle")
-        flat = op("Mul", [radius, op("Cos", [angle], "cos")], "normal")
-        new_nodes.append(helper.make_node("Reshape", [flat, shape], [node.output[0]], name=f"{p}/reshape"))
+    for node in [n for n in graph.node if n.op_type == "RandomNormalLike"]:
         at = list(graph.node).index(node)
+        builder = _NoiseBuilder(graph, f"{node.name or node.output[0]}/repeatable")
         graph.node.remove(node)
-        for k, n in enumerate(new_nodes):
-            graph.node.insert(at + k, n)
+        for k, new in enumerate(builder.normal_like(node.input[0], node.output[0])):
+            graph.node.insert(at + k, new)
         replaced += 1
     if replaced:
         log.debug("replaced %d random-noise nodes with repeatable noise", replaced)
     return replaced
+
+
+class _NoiseBuilder:
+    """ONNX nodes (opset ≥ 13 ops only) computing index-hashed standard-normal noise."""
+
+    def __init__(self, graph, prefix: str) -> None:  # noqa: ANN001 - onnx.GraphProto
+        self.graph, self.prefix, self.nodes = graph, prefix, []
+
+    def const(self, name: str, value: float, dtype: type) -> str:
+        from onnx import numpy_helper
+
+        full = f"{self.prefix}/{name}"
+        self.graph.initializer.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), full))
+        return full
+
+    def op(self, kind: str, inputs: list[str], name: str, **attrs: object) -> str:
+        from onnx import helper
+
+        full = f"{self.prefix}/{name}"
+        self.nodes.append(helper.make_node(kind, inputs, [full], name=full, **attrs))
+        return full
+
+    def normal_like(self, like: str, output: str) -> list:
+        """Nodes writing ``output``: float32 N(0, 1) noise shaped like tensor ``like``."""
+        from onnx import helper
+
+        shape = self.op("Shape", [like], "shape")
+        count = self.op("ReduceProd", [shape], "count", keepdims=0)
+        index = self.op("Range", [self.const("zero", 0, np.int64), count, self.const("one", 1, np.int64)],
+                        "index")
+        u1, u2 = self.uniform(index, 0), self.uniform(index, 1)
+        log_u = self.op("Log", [u1], "log")
+        radius = self.op("Sqrt", [self.op("Mul", [log_u, self.const("m2", -2.0, np.float32)], "m2log")],
+                         "radius")
+        angle = self.op("Mul", [u2, self.const("tau", 2 * np.pi, np.float32)], "angle")
+        flat = self.op("Mul", [radius, self.op("Cos", [angle], "cos")], "normal")
+        self.nodes.append(helper.make_node("Reshape", [flat, shape], [output], name=f"{self.prefix}/reshape"))
+        return self.nodes
+
+    def uniform(self, index: str, lane: int) -> str:
+        """float32 uniform in (0, 1) per element; lanes 0 and 1 hash the even and odd keys, so
+        the two uniforms Box-Muller needs are independent."""
+        from onnx import TensorProto
+
+        c = self.const
+        key = self.op("Add", [self.op("Mul", [index, c(f"two{lane}", 2, np.int64)], f"x2_{lane}"),
+                              c(f"lane{lane}", lane + 1, np.int64)], f"key{lane}")
+        modulus = c(f"p{lane}", _HASH_P, np.int64)
+        linear = self.op("Add", [self.op("Mul", [key, c(f"a{lane}", _HASH_A, np.int64)], f"ka{lane}"),
+                                 c(f"c{lane}", _HASH_C, np.int64)], f"kac{lane}")
+        h = self.op("Mod", [linear, modulus], f"h1_{lane}")
+        for r in range(3):  # squaring breaks the lattice a linear congruence leaves
+            square = self.op("Mul", [h, h], f"sq{lane}_{r}")
+            salt = self.op("Mul", [key, c(f"b{lane}_{r}", _HASH_B - 7919 * r, np.int64)], f"kb{lane}_{r}")
+            h = self.op("Mod", [self.op("Add", [square, salt], f"mix{lane}_{r}"), modulus], f"h{r + 2}_{lane}")
+        h = self.op("Cast", [h], f"hf{lane}", to=TensorProto.DOUBLE)
+        u = self.op("Div", [self.op("Add", [h, c(f"half{lane}", 0.5, np.float64)], f"hh{lane}"),
+                            c(f"pf{lane}", float(_HASH_P), np.float64)], f"u{lane}")
+        return self.op("Cast", [u], f"u32_{lane}", to=TensorProto.FLOAT)
 
 
 def voice_language(path: str) -> str:
