@@ -146,3 +146,10 @@ def test_syncnet_scores_join_the_evaluation(grid, grid_clips, tmp_path, capsys) 
     capsys.readouterr()
     assert main(["-q", "evaluate", str(clip), "--syncnet", str(bad)]) == EXIT_BAD_INPUT
     assert "syncnet" in capsys.readouterr().err.lower()
+
+
+def test_digital_silence_is_silent_and_a_breath_is_not() -> None:
+    assert M.silent_frames(np.full(30, -100.0)).all()  # no level range at all: still silence
+    env = np.r_[np.full(10, -70.0), np.full(10, -32.0), np.full(20, -15.0), np.full(10, -70.0)]
+    silent = M.silent_frames(env)
+    assert silent[:10].all() and not silent[10:40].any() and silent[40:].all()

@@ -117,3 +117,14 @@ def test_follows_the_larger_of_two_faces(grid, grid_clips) -> None:
     assert raw.max_faces_seen == 2
     centres_x = np.nanmean(raw.landmarks[:, :, 0], axis=1)
     assert raw.found.all() and (centres_x < 360).all()  # always the big face on the left
+
+
+def test_mouth_shapes_describe_their_own_frame(grid_tracks) -> None:
+    # Bank textures are warped from their landmarks: a filter's lag would misplace every lip.
+    from talkinghead.face.pose import to_canonical
+
+    _, tracks = grid_tracks
+    for t in tracks:
+        ok = t.found
+        exact = to_canonical(t.raw_pose[ok], t.landmarks[ok])[:, MOUTH]
+        assert np.allclose(t.canonical[ok][:, MOUTH], exact, atol=1e-5)

@@ -113,3 +113,29 @@ def test_learned_plan_closes_pauses_seals_bilabials_and_follows_fps(tmp_path) ->
         assert gap[labels == SILENCE].max() <= MotionOptions().silence_gap_iod + 1e-6
         assert gap[np.isin(labels, ["b", "m"])].max() < 1e-6
         assert gap[labels == "ɑ"].max() > 0.08
+
+
+def test_with_audio_lips_close_where_the_recording_is_silent_not_where_no_phoneme_is() -> None:
+    # A model that always predicts an open mouth makes every cap visible.
+    model = fit_mouth_model([_toy_clip(np.random.default_rng(3)) for _ in range(5)], FPS)
+    open_mouth = toy_pose("ɑ").reshape(-1)
+    model = MouthModel(FPS, open_mouth, np.zeros_like(model.phonetic), np.zeros_like(model.acoustic), 1000)
+    rate = 16000
+    t = np.arange(int(1.6 * rate)) / rate
+    audio = np.zeros_like(t)
+    breath = (t >= 0.4) & (t < 0.8)  # audible, but the aligner finds no phoneme there
+    speech = (t >= 0.8) & (t < 1.2)
+    rng = np.random.default_rng(4)
+    audio[breath] = 0.05 * rng.standard_normal(breath.sum())
+    audio[speech] = 0.3 * np.sin(2 * np.pi * 150 * t[speech])
+    phonemes = timeline([(SILENCE, 0.8), ("ɑ", 0.16), ("m", 0.08), ("ɑ", 0.16), (SILENCE, 0.4)])
+    plan = plan_learned(phonemes, 1.6, model, MotionOptions(), (audio.astype(np.float32), rate))
+    gap = lip_gap(plan.mouth)
+    cap = MotionOptions().silence_gap_iod + 1e-6
+    assert gap[:10].max() <= cap  # 0-0.4 s: silent, closed
+    assert gap[11:20].min() > 0.1  # the breath: the mouth may open, as people's do
+    assert gap[31:].max() <= cap  # silent again after the speech
+    assert gap[np.array(plan.phoneme) == "m"].max() < 1e-6
+    # Without the recording, every phoneme-less frame closes.
+    gap = lip_gap(plan_learned(phonemes, 1.6, model, MotionOptions()).mouth)
+    assert gap[:20].max() <= cap

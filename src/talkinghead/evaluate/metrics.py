@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from ..face.landmarks import LEFT_EYE_OUTER, LIPS_INNER, LIPS_OUTER, RIGHT_EYE_OUTER
+from ..speech.features import silent_frames, speech_envelope  # noqa: F401 - part of the metric set
 
 MOUTH_POINTS = np.concatenate([LIPS_OUTER, LIPS_INNER])  # the 40 lip points the metrics compare
 UPPER_INNER, LOWER_INNER = 13, 14  # mediapipe indices of the inner-lip midpoints
@@ -114,35 +115,6 @@ def mouth_box(landmarks: np.ndarray, shape: tuple[int, int], margin: float = 0.3
     box = (int(max(0, cx - side / 2)), int(max(0, cy - side / 2)),
            int(min(W, cx + side / 2)), int(min(H, cy + side / 2)))
     return box if box[2] - box[0] >= 8 and box[3] - box[1] >= 8 else None
-
-
-def speech_envelope(audio: np.ndarray, sample_rate: int, fps: float, n_frames: int) -> np.ndarray:
-    """RMS loudness per video frame, dB, (n_frames,): the audio under each frame's display time."""
-    hop = sample_rate / fps
-    out = np.full(n_frames, -100.0)
-    for k in range(n_frames):
-        a, b = int(round(k * hop)), int(round((k + 1) * hop))
-        seg = audio[a:b]
-        if seg.size:
-            out[k] = 10 * np.log10(np.mean(seg.astype(np.float64) ** 2) + 1e-10)
-    return out
-
-
-def silent_frames(envelope_db: np.ndarray, min_frames: int = 5) -> np.ndarray:
-    """(n,) bool: frames inside pauses — below a threshold between the noise floor and the
-    speech level for at least ``min_frames`` in a row (shorter dips are stop closures)."""
-    floor, peak = np.percentile(envelope_db, 5), np.percentile(envelope_db, 95)
-    quiet = envelope_db < floor + 0.25 * (peak - floor)
-    out = np.zeros_like(quiet)
-    start = None
-    for i, q in enumerate(np.r_[quiet, False]):
-        if q and start is None:
-            start = i
-        elif not q and start is not None:
-            if i - start >= min_frames:
-                out[start:i] = True
-            start = None
-    return out
 
 
 def silence_closure(opening_iod: np.ndarray, silent: np.ndarray) -> float:

@@ -11,7 +11,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER, lip_gap
 from ..phonemes import SILENCE, Viseme, viseme_of
-from ..speech.features import frame_log_mel
+from ..speech.features import MIN_PAUSE_FRAMES, frame_log_mel, silent_frames, speech_envelope
 from ..speech.types import TimedPhoneme
 from .learned import MouthModel
 
@@ -39,8 +39,10 @@ class MotionOptions:
         method: "learned" uses the avatar's mouth model (:mod:`talkinghead.motion.learned`)
             where it has one, else key poses; "keyposes" always uses Text2Video's key poses.
         silence_gap_iod: the learned method lets the jaw and lips move in pauses as the
-            person's do (they inhale and get ready to speak), but keeps the inner-lip gap below
-            this (IOD units), so lips stay closed; the metric's "closed" is < 0.03.
+            person's do, but keeps the inner-lip gap at most this (IOD units); 0 seals the lips,
+            which a viewer (and the metric, "closed" < 0.03) reads as closed even where a
+            rendered mouth comes out a little wider than its target. Audible breaths before
+            speech are not pauses: the mouth opens for them.
         hold_phonemes: a phoneme lasting 3 frames or more gets keys on its first and last
             frame (held shape, quick transitions) instead of one at its centre; used for
             generic visemes, whose shapes have no real dynamics to add between keys.
@@ -56,7 +58,7 @@ class MotionOptions:
     rest_pause_s: float = 0.15
     seal_bilabials: bool = True
     method: str = "learned"
-    silence_gap_iod: float = 0.025
+    silence_gap_iod: float = 0.0
     hold_phonemes: bool = False
     close_short_pauses: bool = False
 
@@ -160,6 +162,11 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
         options: see :class:`MotionOptions` (fps, seal_bilabials, silence_gap_iod are used).
         audio: (samples, Hz) of the recording to read loudness and vowel quality from, or None
             to go by the phonemes alone.
+
+    The lips close where the recording is silent (:func:`~talkinghead.speech.features.silent_frames`),
+    not wherever the aligner found no phoneme: the breath before a sentence is audible and the
+    mouth opens for it (on GRID about 26 of the 41 phoneme-less frames of a clip are such). Without audio
+    the phoneme-less frames close.
     """
     fps = options.fps
     n = max(1, int(round(duration * fps)))
@@ -175,7 +182,12 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
         i1 = np.minimum(i0 + 1, n_model - 1)
         w = (t - i0)[:, None, None]
         mouth = mouth[i0] * (1 - w) + mouth[i1] * w
-    _close_lips(mouth, [lab == SILENCE for lab in labels], options.silence_gap_iod)
+    if audio is None:
+        pauses = [lab == SILENCE for lab in labels]
+    else:
+        # One frame shorter than a pause: re-encoded audio moves quiet frames across the level.
+        pauses = list(silent_frames(speech_envelope(audio[0], audio[1], fps, n), MIN_PAUSE_FRAMES - 1))
+    _close_lips(mouth, pauses, options.silence_gap_iod)
     if options.seal_bilabials:
         _close_lips(mouth, [_is_bilabial(lab) for lab in labels], 0.0)
     return MotionPlan(fps, mouth.astype(np.float32), tuple(labels),

@@ -21,6 +21,7 @@ from ..motion import MotionOptions, plan_learned, plan_motion
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
+from ..speech.features import SILENCE_DBFS
 from ..video import VideoWriter, load_audio, pick_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
@@ -168,10 +169,8 @@ def _target_avatar(video: Path, output: Path, progress: ProgressHook, pose_only:
         yield enroll([clip], Path(folder) / "target.avatar", enroll_options, progress).avatar
 
 
-SILENCE_DBFS = -50.0  # a recording whose loudest 10 ms stays below this holds no speech
-
-
 def _has_speech(samples: np.ndarray, rate: int) -> bool:
+    """Whether the loudest 10 ms of the recording rises above SILENCE_DBFS."""
     hop = max(1, rate // 100)
     n = len(samples) // hop
     if n == 0:

@@ -1,4 +1,5 @@
-"""Short-time audio features shared by lip-sync scoring (SyncNet's MFCC) and audio-driven motion.
+"""Short-time audio features shared by lip-sync scoring (SyncNet's MFCC) and audio-driven motion,
+and the one definition of "silent" both the motion planner and the silence-closure metric use.
 
 One framing for both: python_speech_features' defaults at 16 kHz (25 ms frames every 10 ms, no
 window, pre-emphasis 0.97, 512-point power spectrum, 26 mel filters 0–8000 Hz).
@@ -16,6 +17,9 @@ HOP_SAMPLES = 160  # 10 ms: 100 feature frames/s
 NFFT = 512
 N_MELS = 26
 PREEMPHASIS = 0.97
+SILENCE_DBFS = -50.0  # dB re full scale: quieter than this is silence whatever the recording
+PAUSE_LEVEL = 0.25  # a pause lies below floor + this share of the (floor → speech) level range
+MIN_PAUSE_FRAMES = 5  # at 25 fps, 200 ms: shorter quiet stretches are stop closures, not pauses
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,3 +98,40 @@ def frame_log_mel(audio: np.ndarray, sample_rate: int, fps: float, n_frames: int
         np.maximum.accumulate(filled, out=filled)
         out = out[filled]
     return out.astype(np.float32)
+
+
+def speech_envelope(audio: np.ndarray, sample_rate: int, fps: float, n_frames: int) -> np.ndarray:
+    """RMS loudness per video frame, dB re full scale, (n_frames,): the audio under each frame's
+    display time (-100 past the audio's end)."""
+    hop = sample_rate / fps
+    out = np.full(n_frames, -100.0)
+    for k in range(n_frames):
+        a, b = int(round(k * hop)), int(round((k + 1) * hop))
+        seg = audio[a:b]
+        if seg.size:
+            out[k] = 10 * np.log10(np.mean(seg.astype(np.float64) ** 2) + 1e-10)
+    return out
+
+
+def silent_frames(envelope_db: np.ndarray, min_frames: int = MIN_PAUSE_FRAMES) -> np.ndarray:
+    """(n,) bool: frames inside pauses, from :func:`speech_envelope`.
+
+    A frame is quiet below ``PAUSE_LEVEL`` of the way from the recording's noise floor (5th
+    percentile) to its speech level (95th), or below ``SILENCE_DBFS``; a pause is at least ``min_frames`` quiet
+    frames in a row (shorter dips are stop closures). Breaths and lip noise before speech are
+    not silent: people open their mouths there.
+    """
+    if envelope_db.size == 0:
+        return np.zeros(0, bool)
+    floor, peak = np.percentile(envelope_db, 5), np.percentile(envelope_db, 95)
+    quiet = (envelope_db < floor + PAUSE_LEVEL * (peak - floor)) | (envelope_db < SILENCE_DBFS)
+    out = np.zeros_like(quiet)
+    start = None
+    for i, q in enumerate(np.r_[quiet, False]):
+        if q and start is None:
+            start = i
+        elif not q and start is not None:
+            if i - start >= min_frames:
+                out[start:i] = True
+            start = None
+    return out
