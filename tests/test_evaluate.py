@@ -12,6 +12,7 @@ from talkinghead.cli import main
 from talkinghead.errors import InputError
 from talkinghead.evaluate import evaluate
 from talkinghead.evaluate import metrics as M
+from talkinghead.speech.features import silent_frames
 from talkinghead.video import VideoWriter, load_audio, read_frames
 
 EXIT_BAD_INPUT = 2
@@ -37,7 +38,7 @@ def test_pixel_metrics_on_identical_and_different_images() -> None:
 
 def test_silent_frames_need_a_real_pause() -> None:
     env = np.r_[np.full(10, -60.0), np.full(20, -15.0), np.full(3, -60.0), np.full(20, -15.0)]
-    silent = M.silent_frames(env)
+    silent = silent_frames(env)
     assert silent[:10].all() and not silent[10:30].any() and not silent[30:33].any()
 
 
@@ -149,7 +150,7 @@ def test_syncnet_scores_join_the_evaluation(grid, grid_clips, tmp_path, capsys) 
 
 
 def test_digital_silence_is_silent_and_a_breath_is_not() -> None:
-    assert M.silent_frames(np.full(30, -100.0)).all()  # no level range at all: still silence
+    assert silent_frames(np.full(30, -100.0)).all()  # no level range at all: still silence
     env = np.r_[np.full(10, -70.0), np.full(10, -32.0), np.full(20, -15.0), np.full(10, -70.0)]
-    silent = M.silent_frames(env)
+    silent = silent_frames(env)
     assert silent[:10].all() and not silent[10:40].any() and silent[40:].all()

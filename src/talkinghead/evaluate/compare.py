@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..face import FaceTracker, TrackOptions, track_frames
 from ..face.landmarks import N_LANDMARKS
 from ..progress import ProgressHook, no_progress
+from ..speech.features import silent_frames, speech_envelope
 from ..video import load_audio, probe, read_frames
 from . import metrics as M
 
@@ -151,8 +152,8 @@ def evaluate(generated: str | os.PathLike, reference: str | os.PathLike | None =
     envelope = silent = None
     if gen_info.has_audio:
         audio, _ = load_audio(generated, AUDIO_RATE)
-        envelope = M.speech_envelope(audio, AUDIO_RATE, fps, n)
-        silent = M.silent_frames(envelope)
+        envelope = speech_envelope(audio, AUDIO_RATE, fps, n)
+        silent = silent_frames(envelope)
     return Evaluation(metrics, tuple(notes), Curves(fps, og, orf, envelope, silent), str(generated),
                       str(reference), landmarks=gen)
 
@@ -164,8 +165,8 @@ def _without_reference(path: Path, info, options: TrackOptions, progress: Progre
     if not found.any():
         raise InputError(f"no face found in '{path}'", "evaluate a video that shows a face")
     audio, _ = load_audio(path, AUDIO_RATE)
-    envelope = M.speech_envelope(audio, AUDIO_RATE, info.fps, len(gen))
-    silent = M.silent_frames(envelope)
+    envelope = speech_envelope(audio, AUDIO_RATE, info.fps, len(gen))
+    silent = silent_frames(envelope)
     og = M.opening(gen)
     lc = M.lag_correlation(og, envelope)
     metrics = {

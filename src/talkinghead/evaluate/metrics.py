@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 
 from ..face.landmarks import LEFT_EYE_OUTER, LIPS_INNER, LIPS_OUTER, RIGHT_EYE_OUTER
-from ..speech.features import silent_frames, speech_envelope  # noqa: F401 - part of the metric set
 
 MOUTH_POINTS = np.concatenate([LIPS_OUTER, LIPS_INNER])  # the 40 lip points the metrics compare
 UPPER_INNER, LOWER_INNER = 13, 14  # mediapipe indices of the inner-lip midpoints

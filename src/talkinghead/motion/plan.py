@@ -163,10 +163,11 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
         audio: (samples, Hz) of the recording to read loudness and vowel quality from, or None
             to go by the phonemes alone.
 
-    The lips close where the recording is silent (:func:`~talkinghead.speech.features.silent_frames`),
-    not wherever the aligner found no phoneme: the breath before a sentence is audible and the
-    mouth opens for it (on GRID about 26 of the 41 phoneme-less frames of a clip are such). Without audio
-    the phoneme-less frames close.
+    The lips close where the recording is silent
+    (:func:`~talkinghead.speech.features.silent_frames`), not wherever the aligner found no
+    phoneme: the breath before a sentence is audible and the mouth opens for it (on GRID about
+    26 of the 41 phoneme-less frames of a clip are such). Without audio the phoneme-less frames
+    close.
     """
     fps = options.fps
     n = max(1, int(round(duration * fps)))
@@ -186,7 +187,7 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
         pauses = [lab == SILENCE for lab in labels]
     else:
         # One frame shorter than a pause: re-encoded audio moves quiet frames across the level.
-        pauses = list(silent_frames(speech_envelope(audio[0], audio[1], fps, n), MIN_PAUSE_FRAMES - 1))
+        pauses = silent_frames(speech_envelope(audio[0], audio[1], fps, n), MIN_PAUSE_FRAMES - 1)
     _close_lips(mouth, pauses, options.silence_gap_iod)
     if options.seal_bilabials:
         _close_lips(mouth, [_is_bilabial(lab) for lab in labels], 0.0)

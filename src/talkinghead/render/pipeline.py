@@ -21,7 +21,7 @@ from ..motion import MotionOptions, plan_learned, plan_motion
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
-from ..speech.features import SILENCE_DBFS
+from ..speech.features import SILENCE_DBFS, speech_envelope
 from ..video import VideoWriter, load_audio, pick_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
@@ -171,12 +171,8 @@ def _target_avatar(video: Path, output: Path, progress: ProgressHook, pose_only:
 
 def _has_speech(samples: np.ndarray, rate: int) -> bool:
     """Whether the loudest 10 ms of the recording rises above SILENCE_DBFS."""
-    hop = max(1, rate // 100)
-    n = len(samples) // hop
-    if n == 0:
-        return False
-    rms = np.sqrt(np.mean(samples[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
-    return bool(20 * np.log10(rms.max() + 1e-12) > SILENCE_DBFS)
+    blocks = len(samples) * 100 // rate  # whole 10 ms blocks
+    return blocks > 0 and bool(speech_envelope(samples, rate, 100.0, blocks).max() > SILENCE_DBFS)
 
 
 def _load(avatar: Avatar | str | os.PathLike) -> Avatar:

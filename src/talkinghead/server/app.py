@@ -345,21 +345,21 @@ def _video_params(body: dict, audio_name: str | None, config: ServerConfig, stor
 
 
 def _avatar_or_404(store: Store, avatar_id: str) -> dict:
-    if not ID.match(avatar_id):
-        raise error(422, "malformed avatar id", "use an id from GET /avatars")
-    a = store.avatar(avatar_id)
-    if a is None:
-        raise error(404, f"no avatar {avatar_id}", "GET /avatars lists them")
-    return a
+    return _row_or_404("avatar", avatar_id, store.avatar)
 
 
 def _job_or_404(store: Store, job_id: str):  # noqa: ANN202
-    if not ID.match(job_id):
-        raise error(422, "malformed job id", "use an id from GET /jobs")
-    job = store.job(job_id)
-    if job is None:
-        raise error(404, f"no job {job_id}", "GET /jobs lists them")
-    return job
+    return _row_or_404("job", job_id, store.job)
+
+
+def _row_or_404(kind: str, row_id: str, find):  # noqa: ANN001, ANN202
+    """``find(row_id)`` for a well-formed id; 422 for a malformed one, 404 for an unknown one."""
+    if not ID.match(row_id):
+        raise error(422, f"malformed {kind} id", f"use an id from GET /{kind}s")
+    row = find(row_id)
+    if row is None:
+        raise error(404, f"no {kind} {row_id}", f"GET /{kind}s lists them")
+    return row
 
 
 def _avatar_out(a: dict) -> dict:

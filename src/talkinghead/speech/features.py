@@ -117,8 +117,8 @@ def silent_frames(envelope_db: np.ndarray, min_frames: int = MIN_PAUSE_FRAMES) -
     """(n,) bool: frames inside pauses, from :func:`speech_envelope`.
 
     A frame is quiet below ``PAUSE_LEVEL`` of the way from the recording's noise floor (5th
-    percentile) to its speech level (95th), or below ``SILENCE_DBFS``; a pause is at least ``min_frames`` quiet
-    frames in a row (shorter dips are stop closures). Breaths and lip noise before speech are
+    percentile) to its speech level (95th), or below ``SILENCE_DBFS``; a pause is at least
+    ``min_frames`` quiet frames in a row (shorter dips are stop closures). Breaths and lip noise before speech are
     not silent: people open their mouths there.
     """
     if envelope_db.size == 0:
