@@ -139,3 +139,7 @@ def test_with_audio_lips_close_where_the_recording_is_silent_not_where_no_phonem
     # Without the recording, every phoneme-less frame closes.
     gap = lip_gap(plan_learned(phonemes, 1.6, model, MotionOptions()).mouth)
     assert gap[:20].max() <= cap
+    # A recording with no speech at all: sealed, not merely parted.
+    quiet = np.zeros_like(audio, dtype=np.float32)
+    plan = plan_learned(timeline([(SILENCE, 1.6)]), 1.6, model, MotionOptions(), (quiet, rate))
+    assert MotionOptions().silence_gap_iod > 0 and lip_gap(plan.mouth).max() < 1e-6

@@ -193,3 +193,21 @@ def test_an_enrolled_avatar_re_voices_another_video_of_the_person(avatar, grid, 
     m = evaluate(out, target).metrics
     assert m["opening_correlation"] > 0.6 and m["face_found_generated"] == 1.0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dub-target")]
+
+
+@pytest.mark.parametrize("open_px", [2, 4, 8])
+def test_warp_opens_a_mouth_by_the_wanted_amount_and_keeps_the_border(open_px) -> None:
+    from talkinghead.render import warp_crop
+
+    size = 160  # a crop at GRID's bank scale, ~107 px per IOD
+    crop = np.full((size, size, 3), 200, np.uint8)
+    crop[78:83, 50:111] = 20  # a closed mouth: a dark line 5 px high between the lips
+    xs = np.linspace(55, 105, 7)
+    src = np.r_[np.c_[xs, np.full(7, 78.0)], np.c_[xs, np.full(7, 82.0)]]
+    dst = src.copy()
+    dst[:7, 1] -= open_px  # upper lip up, lower lip down
+    dst[7:, 1] += open_px
+    warped = warp_crop(crop, src, dst, 107.0)
+    height = int((warped[:, 80, 0] < 110).sum())
+    assert abs(height - (5 + 2 * open_px)) <= 2
+    assert np.array_equal(warped[:12], crop[:12]) and np.array_equal(warped[-12:], crop[-12:])

@@ -11,8 +11,10 @@ ridge regression from
   vowel quality that labels alone do not carry),
 
 to the canonical mouth/jaw landmarks. Fitting takes well under a second on a CPU. On GRID (60
-clips enrolled, 40 held out) the predicted opening correlates with the real clip's at 0.77 from
-phonemes alone and 0.83 with sound, against 0.72 for key-pose interpolation.
+clips spread over the corpus enrolled, 40 others held out, silent frames closed) the predicted
+opening correlates with the real clip's at 0.81 from phonemes alone and 0.85 with sound. A
+two-layer network on the same features, longer sound context (±3–6 frames), sound deltas and
+per-phoneme identity all scored within ±0.005 of the linear map (on an earlier, less varied split).
 """
 
 from __future__ import annotations
