@@ -135,7 +135,9 @@ def main() -> int:
               "![mismatched example](results/mismatched_example.png)", ""]
     d = dubbed
     lines += [f"## Dub: {d['dubbed_clips']} GRID clips re-voiced with their own audio", "",
-              f"Avatar enrolled from the first {d['enroll_clips']} clips ({d['enroll_seconds']} s); each "
+              f"Avatar enrolled from {d['enroll_clips']} clips "
+              + ("spread evenly over the corpus" if d.get("split", "first") == "spread" else "(the first by name)")
+              + f" ({d['enroll_seconds']} s); each "
               "dubbed clip (not enrolled) is scored against its real video; baselines from the same run.", "",
               "| | opening correlation | at best lag | lag (frames) | mouth LMD (% IOD) | jitter ratio |",
               "|---|---|---|---|---|---|"]
