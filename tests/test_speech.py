@@ -8,6 +8,7 @@ import pytest
 from talkinghead.errors import AlignmentError, InputError
 from talkinghead.phonemes import INVENTORY, SILENCE, Viseme, viseme_of
 from talkinghead.speech import AlignOptions, TTSOptions, align, synthesize
+from talkinghead.speech.features import speech_envelope
 from talkinghead.speech.timeline import Span, build_timeline
 from talkinghead.video import load_audio
 
@@ -151,6 +152,22 @@ def test_repeatable_noise_is_standard_normal_white_and_keeps_the_shape() -> None
     assert abs((np.abs(flat) > 2).mean() - 0.0455) < 0.003  # normal tails, not uniform ones
     for lag in (1, 2, 1000):  # neighbours along time and across channels are unrelated
         assert abs(np.corrcoef(flat[:-lag], flat[lag:])[0, 1]) < 0.01
+
+
+def test_speech_envelope_measures_each_frames_own_samples() -> None:
+    rate = 16000
+    t = np.arange(rate) / rate
+    audio = np.where(t < 0.5, 0.5 * np.sin(2 * np.pi * 200 * t), 0.0)  # 0.5 s tone, 0.5 s silence
+    env = speech_envelope(audio, rate, 25.0, 30)  # 5 frames past the audio's end
+    assert env.shape == (30,)
+    assert np.allclose(env[:12], 20 * np.log10(0.5 / np.sqrt(2)), atol=0.05)  # -9.03 dB
+    assert abs(env[12] - 20 * np.log10(0.5 / 2)) < 0.05  # half tone, half silence: -12.04 dB
+    assert np.array_equal(env[13:], np.full(17, -100.0))
+    # A frame count shorter than the audio: the last frame still sees only its own 40 ms.
+    assert np.allclose(speech_envelope(audio, rate, 25.0, 12), env[:12])
+    assert np.allclose(speech_envelope(audio.astype(np.float32), rate, 30.0, 3),
+                       speech_envelope(audio, rate, 30.0, 3), atol=1e-4)
+    assert speech_envelope(audio, rate, 25.0, 0).shape == (0,)
 
 
 @pytest.mark.parametrize("rate", [0.1, 5.0])

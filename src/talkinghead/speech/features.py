@@ -104,12 +104,15 @@ def speech_envelope(audio: np.ndarray, sample_rate: int, fps: float, n_frames: i
     """RMS loudness per video frame, dB re full scale, (n_frames,): the audio under each frame's
     display time (-100 past the audio's end)."""
     hop = sample_rate / fps
+    edges = np.minimum(np.round(np.arange(n_frames + 1) * hop).astype(np.int64), len(audio))
+    lengths = np.diff(edges)
     out = np.full(n_frames, -100.0)
-    for k in range(n_frames):
-        a, b = int(round(k * hop)), int(round((k + 1) * hop))
-        seg = audio[a:b]
-        if seg.size:
-            out[k] = 10 * np.log10(np.mean(seg.astype(np.float64) ** 2) + 1e-10)
+    has = lengths > 0
+    if has.any():
+        # Sums over each frame's own samples (reduceat, not a running total: no cancellation
+        # in a long recording's quiet frames); frames past the audio's end keep -100.
+        power = np.add.reduceat(audio[: edges[-1]].astype(np.float64) ** 2, edges[:-1][has])
+        out[has] = 10 * np.log10(power / lengths[has] + 1e-10)
     return out
 
 
