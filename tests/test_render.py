@@ -16,7 +16,7 @@ from talkinghead.evaluate.metrics import opening
 from talkinghead.face import lip_gap, track_frames
 from talkinghead.motion import plan_learned, plan_motion
 from talkinghead.phonemes import Viseme, viseme_of
-from talkinghead.render import Compositor, dub, say
+from talkinghead.render import Compositor, dub, say, warp_crop
 from talkinghead.speech import align, synthesize
 from talkinghead.speech.corpus import read_grid_align
 from talkinghead.video import load_audio, probe, read_frames
@@ -197,8 +197,6 @@ def test_an_enrolled_avatar_re_voices_another_video_of_the_person(avatar, grid, 
 
 @pytest.mark.parametrize("open_px", [2, 4, 8])
 def test_warp_opens_a_mouth_by_the_wanted_amount_and_keeps_the_border(open_px) -> None:
-    from talkinghead.render import warp_crop
-
     size = 160  # a crop at GRID's bank scale, ~107 px per IOD
     crop = np.full((size, size, 3), 200, np.uint8)
     crop[78:83, 50:111] = 20  # a closed mouth: a dark line 5 px high between the lips

@@ -185,18 +185,17 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
         i1 = np.minimum(i0 + 1, n_model - 1)
         w = (t - i0)[:, None, None]
         mouth = mouth[i0] * (1 - w) + mouth[i1] * w
+    speaking = np.array([lab != SILENCE for lab in labels])
     if audio is None:
-        pauses = [lab == SILENCE for lab in labels]
+        pauses = ~speaking
     else:
         # One frame shorter than a pause: re-encoded audio moves quiet frames across the level.
         pauses = silent_frames(speech_envelope(audio[0], audio[1], fps, n), MIN_PAUSE_FRAMES - 1)
     # Parted lips in a pause belong to the speech around it; with no speech at all, seal them.
-    speaks = any(lab != SILENCE for lab in labels)
-    _close_lips(mouth, pauses, options.silence_gap_iod if speaks else 0.0)
+    _close_lips(mouth, pauses, options.silence_gap_iod if speaking.any() else 0.0)
     if options.seal_bilabials:
         _close_lips(mouth, [_is_bilabial(lab) for lab in labels], 0.0)
-    return MotionPlan(fps, mouth.astype(np.float32), tuple(labels),
-                      np.array([lab != SILENCE for lab in labels]), ())
+    return MotionPlan(fps, mouth.astype(np.float32), tuple(labels), speaking, ())
 
 
 def _close_lips(mouth: np.ndarray, frames: Sequence[bool], max_gap: float) -> None:
