@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 import wave
 
 import cv2
@@ -18,7 +20,7 @@ from talkinghead.face import MOUTH, lip_gap, track_frames
 from talkinghead.face.pose import apply_pose
 from talkinghead.motion import plan_learned, plan_motion
 from talkinghead.phonemes import Viseme, viseme_of
-from talkinghead.render import Compositor, dub, say, warp_crop
+from talkinghead.render import Compositor, dub, plan_background, say, warp_crop
 from talkinghead.speech import align, synthesize
 from talkinghead.speech.corpus import read_grid_align
 from talkinghead.video import load_audio, probe, read_frames
@@ -237,3 +239,18 @@ def test_a_mouth_composited_back_onto_its_own_frame_keeps_its_detail(avatar) -> 
     assert len(kept) >= 3
     assert min(kept) > 0.95  # bilinear resampling keeps ~0.8 of it
     assert np.mean(err) < 1.0  # grey levels
+
+
+def test_the_background_keeps_the_persons_usual_head_roll(avatar) -> None:
+    # The mouth turns with the background's head, for the whole output: footage held tilted
+    # away from the person's usual roll must lose to footage held as usual.
+    chosen = plan_background(avatar, 50)
+    t = avatar.tracks
+    clip = next(c for c, src in enumerate(avatar.meta["sources"]) if Path(src["path"]) == chosen.source)
+    pose = t.pose.copy()
+    pose[t.clip == clip, 1] += np.radians(3.0)
+    tilted = replace(avatar, tracks=replace(t, pose=pose))
+    again = plan_background(tilted, 50)
+    assert again.source != chosen.source
+    usual = np.nanmedian(pose[t.usable, 1])
+    assert abs(np.degrees(np.nanmean(again.pose[:, 1]) - usual)) < 1.5

@@ -13,6 +13,7 @@ from ..face import MOUTH
 WINDOW_FRAMES = 100  # at most this many consecutive source frames are used (and held in memory)
 CLOSED_JAW_IOD = 0.03  # lip gap below which a background frame counts as closed-jaw
 MOTION_WEIGHT = 2.0  # how much head motion (IOD per frame) counts against a window
+ROLL_WEIGHT = 0.5  # per degree the window's head roll lies from the footage's median roll
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,12 +42,17 @@ def ping_pong(length: int, n: int) -> np.ndarray:
 
 
 def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> BackgroundPlan:
-    """Pick one stretch of enrollment footage with steady head and closed jaw, ping-pong it.
+    """Pick one stretch of enrollment footage with steady head, closed jaw and the person's usual
+    head roll, and ping-pong it.
 
     One continuous stretch, reversed at its ends, never shows a cut; a closed jaw behind the
-    rendered mouth cannot peek out below it.
+    rendered mouth cannot peek out below it. The whole output keeps the stretch's head roll, and
+    the mouth turns with it: a stretch tilted 2° from how the person usually holds their head
+    makes every mouth shape look tilted (2° moves lip points by ~0.7 % of the inter-ocular
+    distance, 40 % of the mouth LMD between two different GRID sentences).
     """
     t = avatar.tracks
+    typical_roll = float(np.nanmedian(t.pose[t.usable, 1])) if t.usable.any() else 0.0  # rad
     best, best_score = None, -np.inf
     for clip in np.unique(t.clip):
         idx = np.flatnonzero(t.clip == clip)
@@ -60,7 +66,9 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
             sl = slice(s, s + w)
             if not usable[sl].all():
                 continue
-            score = closed[sl].mean() - MOTION_WEIGHT * step[s + 1: s + w].mean() + 0.001 * w
+            roll_off = abs(np.degrees(np.nanmean(pose[sl, 1]) - typical_roll))
+            score = (closed[sl].mean() - MOTION_WEIGHT * step[s + 1: s + w].mean() + 0.001 * w
+                     - ROLL_WEIGHT * roll_off)
             if score > best_score:
                 best, best_score = idx[sl], score
     if best is None:
