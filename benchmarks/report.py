@@ -5,7 +5,7 @@ Usage: python benchmarks/report.py [--quick] [--reuse]
 Each benchmark runs as its own process and leaves JSON in benchmarks/results/; this script turns
 them into RESULTS.md and PNGs there. --quick runs fewer repeats (for a check, not for
 publishing); --reuse keeps the JSON of benchmarks that already have one. Later benchmarks
-(say, photo) add a run() line and a section.
+(say, photo, footage curve) add a run() line and a section.
 """
 
 from __future__ import annotations
@@ -83,6 +83,9 @@ def main() -> int:
     base = run("baselines.py", ["--pairs", "8" if q else "30"], t / "base.json", r)
     dubbed = run("dub_grid.py", ["--enroll", "20" if q else "60", "--clips", "8" if q else "40",
                                  "--figures", str(OUT_DIR)], t / "dub.json", r)
+    footage = run("footage_curve.py", ["--sizes", *(["20", "60"] if q else ["20", "60", "200"]),
+                                       "--clips", "8" if q else "40", "--figures", str(OUT_DIR)],
+                  t / "footage.json", r)
     speed = run("say_speed.py", ["--long-sentences", "10" if q else "70"], t / "say_speed.json", r)
     photo = run("photo_demo.py", ["--runs", "1" if q else "3", "--figures", str(OUT_DIR)], t / "photo.json", r)
     plot_baselines(base["baselines"], OUT_DIR / "baselines.png")
@@ -159,6 +162,19 @@ def main() -> int:
               "", "![dub opening curve](results/dub_opening.png)", "",
               "Every 5th frame, dubbed (top) above real (bottom):", "",
               "![dub contact sheet](results/dub_contact_sheet.jpg)", ""]
+    lines += ["## How much footage to enroll", "",
+              f"The same {footage['dubbed_clips']} held-out clips dubbed onto avatars enrolled from more or "
+              f"less footage (other clips spread over the corpus), onto each avatar's background and onto "
+              f"the clip's own frames; mismatched-sentence LMD {footage['mismatched_lmd_pct_iod']:.3f} % IOD.", "",
+              "| clips enrolled | minutes | onto | mouth LMD (% IOD) | LMD / mismatched | opening correlation |",
+              "|---|---|---|---|---|---|"]
+    for row in footage["sizes"]:
+        for name, onto in (("avatar", "avatar's background"), ("own_frames", "clip's own frames")):
+            m = row[name]
+            lines.append(f"| {row['clips']} | {row['minutes']:.1f} | {onto} | {m['mouth_lmd_pct_iod']['mean']:.3f} ± "
+                         f"{m['mouth_lmd_pct_iod']['sd']:.3f} | {m['lmd_vs_mismatched']:.0%} | "
+                         f"{m['opening_correlation']['mean']:.3f} ± {m['opening_correlation']['sd']:.3f} |")
+    lines += ["", "![footage curve](results/footage_curve.png)", ""]
     lines += ["## say / dub speed and memory", "",
               f"`say` of a {speed['say_seconds_of_video']} s text: {speed['say_wall_per_output_second']} × "
               f"its duration end to end ({', '.join(f'{k} {v} s' for k, v in speed['say_stage_seconds'].items())}). "
