@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import wave
 from dataclasses import replace
 from pathlib import Path
-import wave
 
 import cv2
 import numpy as np
