@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..avatar.bank import CropGeometry
+from ..avatar.bank import RESAMPLING, CropGeometry
 from ..face.landmarks import JAW, LIPS_OUTER, MOUTH
 
 _JAW_IN_MOUTH = np.array([int(np.flatnonzero(MOUTH == j)[0]) for j in JAW])  # jaw points in MOUTH
@@ -57,7 +57,7 @@ class Compositor:
             return frame
         size = self.crop.size
         to_crop = self.crop.image_to_crop(pose)
-        bg_crop = cv2.warpAffine(frame, to_crop, (size, size), flags=cv2.INTER_CUBIC,
+        bg_crop = cv2.warpAffine(frame, to_crop, (size, size), flags=RESAMPLING,
                                  borderMode=cv2.BORDER_REPLICATE)
         alpha = self.mask(target, background_mouth)
         ring = (alpha > RING[0]) & (alpha < RING[1])
@@ -80,7 +80,7 @@ class Compositor:
         shift = to_image.copy()
         shift[:, 2] -= (x0, y0)
         roi = (x1 - x0, y1 - y0)
-        patch = cv2.warpAffine(blended, shift, roi, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        patch = cv2.warpAffine(blended, shift, roi, flags=RESAMPLING, borderMode=cv2.BORDER_REPLICATE)
         a = cv2.warpAffine(alpha, shift, roi, flags=cv2.INTER_LINEAR, borderValue=0)[..., None]
         out = frame.copy()
         region = out[y0:y1, x0:x1].astype(np.float32)

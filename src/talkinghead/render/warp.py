@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..avatar.bank import RESAMPLING
+
 GRID_STEP_PX = 4  # the displacement field is solved on a coarse grid, then upsampled
 RBF_SIGMA_IOD = 0.2  # reach of one landmark's pull, IOD units
 RBF_REG = 1e-2  # ridge term: lets the field miss noisy, nearly coinciding landmarks a little
@@ -64,9 +66,7 @@ def warp_crop(crop: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, px_per
     # A smooth field: upsampling the coarse grid is within a fraction of a pixel of exact.
     field = cv2.resize(field, (size, size), interpolation=cv2.INTER_LINEAR)
     xs, ys = np.meshgrid(np.arange(size, dtype=np.float32), np.arange(size, dtype=np.float32))
-    # Bicubic, as at the crop's cut and its paste-back: a mouth is resampled three times on its
-    # way to the output, and bilinear's blur makes the tracker read the lips ~1 % smaller.
-    return cv2.remap(crop, xs + field[..., 0], ys + field[..., 1], cv2.INTER_CUBIC,
+    return cv2.remap(crop, xs + field[..., 0], ys + field[..., 1], RESAMPLING,
                      borderMode=cv2.BORDER_REPLICATE)
 
 
