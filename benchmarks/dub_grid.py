@@ -34,6 +34,7 @@ from talkinghead.speech.corpus import read_grid_align
 from talkinghead.video import load_audio
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid_s1"
+ENROLL = 60  # clips enrolled by default; footage_curve.py holds out the same clips
 KEYS = ("opening_correlation", "opening_correlation_best", "opening_lag_frames", "mouth_lmd_pct_iod",
         "jitter_ratio")
 
@@ -46,7 +47,7 @@ def stats(rows: list[dict], key: str) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--enroll", type=int, default=60)
+    ap.add_argument("--enroll", type=int, default=ENROLL)
     ap.add_argument("--clips", type=int, default=40)
     ap.add_argument("--split", choices=("spread", "first"), default="spread",
                     help="which clips to enroll: spread evenly over the corpus (default) or the first E")
@@ -55,7 +56,7 @@ def main() -> int:
     args = ap.parse_args()
     ids = sorted(p.stem for p in (DATA / "video").glob("*.mp4"))
     train, rest = split(ids, args.enroll, args.split)
-    test = rest[:: max(1, len(rest) // args.clips)][: args.clips]
+    test = held_out(rest, args.clips)
     figures = Path(args.figures)
     figures.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,7 +68,7 @@ def main() -> int:
         rows, own, mism, static, closure, render_fps, wall_per_s = [], [], [], [], [], [], []
         for k, cid in enumerate(test):
             real = DATA / "video" / f"{cid}.mp4"
-            words = " ".join(w.text for w in read_grid_align(DATA / "align" / f"{cid}.align"))
+            words = transcript(cid)
             out = tmp / f"{cid}.mp4"
             t1 = time.perf_counter()
             rep = dub(avatar, real, out, words)
@@ -79,7 +80,7 @@ def main() -> int:
             # The same avatar re-voicing the clip's own frames (head pose then matches the real).
             dub(avatar, real, tmp / "own.mp4", words, video=real)
             own.append(evaluate(tmp / "own.mp4", real).metrics)
-            other = DATA / "video" / f"{test[(k + len(test) // 2) % len(test)]}.mp4"
+            other = DATA / "video" / f"{partner(test, k)}.mp4"
             mism.append(evaluate(other, real).metrics)
             if k < 10:  # static rest mouth on the avatar's background, the clip's audio
                 audio, rate = load_audio(real)
@@ -120,6 +121,21 @@ def split(ids: list[str], n_enroll: int, how: str) -> tuple[list[str], list[str]
         return ids[:n_enroll], ids[n_enroll:]
     pick = set(np.linspace(0, len(ids) - 1, n_enroll).round().astype(int).tolist())
     return ([c for i, c in enumerate(ids) if i in pick], [c for i, c in enumerate(ids) if i not in pick])
+
+
+def held_out(rest: list[str], n_clips: int) -> list[str]:
+    """The clips to dub: n_clips spread over those not enrolled."""
+    return rest[:: max(1, len(rest) // n_clips)][:n_clips]
+
+
+def transcript(cid: str) -> str:
+    """The clip's words, from the corpus's alignment file."""
+    return " ".join(w.text for w in read_grid_align(DATA / "align" / f"{cid}.align"))
+
+
+def partner(test: list[str], k: int) -> str:
+    """The mismatched-sentence baseline for test[k]: the clip half the list away."""
+    return test[(k + len(test) // 2) % len(test)]
 
 
 def contact_sheet(generated: Path, real: Path, path: Path) -> None:

@@ -26,11 +26,10 @@ import numpy as np
 from talkinghead.avatar import clips_from, enroll
 from talkinghead.evaluate import evaluate
 from talkinghead.render import dub
-from talkinghead.speech.corpus import read_grid_align
 from talkinghead.video import probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dub_grid import DATA, split, stats  # the held-out clips must be dub_grid's
+from dub_grid import DATA, ENROLL, held_out, partner, split, stats, transcript
 
 
 def main() -> int:
@@ -41,15 +40,13 @@ def main() -> int:
     ap.add_argument("--figures", default=str(Path(__file__).resolve().parent / "results"))
     args = ap.parse_args()
     ids = sorted(p.stem for p in (DATA / "video").glob("*.mp4"))
-    _, rest = split(ids, 60, "spread")
-    test = rest[:: max(1, len(rest) // args.clips)][: args.clips]
+    test = held_out(split(ids, ENROLL, "spread")[1], args.clips)
     pool = [c for c in ids if c not in set(test)]
     if max(args.sizes) > len(pool):
         ap.error(f"at most {len(pool)} clips are left to enroll")
     video = {c: DATA / "video" / f"{c}.mp4" for c in ids}
-    words = {c: " ".join(w.text for w in read_grid_align(DATA / "align" / f"{c}.align")) for c in test}
-    mism = [evaluate(video[test[(k + len(test) // 2) % len(test)]], video[c]).metrics["mouth_lmd_pct_iod"]
-            for k, c in enumerate(test)]
+    words = {c: transcript(c) for c in test}
+    mism = [evaluate(video[partner(test, k)], video[c]).metrics["mouth_lmd_pct_iod"] for k, c in enumerate(test)]
     mismatched = statistics.fmean(mism)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
