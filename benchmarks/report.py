@@ -154,6 +154,21 @@ def main() -> int:
     s = d["static"]
     lines.append(f"| static rest mouth | {s['opening_correlation']['mean']:.3f} | | | "
                  f"{s['mouth_lmd_pct_iod']['mean']:.3f} | |")
+    if "own_frames_silence_closure" in d:
+        own, bg = d["dub_own_frames"], d["dub"]
+        lines += ["", "Issue 5's acceptance points, for both ways of dubbing a held-out clip:", "",
+                  "| | target | re-voicing the clip (`dub AVATAR --video clip.mp4`) | onto the avatar's background |",
+                  "|---|---|---|---|",
+                  f"| opening correlation | ≥ 0.85 | {own['opening_correlation']['mean']:.3f} | "
+                  f"{bg['opening_correlation']['mean']:.3f} |",
+                  f"| best lag within ±1 frame | 0 ± 1 | {d['own_frames_lag_within_1']:.0%} of clips | "
+                  f"{d['lag_within_1']:.0%} of clips |",
+                  f"| mouth LMD / mismatched | ≤ 55 % | {d['own_frames_lmd_vs_mismatched']:.1%} | "
+                  f"{d['lmd_vs_mismatched']:.1%} |",
+                  f"| jitter ratio | 0.8–1.2 | {own['jitter_ratio']['mean']:.2f} | {bg['jitter_ratio']['mean']:.2f} |",
+                  f"| lips closed in silent frames | ≥ 95 % | {d['own_frames_silence_closure']['mean']:.1%} "
+                  f"(min {d['own_frames_silence_closure']['min']:.0%}) | {d['silence_closure']['mean']:.1%} "
+                  f"(min {d['silence_closure']['min']:.0%}) |"]
     lines += ["", f"Lag within ±1 frame: {d['lag_within_1']:.0%} of clips. Lips closed in "
               f"{d['silence_closure']['mean']:.1%} of pause frames (mean over clips). LMD / mismatched "
               f"LMD = {d['lmd_vs_mismatched']} (onto the clip's own frames: "

@@ -6,13 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from talkinghead.face import N_MOUTH, lip_gap
-from talkinghead.face.landmarks import LOWER_LIP_INNER, UPPER_LIP_INNER
+from talkinghead.face.landmarks import HEAD_SHAPE, LOWER_LIP_INNER, UPPER_LIP_INNER
 from talkinghead.motion import (MotionOptions, MouthModel, TrainingClip, fit_mouth_model,
                                 plan_learned, plan_motion)
 from talkinghead.phonemes import SILENCE, Viseme, viseme_of
+from talkinghead.motion.learned import HEAD_SCALE, head_features
 from talkinghead.speech import TimedPhoneme
 
 FPS = 25.0
+NOSE_TIP = 4  # mediapipe index
 
 
 def toy_pose(phoneme: str) -> np.ndarray:
@@ -65,7 +67,7 @@ def test_jaw_is_smoothed_lips_are_not() -> None:
 
 # --- the learnt mouth model ------------------------------------------------------------------
 
-def _toy_clip(rng: np.random.Generator, n: int = 200) -> TrainingClip:
+def _toy_clip(rng: np.random.Generator, n: int = 200, tip: float = 0.0) -> TrainingClip:
     """A clip whose lips start opening two frames before each open vowel (anticipation) and
     are closed on bilabials and in silence; sound is random."""
     labels = []
@@ -78,7 +80,13 @@ def _toy_clip(rng: np.random.Generator, n: int = 200) -> TrainingClip:
     mouths = np.stack([toy_pose(SILENCE)] * n).astype(np.float32)
     mouths[:, UPPER_LIP_INNER, 1] = -gap / 2
     mouths[:, LOWER_LIP_INNER, 1] = gap / 2
-    return TrainingClip(tuple(labels), mouths, np.ones(n, bool), rng.standard_normal((n, 26)).astype(np.float32))
+    # A head tipped by ``tip`` shows its nose tip that much lower below the eyes and its mouth
+    # half that much higher (foreshortened), whatever is said.
+    head = np.zeros((n, len(HEAD_SHAPE), 2))
+    head[:, HEAD_SHAPE == NOSE_TIP, 1] = tip
+    mouths[..., 1] -= tip / 2
+    return TrainingClip(tuple(labels), mouths, np.ones(n, bool), rng.standard_normal((n, 26)).astype(np.float32),
+                        head)
 
 
 def test_mouth_model_learns_anticipation_from_footage() -> None:
@@ -92,6 +100,33 @@ def test_mouth_model_learns_anticipation_from_footage() -> None:
     assert gap[1] < 0.01  # well before: closed
     # With sound features (random here) the prediction stays close.
     assert np.abs(lip_gap(model.predict(labels, rng.standard_normal((17, 26)))) - gap).max() < 0.03
+
+
+def test_mouth_model_draws_the_mouth_for_the_background_heads_turn_and_tip() -> None:
+    rng = np.random.default_rng(5)
+    model = fit_mouth_model([_toy_clip(rng, tip=t) for t in (-0.04, -0.02, 0.0, 0.02, 0.04)], FPS)
+    labels = [SILENCE] * 6 + ["ɑ"] * 5 + [SILENCE] * 6
+    n = len(labels)
+    head = np.zeros((n, len(HEAD_SHAPE), 2))
+    typical = model.predict(labels)
+    assert np.abs(model.predict(labels, head=head) - typical).max() < 1e-3  # None: the usual pose
+    head[:, HEAD_SHAPE == NOSE_TIP, 1] = 0.04
+    tipped = model.predict(labels, head=head)
+    shift = (tipped - typical)[..., 1].mean()
+    assert -0.025 < shift < -0.015  # the footage's −0.02 IOD
+    assert np.abs(lip_gap(tipped) - lip_gap(typical)).max() < 0.005  # the same opening
+
+
+def test_head_features_keep_head_turns_and_drop_speech_rate_twitches() -> None:
+    # The target video's own speech twitches the tracker's nose a little; that must not reach
+    # the new mouth, while a slow turn of the head must.
+    t = np.arange(250) / FPS
+    head = np.zeros((len(t), len(HEAD_SHAPE), 2))
+    head[:, 0, 0] = 0.01 * np.sin(2 * np.pi * 4.0 * t)  # 4 Hz: syllable rate
+    head[:, 1, 0] = 0.01 * (t > 5)  # a turn held for 5 s
+    x = head_features(head, np.zeros((len(HEAD_SHAPE), 2)), len(t), FPS) / HEAD_SCALE
+    assert np.abs(x[50:-50, 0]).max() < 1e-5 and np.abs(x[:, 0]).max() < 1e-3  # ends: under 10 %
+    assert abs(x[-1, 2] - 0.01) < 1e-4 and abs(x[0, 2]) < 1e-4
 
 
 def test_mouth_model_needs_enough_footage() -> None:
@@ -119,7 +154,8 @@ def test_with_audio_lips_close_where_the_recording_is_silent_not_where_no_phonem
     # A model that always predicts an open mouth makes every cap visible.
     model = fit_mouth_model([_toy_clip(np.random.default_rng(3)) for _ in range(5)], FPS)
     open_mouth = toy_pose("ɑ").reshape(-1)
-    model = MouthModel(FPS, open_mouth, np.zeros_like(model.phonetic), np.zeros_like(model.acoustic), 1000)
+    model = MouthModel(FPS, open_mouth, np.zeros_like(model.phonetic), np.zeros_like(model.acoustic),
+                       model.head_centre, model.sound_basis, model.sound_phase, 1000)
     rate = 16000
     t = np.arange(int(1.6 * rate)) / rate
     audio = np.zeros_like(t)

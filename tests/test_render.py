@@ -16,7 +16,7 @@ from talkinghead.cli import main
 from talkinghead.errors import InputError
 from talkinghead.evaluate import evaluate
 from talkinghead.evaluate.metrics import opening
-from talkinghead.face import MOUTH, lip_gap, track_frames
+from talkinghead.face import HEAD_SHAPE, MOUTH, head_shape, lip_gap, track_frames
 from talkinghead.face.pose import apply_pose
 from talkinghead.motion import plan_learned, plan_motion
 from talkinghead.phonemes import Viseme, viseme_of
@@ -254,3 +254,20 @@ def test_the_background_keeps_the_persons_usual_head_roll(avatar) -> None:
     assert again.source != chosen.source
     usual = np.nanmedian(pose[t.usable, 1])
     assert abs(np.degrees(np.nanmean(again.pose[:, 1]) - usual)) < 1.5
+
+
+def test_the_background_keeps_the_persons_usual_head_turn_and_tip(avatar) -> None:
+    # The mouth is drawn for the background head's turn and tip: footage with the head tipped
+    # away from how the person usually holds it must lose to footage held as usual.
+    chosen = plan_background(avatar, 50)
+    t = avatar.tracks
+    clip = next(c for c, src in enumerate(avatar.meta["sources"]) if Path(src["path"]) == chosen.source)
+    canonical = t.canonical.astype(np.float32)
+    nose = HEAD_SHAPE[np.isin(HEAD_SHAPE, [168, 6, 197, 195, 5, 4])]
+    canonical[np.ix_(np.flatnonzero(t.clip == clip), nose, [1])] += 0.04  # IOD: tipped back
+    again = plan_background(replace(avatar, tracks=replace(t, canonical=canonical)), 50)
+    assert again.source != chosen.source
+    usual = np.nanmedian(head_shape(canonical[t.usable]), axis=0)
+    def off(heads: np.ndarray) -> float:  # RMS distance of a stretch's mean head shape, IOD
+        return float(np.sqrt(((np.nanmean(heads, axis=0) - usual) ** 2).sum(-1).mean()))
+    assert off(again.head) < 0.5 * off(head_shape(canonical[t.clip == clip]))

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AlignmentError, InputError
-from ..face import (MOUTH, FilterOptions, TrackOptions, build_template, build_track, lip_gap,
-                    track_frames)
+from ..face import (MOUTH, FilterOptions, TrackOptions, build_template, build_track, head_shape,
+                    lip_gap, track_frames)
 from ..motion.learned import TrainingClip, fit_mouth_model
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
@@ -256,7 +256,8 @@ class _Accumulator:
         if speech is not None:
             self.training.append(TrainingClip(
                 tuple(self.labels[i] for i in label_idx), mouth.astype(np.float32), usable,
-                frame_log_mel(speech.audio, speech.sample_rate, self.fps, n)))
+                frame_log_mel(speech.audio, speech.sample_rate, self.fps, n),
+                head_shape(track.canonical)))
         self.parts["clip"].append(np.full(n, clip, np.int32))
         self.parts["frame"].append(np.arange(n, dtype=np.int32))
         self.parts["found"].append(track.found)

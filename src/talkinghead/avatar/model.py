@@ -14,7 +14,7 @@ from ..motion.learned import MouthModel
 from .bank import CropGeometry
 from .dictionary import PhonemePoseDictionary
 
-FORMAT_VERSION = 2  # bump when the files change meaning; load() then asks to re-enroll
+FORMAT_VERSION = 3  # bump when the files change meaning; load() then asks to re-enroll
 META_FILE = "avatar.json"
 TRACKS_FILE = "tracks.npz"
 DICTIONARY_FILE = "dictionary.json"

@@ -5,12 +5,12 @@ face; ``build_track`` fits head poses on rigid points, filters tracker jitter an
 from every landmark. Canonical units: 1 = the inter-ocular distance (IOD).
 """
 
-from .landmarks import JAW, LIPS_INNER, LIPS_OUTER, MOUTH, N_MOUTH, RIGID, lip_gap, mouth_width
-from .pose import apply_pose, build_template, fit_similarity, pose_matrix, to_canonical
+from .landmarks import HEAD_SHAPE, JAW, LIPS_INNER, LIPS_OUTER, MOUTH, N_MOUTH, RIGID, lip_gap, mouth_width
+from .pose import apply_pose, build_template, fit_similarity, head_shape, pose_matrix, to_canonical
 from .track import FaceTrack, FilterOptions, build_track
 from .tracker import FaceTracker, RawTrack, TrackOptions, track_frames
 
-__all__ = ["FaceTrack", "FaceTracker", "FilterOptions", "JAW", "LIPS_INNER", "LIPS_OUTER", "MOUTH",
+__all__ = ["FaceTrack", "FaceTracker", "FilterOptions", "HEAD_SHAPE", "JAW", "LIPS_INNER", "LIPS_OUTER", "MOUTH",
            "N_MOUTH", "RIGID", "RawTrack", "TrackOptions", "apply_pose", "build_template",
-           "build_track", "fit_similarity", "lip_gap", "mouth_width", "pose_matrix", "to_canonical",
+           "build_track", "fit_similarity", "head_shape", "lip_gap", "mouth_width", "pose_matrix", "to_canonical",
            "track_frames"]

@@ -15,6 +15,11 @@ LEFT_EYE_OUTER = 263
 # only these (eye corners, nose bridge and tip, forehead, temples).
 RIGID = np.array([33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 10, 151, 9, 8, 127, 356, 234, 454])
 
+# Rigid points whose place relative to the outer eye corners shows how the head is turned and
+# tipped (yaw, pitch), which a 2-D similarity pose cannot remove: inner eye corners, nose bridge
+# and tip, forehead. The temples are left out (the jaw pulls the tracker's face outline).
+HEAD_SHAPE = np.array([133, 362, 168, 6, 197, 195, 5, 4, 10, 151, 9, 8])
+
 # 40 lip points: outer contour then inner contour, each clockwise from the right corner.
 LIPS_OUTER = np.array([61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84,
                        181, 91, 146])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER, RIGID
+from .landmarks import HEAD_SHAPE, LEFT_EYE_OUTER, RIGHT_EYE_OUTER, RIGID
 
 
 def eye_frame(landmarks: np.ndarray) -> np.ndarray:
@@ -23,6 +23,19 @@ def eye_frame(landmarks: np.ndarray) -> np.ndarray:
     x = (d[..., 0:1] * c[..., None, :] + d[..., 1:2] * s[..., None, :])[..., 0]
     y = (-d[..., 0:1] * s[..., None, :] + d[..., 1:2] * c[..., None, :])[..., 0]
     return np.stack([x, y], axis=-1) / iod[..., None, :]
+
+
+def head_shape(landmarks: np.ndarray) -> np.ndarray:
+    """The head's turn and tip as seen in 2-D: ``HEAD_SHAPE`` points in the eye-corner frame.
+
+    Args:
+        landmarks: (..., 478, 2) in any similarity frame (pixels or canonical; NaN: no face).
+
+    Returns:
+        (..., len(HEAD_SHAPE), 2) float64, IOD units. The same for a frame, its canonical shape
+        and any video of the same face in the same pose: no template is involved.
+    """
+    return eye_frame(np.asarray(landmarks, np.float64))[..., HEAD_SHAPE, :]
 
 
 def build_template(landmarks: np.ndarray) -> np.ndarray:

@@ -127,7 +127,7 @@ def plan_motion(phonemes: Sequence[TimedPhoneme], duration: float, key_pose: Pos
         sequence: optional phoneme → typical pose-sequence deltas around its centre.
     """
     fps = options.fps
-    n = max(1, int(round(duration * fps)))
+    n = frame_count(duration, fps)
     rest = key_pose(SILENCE)
     labels = _frame_labels(phonemes, n, fps)
     keys = _place_keys(phonemes, n, options)
@@ -154,7 +154,8 @@ def plan_motion(phonemes: Sequence[TimedPhoneme], duration: float, key_pose: Pos
 
 def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: MouthModel,
                  options: MotionOptions = MotionOptions(),
-                 audio: tuple[np.ndarray, int] | None = None) -> MotionPlan:
+                 audio: tuple[np.ndarray, int] | None = None,
+                 head: np.ndarray | None = None) -> MotionPlan:
     """Mouth targets for every output frame from the person's learnt mouth model.
 
     Args:
@@ -164,6 +165,8 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
         options: see :class:`MotionOptions` (fps, seal_bilabials, silence_gap_iod are used).
         audio: (samples, Hz) of the recording to read loudness and vowel quality from, or None
             to go by the phonemes alone.
+        head: (frames, len(HEAD_SHAPE), 2) head shape of the background frame under each output
+            frame (:func:`~talkinghead.face.head_shape`), or None for the person's typical pose.
 
     The lips close where the recording is silent
     (:func:`~talkinghead.speech.features.silent_frames`), not wherever the aligner found no
@@ -172,13 +175,15 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
     close.
     """
     fps = options.fps
-    n = max(1, int(round(duration * fps)))
-    n_model = max(1, int(round(duration * model.fps)))
+    n = frame_count(duration, fps)
+    n_model = frame_count(duration, model.fps)
     log_mel = None if audio is None else frame_log_mel(audio[0], audio[1], model.fps, n_model)
     labels = _frame_labels(phonemes, n, fps)
     same_rate = n_model == n and model.fps == fps
     model_labels = labels if same_rate else _frame_labels(phonemes, n_model, model.fps)
-    mouth = model.predict(model_labels, log_mel).astype(np.float64)
+    if head is not None and not same_rate:
+        head = head[np.minimum((np.arange(n_model) + 0.5) / model.fps * fps, n - 1).astype(int)]
+    mouth = model.predict(model_labels, log_mel, head).astype(np.float64)
     if not same_rate:  # the model counts context in its own frames
         t = np.clip((np.arange(n) + 0.5) / fps * model.fps - 0.5, 0, n_model - 1)
         i0 = np.floor(t).astype(int)
@@ -209,6 +214,11 @@ def _close_lips(mouth: np.ndarray, frames: Sequence[bool], max_gap: float) -> No
         mid = (mouth[f, _INNER_UPPER] + mouth[f, _INNER_LOWER]) / 2
         mouth[f, _INNER_UPPER] = mid + (mouth[f, _INNER_UPPER] - mid) * keep
         mouth[f, _INNER_LOWER] = mid + (mouth[f, _INNER_LOWER] - mid) * keep
+
+
+def frame_count(duration: float, fps: float) -> int:
+    """Frames of an output ``duration`` s long at ``fps`` frames/s: round(duration · fps), ≥ 1."""
+    return max(1, int(round(duration * fps)))
 
 
 def frame_labels(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from ..avatar.model import Avatar
-from ..face import MOUTH
+from ..face import MOUTH, head_shape
 
 WINDOW_FRAMES = 100  # at most this many consecutive source frames are used (and held in memory)
 CLOSED_JAW_IOD = 0.03  # lip gap below which a background frame counts as closed-jaw
 MOTION_WEIGHT = 2.0  # how much head motion (IOD per frame) counts against a window
 ROLL_WEIGHT = 0.5  # per degree the window's head roll lies from the footage's median roll
+HEAD_WEIGHT = 50.0  # per IOD the window's head shape (turn, tip) lies from the footage's median
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,12 +26,15 @@ class BackgroundPlan:
         source_frames: (n,) int frame numbers within ``source`` at the avatar's fps.
         pose: (n, 4) filtered head pose of each (NaN: no face, the frame passes through).
         mouth: (n, N_MOUTH, 2) canonical mouth of each background frame.
+        head: (n, len(HEAD_SHAPE), 2) head shape of each (:func:`~talkinghead.face.head_shape`),
+            IOD units: the mouth model draws the mouth for this turn and tip of the head.
     """
 
     source: Path
     source_frames: np.ndarray
     pose: np.ndarray
     mouth: np.ndarray
+    head: np.ndarray
 
 
 def ping_pong(length: int, n: int) -> np.ndarray:
@@ -43,16 +47,19 @@ def ping_pong(length: int, n: int) -> np.ndarray:
 
 def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> BackgroundPlan:
     """Pick one stretch of enrollment footage with steady head, closed jaw and the person's usual
-    head roll, and ping-pong it.
+    head pose, and ping-pong it.
 
     One continuous stretch, reversed at its ends, never shows a cut; a closed jaw behind the
-    rendered mouth cannot peek out below it. The whole output keeps the stretch's head roll, and
-    the mouth turns with it: a stretch tilted 2° from how the person usually holds their head
+    rendered mouth cannot peek out below it. The whole output keeps the stretch's head pose, and
+    the mouth goes with it: a stretch tilted 2° from how the person usually holds their head
     makes every mouth shape look tilted (2° moves lip points by ~0.7 % of the inter-ocular
-    distance, 40 % of the mouth LMD between two different GRID sentences).
+    distance, 40 % of the mouth LMD between two different GRID sentences), and a head turned or
+    tipped away from the usual shows the mouth from another angle all through.
     """
     t = avatar.tracks
+    heads = head_shape(t.canonical)  # (N, len(HEAD_SHAPE), 2)
     typical_roll = float(np.nanmedian(t.pose[t.usable, 1])) if t.usable.any() else 0.0  # rad
+    typical_head = np.nanmedian(heads[t.usable], axis=0) if t.usable.any() else None
     best, best_score = None, -np.inf
     for clip in np.unique(t.clip):
         idx = np.flatnonzero(t.clip == clip)
@@ -67,8 +74,9 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
             if not usable[sl].all():
                 continue
             roll_off = abs(np.degrees(np.nanmean(pose[sl, 1]) - typical_roll))
+            head_off = float(np.sqrt(((heads[idx[sl]].mean(0) - typical_head) ** 2).sum(-1).mean()))
             score = (closed[sl].mean() - MOTION_WEIGHT * step[s + 1: s + w].mean() + 0.001 * w
-                     - ROLL_WEIGHT * roll_off)
+                     - ROLL_WEIGHT * roll_off - HEAD_WEIGHT * head_off)
             if score > best_score:
                 best, best_score = idx[sl], score
     if best is None:
@@ -76,7 +84,7 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
     order = best[ping_pong(len(best), n)]
     source = Path(avatar.meta["sources"][int(t.clip[order[0]])]["path"])
     return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
-                          t.canonical[order][:, MOUTH].astype(np.float32))
+                          t.canonical[order][:, MOUTH].astype(np.float32), heads[order])
 
 
 def plan_in_order(avatar: Avatar, n: int) -> BackgroundPlan:
@@ -85,4 +93,4 @@ def plan_in_order(avatar: Avatar, n: int) -> BackgroundPlan:
     order = ping_pong(len(t), n)
     source = Path(avatar.meta["sources"][0]["path"])
     return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
-                          t.canonical[order][:, MOUTH].astype(np.float32))
+                          t.canonical[order][:, MOUTH].astype(np.float32), head_shape(t.canonical[order]))

@@ -18,6 +18,7 @@ from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
 from ..motion import MotionOptions, plan_learned, plan_motion
+from ..motion.plan import frame_count
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
@@ -223,14 +224,15 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     motion_opts.validate()
     t = avatar.tracks
     mouths = t.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2) every bank frame's mouth
+    n = frame_count(speech.duration, fps)
+    background = plan_in_order(video, n) if video is not None else plan_background(avatar, n)
     if motion_opts.method == "learned" and avatar.mouth_model is not None:
         plan = plan_learned(speech.phonemes, speech.duration, avatar.mouth_model, motion_opts,
-                            (speech.audio, speech.sample_rate) if audio_driven else None)
+                            (speech.audio, speech.sample_rate) if audio_driven else None,
+                            background.head)
     else:
         plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
                            _sequence_lookup(avatar, mouths))
-    background = (plan_in_order(video, len(plan)) if video is not None
-                  else plan_background(avatar, len(plan)))
     index = TextureIndex.build(mouths, t.usable, t.clip)
     chosen = choose_textures(index, plan.mouth)
     seconds["plan"] = time.perf_counter() - t0
