@@ -14,12 +14,17 @@ from .landmarks import HEAD_SHAPE, LEFT_EYE_OUTER, RIGHT_EYE_OUTER, RIGID
 
 def eye_frame(landmarks: np.ndarray) -> np.ndarray:
     """(..., 478, 2) pixels → same points in the canonical frame from the eye corners alone."""
-    r, l = landmarks[..., RIGHT_EYE_OUTER, :], landmarks[..., LEFT_EYE_OUTER, :]
+    return _in_eye_frame(landmarks, landmarks[..., RIGHT_EYE_OUTER, :], landmarks[..., LEFT_EYE_OUTER, :])
+
+
+def _in_eye_frame(points: np.ndarray, r: np.ndarray, l: np.ndarray) -> np.ndarray:
+    """(..., k, 2) points → the frame with origin midway between eye corners r and l (..., 2),
+    x towards l, one unit = their distance."""
     mid = (r + l) / 2
     axis = l - r
     iod = np.linalg.norm(axis, axis=-1, keepdims=True)
     c, s = axis[..., :1] / iod, axis[..., 1:] / iod
-    d = landmarks - mid[..., None, :]
+    d = points - mid[..., None, :]
     x = (d[..., 0:1] * c[..., None, :] + d[..., 1:2] * s[..., None, :])[..., 0]
     y = (-d[..., 0:1] * s[..., None, :] + d[..., 1:2] * c[..., None, :])[..., 0]
     return np.stack([x, y], axis=-1) / iod[..., None, :]
@@ -35,7 +40,9 @@ def head_shape(landmarks: np.ndarray) -> np.ndarray:
         (..., len(HEAD_SHAPE), 2) float64, IOD units. The same for a frame, its canonical shape
         and any video of the same face in the same pose: no template is involved.
     """
-    return eye_frame(np.asarray(landmarks, np.float64))[..., HEAD_SHAPE, :]
+    lm = np.asarray(landmarks)
+    r, l = (lm[..., i, :].astype(np.float64) for i in (RIGHT_EYE_OUTER, LEFT_EYE_OUTER))
+    return _in_eye_frame(lm[..., HEAD_SHAPE, :].astype(np.float64), r, l)
 
 
 def build_template(landmarks: np.ndarray) -> np.ndarray:
