@@ -6,7 +6,10 @@ Enrolls E clips spread evenly over the corpus (``--split first``: the first E in
 in GRID are all "bin …" sentences, so the avatar never sees the speaker say "lay", "place" or
 "set"); then for C clips not used for enrollment (spread over the rest): dub
 the clip's own audio + transcript onto the avatar and `evaluate` the result against the real
-clip; also the same avatar re-voicing the clip's own frames (`dub AVATAR --video real.mp4`).
+clip; also the same avatar re-voicing the clip's own frames (`dub AVATAR --video real.mp4`), the
+avatar dubbing without the transcript (the universal audio→mouth model in the avatar's mouth
+space), and the universal model alone (`dub --video real.mp4 real.mp4`: no enrollment, no
+transcript; the model never trained on these clips, though it did on this speaker's others).
 In the same run, the baselines: mismatched sentence (another real clip) and static rest mouth
 (the avatar's background with a closed mouth). Also speed: rendering frames/s, wall time per
 second of output, peak RSS; and one opening-curve plot and one contact sheet.
@@ -67,6 +70,7 @@ def main() -> int:
                         tmp / "s1.avatar").avatar
         enroll_s = time.perf_counter() - t0
         rows, own, mism, static, closure, own_closure, render_fps, wall_per_s = [], [], [], [], [], [], [], []
+        untimed, universal = [], []
         for k, cid in enumerate(test):
             real = DATA / "video" / f"{cid}.mp4"
             words = transcript(cid)
@@ -83,6 +87,12 @@ def main() -> int:
             ev_own = evaluate(tmp / "own.mp4", real)
             own.append(ev_own.metrics)
             own_closure.append(pause_closure(ev_own))
+            # No transcript: the universal audio→mouth model in the avatar's mouth space.
+            dub(avatar, real, tmp / "untimed.mp4")
+            untimed.append(evaluate(tmp / "untimed.mp4", real).metrics)
+            # The universal model alone: no enrollment, no transcript, the clip's own frames.
+            dub(None, real, tmp / "universal.mp4", video=real)
+            universal.append(evaluate(tmp / "universal.mp4", real).metrics)
             other = DATA / "video" / f"{partner(test, k)}.mp4"
             mism.append(evaluate(other, real).metrics)
             if k < 10:  # static rest mouth on the avatar's background, the clip's audio
@@ -97,6 +107,9 @@ def main() -> int:
         "split": args.split, "enroll_clips": len(train), "dubbed_clips": len(test), "enroll_seconds": round(enroll_s, 1),
         "dub": {k: stats(rows, k) for k in KEYS},
         "dub_own_frames": {k: stats(own, k) for k in KEYS},
+        "dub_no_transcript": {k: stats(untimed, k) for k in KEYS},
+        "universal_alone_own_frames": {k: stats(universal, k) for k in KEYS},
+        "universal_alone_lag_within_1": lag_within_1(universal),
         "lag_within_1": lag_within_1(rows),
         "silence_closure": closure_stats(closure),
         "own_frames_lag_within_1": lag_within_1(own),

@@ -271,3 +271,36 @@ def test_the_background_keeps_the_persons_usual_head_turn_and_tip(avatar) -> Non
     def off(heads: np.ndarray) -> float:  # RMS distance of a stretch's mean head shape, IOD
         return float(np.sqrt(((np.nanmean(heads, axis=0) - usual) ** 2).sum(-1).mean()))
     assert off(again.head) < 0.5 * off(head_shape(canonical[t.clip == clip]))
+
+
+def test_a_shut_target_draws_a_shut_texture() -> None:
+    """Retrieval weighs the inner-lip gap: for sealed lips it picks a bank mouth that was really
+    shut, not one whose outline is closer but whose lips were apart (teeth would show)."""
+    from talkinghead.render.retrieve import TextureIndex, choose_textures
+    from tests.test_universal import synthetic_mouths
+
+    parted, _ = synthetic_mouths(20, a=np.linspace(0.4, 0.6, 20), s=np.full(20, 0.5))
+    shut, _ = synthetic_mouths(20, a=np.linspace(0.0, 0.2, 20), s=np.full(20, 1.0), sealed=True)
+    bank = np.concatenate([parted, shut])
+    index = TextureIndex.build(bank, np.ones(len(bank), bool), np.zeros(len(bank), int))
+    target, _ = synthetic_mouths(5, a=np.full(5, 0.5), s=np.full(5, 0.5), sealed=True)
+    assert (choose_textures(index, target) >= len(parted)).all()
+
+
+def test_only_the_textures_own_face_is_blended_in() -> None:
+    """A bank frame of a turned head has background beyond its jaw line on one side: that part
+    of the texture must not reach the frame (it showed as a coloured patch on the cheek)."""
+    from talkinghead.avatar.bank import CropGeometry
+    from tests.test_universal import synthetic_mouths
+
+    crop = CropGeometry(centre=(0.0, 1.0), side=1.6, size=160)
+    comp = Compositor(crop)
+    target, _ = synthetic_mouths(1, a=[0.3], s=[0.5])
+    turned = target[0].copy()
+    turned[:, 0] = np.where(turned[:, 0] < 0, turned[:, 0] * 0.4, turned[:, 0])  # far cheek foreshortened
+    face = comp.region(turned)
+    alpha = comp.mask(target[0], None, face)
+    plain = comp.mask(target[0], None)
+    outside = (face == 0) & (plain > 0.5)  # the target's lower face where the texture has none
+    assert outside.sum() > 200
+    assert alpha[outside].max() < 0.05 and alpha[face == 1].max() > 0.95

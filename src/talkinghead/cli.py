@@ -306,10 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dub", help="a video of an enrolled person saying a recording's words")
     p.add_argument("inputs", nargs="+", metavar="[AVATAR] AUDIO",
                    help="an enrolled NAME.avatar and the speech (wav, mp3, mp4, …); only the speech with --video")
-    p.add_argument("--video", help="re-voice this video (enrolled on the fly from its own speech)")
+    p.add_argument("--video", help="re-voice this video: its own frames and mouths (its sound is not needed)")
     p.add_argument("--photo", help="a portrait says it (default without an avatar: the built-in one)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--text", help="transcript of the speech (English); without it the words are recognised")
+    g.add_argument("--text", help="transcript of the speech (English): aligned, and the avatar's own mouth model reads it; "
+                   "without it the universal model reads the sound alone (any language)")
     g.add_argument("--text-file", help="UTF-8 file with the transcript")
     p.add_argument("-o", "--output", required=True, help="output .mp4")
     p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's)")

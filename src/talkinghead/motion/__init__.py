@@ -9,10 +9,15 @@ sequences, holds the rest mouth through pauses, seals the lips on bilabials and 
 own footage (phoneme context ± 360 ms, and for recorded speech its spectrum) predicts every
 frame's shape, which carries their coarticulation and emphasis; the same rules close the lips in
 pauses and seal bilabials.
+
+``plan_universal`` needs no phonemes: the universal model shipped with the package reads any
+recording's sound (any voice, any language) and draws the mouth in the person's own mouth
+space (:class:`MouthSpace`, fitted on their tracked mouths).
 """
 
 from .learned import MouthModel, TrainingClip, fit_mouth_model
-from .plan import METHODS, KeyPose, MotionOptions, MotionPlan, plan_learned, plan_motion
+from .plan import METHODS, KeyPose, MotionOptions, MotionPlan, plan_learned, plan_motion, plan_universal
+from .universal import MouthSpace, UniversalModel, universal_model
 
 __all__ = [
            "METHODS",
@@ -20,8 +25,12 @@ __all__ = [
            "MotionOptions",
            "MotionPlan",
            "MouthModel",
+           "MouthSpace",
            "TrainingClip",
+           "UniversalModel",
            "fit_mouth_model",
            "plan_learned",
            "plan_motion",
+           "plan_universal",
+           "universal_model",
 ]

@@ -11,9 +11,10 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER, lip_gap
 from ..phonemes import SILENCE, Viseme, viseme_of
-from ..speech.features import MIN_PAUSE_FRAMES, frame_log_mel, silent_frames, speech_envelope
+from ..speech.features import MIN_PAUSE_FRAMES, frame_log_mel, has_speech, silent_frames, speech_envelope
 from ..speech.types import TimedPhoneme
 from .learned import MouthModel
+from .universal import MouthSpace, UniversalModel, universal_model
 
 _N_OUTER, _N_INNER = len(LIPS_OUTER), len(LIPS_INNER)
 # Inner-lip points facing each other across the mouth (positions inside MOUTH): upper → lower.
@@ -37,7 +38,9 @@ class MotionOptions:
         rest_pause_s: pauses longer than this (s) hold the person's rest (closed) mouth.
         seal_bilabials: close the inner lips fully during p, b, m.
         method: "learned" uses the avatar's mouth model (:mod:`talkinghead.motion.learned`)
-            where it has one, else key poses; "keyposes" always uses Text2Video's key poses.
+            where it has one, else key poses; "keyposes" always uses Text2Video's key poses;
+            "universal" always uses the universal audio→mouth model
+            (:mod:`talkinghead.motion.universal`), which untimed recordings use anyway.
         silence_gap_iod: in pauses the learned method keeps the inner-lip gap at most this
             (IOD units) instead of sealing the lips: a person's lips rest slightly parted and
             begin to part before speech, which the model anticipates. 0.02 IOD is about 1.3 px
@@ -50,6 +53,10 @@ class MotionOptions:
             generic visemes, whose shapes have no real dynamics to add between keys.
         close_short_pauses: pauses shorter than ``rest_pause_s`` get one rest key at their
             centre (weaker than a vowel beside them).
+        universal_rest_s: with the universal model, silent stretches at least this long (s)
+            bring the mouth to rest; in shorter ones it follows the model (real speakers often
+            breathe through parted lips between phrases: on the wild dev clips their lips are
+            apart in two thirds of silent frames).
     """
 
     fps: float = 25.0
@@ -63,17 +70,20 @@ class MotionOptions:
     silence_gap_iod: float = 0.02
     hold_phonemes: bool = False
     close_short_pauses: bool = False
+    universal_rest_s: float = 0.5
 
     def validate(self) -> None:
         from ..errors import InputError
 
         if not 1 <= self.fps <= 120:
             raise InputError(f"frame rate {self.fps:g} is out of range", "use --fps between 1 and 120")
+        if self.universal_rest_s < 0:
+            raise InputError(f"universal_rest_s {self.universal_rest_s:g} is negative", "use 0 s or more")
         if self.method not in METHODS:
             raise InputError(f"unknown motion method '{self.method}'", f"use one of {', '.join(METHODS)}")
 
 
-METHODS = ("learned", "keyposes")
+METHODS = ("learned", "keyposes", "universal")
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,8 @@ class MotionPlan:
     Attributes:
         fps: frames/s.
         mouth: (n, N_MOUTH, 2) float32 canonical mouth/jaw shapes, IOD units.
-        phoneme: (n,) str, the phoneme under each frame's centre ('sil' in pauses).
+        phoneme: (n,) str, the phoneme under each frame's centre ('sil' in pauses, '' where
+            the motion comes from the sound alone and the phoneme is not known).
         speaking: (n,) bool, the frame is inside speech.
         keys: the key poses used.
     """
@@ -201,6 +212,51 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
     if options.seal_bilabials:
         _close_lips(mouth, [_is_bilabial(lab) for lab in labels], 0.0)
     return MotionPlan(fps, mouth.astype(np.float32), tuple(labels), speaking, ())
+
+
+# Description of a resting mouth (see DESCRIPTORS): closed lips, relaxed height and jaw; the
+# width (NaN) stays as predicted.
+REST_DESCRIPTION = np.array([0.0, np.nan, 0.0, 0.0])
+
+
+def plan_universal(audio: tuple[np.ndarray, int], duration: float, space: MouthSpace,
+                   options: MotionOptions = MotionOptions(), model: UniversalModel | None = None
+                   ) -> MotionPlan:
+    """Mouth targets for every output frame from the sound alone: the universal model's
+    speaker-free description (:mod:`talkinghead.motion.universal`), drawn in the person's own
+    mouth space. No transcript, recogniser or language is needed.
+
+    Args:
+        audio: (samples, Hz) of the recording.
+        duration: output length, s; frames = max(1, round(duration · fps)).
+        space: the person's :class:`~talkinghead.motion.universal.MouthSpace`.
+        options: see :class:`MotionOptions` (fps and silence_gap_iod are used).
+        model: the universal model; None = the one shipped with the package.
+
+    Lips close where the recording is silent (as in :func:`plan_learned`); a recording with no
+    speech at all (:func:`~talkinghead.speech.features.has_speech`: silence, steady noise or
+    hum) seals them throughout.
+    """
+    fps = options.fps
+    n = frame_count(duration, fps)
+    description = (model or universal_model()).predict(audio[0], audio[1], fps, n)
+    # Only pauses of universal_rest_s or more rest: in shorter ones people often keep their lips
+    # apart (breathing), which the model has learnt from their footage.
+    pauses = silent_frames(speech_envelope(audio[0], audio[1], fps, n),
+                           max(MIN_PAUSE_FRAMES - 1, round(options.universal_rest_s * fps)))
+    if not has_speech(audio[0], audio[1]):
+        pauses[:] = True
+    speaking = ~pauses
+    # In those pauses the whole mouth rests (lips, their height and the jaw at the person's usual
+    # minimum), not only the inner lips: a sealed line over an open jaw draws a texture of an
+    # open mouth squeezed shut, which neither looks nor re-tracks closed. Eased in and out.
+    rest = np.where(pauses[:, None], REST_DESCRIPTION, description)
+    weight = gaussian_filter1d(pauses.astype(np.float64), 1.0, mode="nearest")[:, None]
+    description = np.where(np.isnan(REST_DESCRIPTION), description, (1 - weight) * description + weight * rest)
+    mouth = space.shapes(description).astype(np.float64)
+    _close_lips(mouth, pauses, options.silence_gap_iod if speaking.any() else 0.0)
+    return MotionPlan(fps, mouth.astype(np.float32), tuple(SILENCE if p else "" for p in pauses),
+                      speaking, ())
 
 
 def _close_lips(mouth: np.ndarray, frames: Sequence[bool], max_gap: float) -> None:

@@ -153,6 +153,16 @@ def generic_key_pose(neutral: np.ndarray) -> PoseLookup:
     return lookup
 
 
+def generic_mouths(neutral: np.ndarray, steps: int = 5) -> np.ndarray:
+    """Every shape a face known only from ``neutral`` makes with the generic visemes: each
+    viseme pose and the blends between every two of them, (k, N_MOUTH, 2) float32; what a
+    :class:`~talkinghead.motion.universal.MouthSpace` of the face is fitted on."""
+    poses = [articulate(neutral, s).astype(np.float64) for s in SETTINGS.values()]
+    w = np.linspace(0, 1, steps)[:, None, None]
+    blends = [a * (1 - w) + b * w for i, a in enumerate(poses) for b in poses[i + 1:]]
+    return np.concatenate(blends).astype(np.float32)
+
+
 def expected_opening(phoneme: str) -> float:
     """The jaw opening (IOD) a viseme asks for: the 'expected openness' of a phoneme."""
     if phoneme == SILENCE:

@@ -25,25 +25,40 @@ class Compositor:
         ramp = np.clip(np.minimum(np.arange(size), np.arange(size)[::-1]) / (0.08 * size), 0, 1)
         self.border = np.minimum.outer(ramp, ramp).astype(np.float32)
 
-    def mask(self, target: np.ndarray, background: np.ndarray | None) -> np.ndarray:
+    def region(self, shape: np.ndarray, out: np.ndarray | None = None, value: float = 1.0) -> np.ndarray:
+        """(S, S) float32 (or ``out``, drawn into) with ``value`` over the lower face of a
+        canonical mouth/jaw ``shape``: under the line TOP_ABOVE_LIPS_IOD above the lips, inside
+        the jaw contour."""
+        size = self.crop.size
+        m = np.zeros((size, size), np.float32) if out is None else out
+        pts = self.crop.to_crop(shape)
+        jaw = pts[_JAW_IN_MOUTH]
+        top = pts[_LIPS_IN_MOUTH][:, 1].min() - TOP_ABOVE_LIPS_IOD * self.crop.px_per_iod
+        poly = np.vstack([jaw, [[jaw[-1, 0], top], [jaw[0, 0], top]]])
+        cv2.fillPoly(m, [np.round(poly * 4).astype(np.int32)], value, lineType=cv2.LINE_AA, shift=2)
+        return m
+
+    def mask(self, target: np.ndarray, background: np.ndarray | None,
+             texture_face: np.ndarray | None = None) -> np.ndarray:
         """(S, S) float32 alpha in crop space covering lips, jaw and chin of the target and of the
-        background face (so the background's own chin cannot show as a second contour)."""
+        background face (so the background's own chin cannot show as a second contour), and
+        only where the texture shows face: ``texture_face`` (S, S) in [0, 1], the texture's own
+        :meth:`region` warped with it. A bank frame of a turned head has background beyond its
+        jaw line, which must not land on a cheek."""
         size = self.crop.size
         m = np.zeros((size, size), np.float32)
         for shape in (target, background):
-            if shape is None or np.isnan(shape).any():
-                continue
-            pts = self.crop.to_crop(shape)
-            jaw = pts[_JAW_IN_MOUTH]
-            top = pts[_LIPS_IN_MOUTH][:, 1].min() - TOP_ABOVE_LIPS_IOD * self.crop.px_per_iod
-            poly = np.vstack([jaw, [[jaw[-1, 0], top], [jaw[0, 0], top]]])
-            cv2.fillPoly(m, [np.round(poly * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
+            if shape is not None and not np.isnan(shape).any():
+                self.region(shape, m)
         sigma = FEATHER_IOD * self.crop.px_per_iod
         m = cv2.GaussianBlur(m, (0, 0), sigma)
+        if texture_face is not None:
+            # Feathered inward: pixels within about σ of the texture's face edge fade out.
+            m *= np.clip(2 * cv2.GaussianBlur(texture_face.astype(np.float32), (0, 0), sigma) - 1, 0, 1)
         return m * self.border
 
     def render(self, frame: np.ndarray, pose: np.ndarray, texture: np.ndarray, target: np.ndarray,
-               background_mouth: np.ndarray | None) -> np.ndarray:
+               background_mouth: np.ndarray | None, texture_face: np.ndarray | None = None) -> np.ndarray:
         """The frame with the texture blended in.
 
         Args:
@@ -52,6 +67,8 @@ class Compositor:
             texture: (S, S, 3) uint8 crop already warped to ``target``.
             target: (N_MOUTH, 2) canonical target mouth.
             background_mouth: (N_MOUTH, 2) canonical mouth of the background frame, or None.
+            texture_face: (S, S) in [0, 1], where the warped texture shows the lower face (see
+                :meth:`mask`), or None to trust all of it.
         """
         if np.isnan(pose).any():
             return frame
@@ -59,7 +76,7 @@ class Compositor:
         to_crop = self.crop.image_to_crop(pose)
         bg_crop = cv2.warpAffine(frame, to_crop, (size, size), flags=RESAMPLING,
                                  borderMode=cv2.BORDER_REPLICATE)
-        alpha = self.mask(target, background_mouth)
+        alpha = self.mask(target, background_mouth, texture_face)
         ring = (alpha > RING[0]) & (alpha < RING[1])
         tex = texture.astype(np.float32)
         if ring.sum() > 20:

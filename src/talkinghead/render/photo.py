@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -22,9 +22,9 @@ from ..face.landmarks import (BROWS, EYE_CORNERS, EYE_SURROUND, FACE_OVAL, LEFT_
                               LEFT_EYE_OUTER, LEFT_EYE_UPPER, LIPS_INNER, MOUTH, NOSE,
                               RIGHT_EYE_LOWER, RIGHT_EYE_OUTER, RIGHT_EYE_UPPER)
 from ..face.pose import eye_frame
-from ..motion import MotionOptions, plan_motion
+from ..motion import MotionOptions, MouthSpace, plan_motion, plan_universal
 from ..motion.idle import IdleOptions, blinks, head_sway
-from ..motion.visemes import generic_key_pose, neutral_mouth
+from ..motion.visemes import generic_key_pose, generic_mouths, neutral_mouth
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
 from ..video import VideoWriter
@@ -321,13 +321,21 @@ class PhotoAnimator:
 def render_photo(portrait: Portrait, speech: Speech, output: str | os.PathLike,
                  options: PhotoOptions = PhotoOptions(), progress: ProgressHook = no_progress,
                  seconds: dict[str, float] | None = None) -> RenderReport:
-    """Speech with timed phonemes → mp4 of the portrait saying it (audio muxed, starts at 0)."""
+    """Speech → mp4 of the portrait saying it (audio muxed, starts at 0): timed phonemes drive
+    generic key poses; an untimed recording drives the universal audio→mouth model in the
+    portrait's generic mouth space."""
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
     motion = MotionOptions(**{**options.motion.__dict__, "fps": options.fps, "method": "keyposes"})
     motion.validate()
     anim = PhotoAnimator(portrait)
-    plan = plan_motion(speech.phonemes, speech.duration, generic_key_pose(anim.rest_mouth), motion)
+    if speech.timed:
+        plan = plan_motion(speech.phonemes, speech.duration, generic_key_pose(anim.rest_mouth), motion)
+    else:
+        # A portrait's rest pose is closed lips: pauses seal them (no slightly parted rest).
+        plan = plan_universal((speech.audio, speech.sample_rate), speech.duration,
+                              MouthSpace.fit(generic_mouths(anim.rest_mouth)),
+                              replace(motion, silence_gap_iod=0.0))
     n = len(plan)
     blink = blinks(n, options.fps, options.idle)
     sway = head_sway(n, options.fps, options.idle)

@@ -17,12 +17,12 @@ import numpy as np
 from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
-from ..motion import MotionOptions, plan_learned, plan_motion
+from ..motion import MotionOptions, MouthSpace, plan_learned, plan_motion, plan_universal
 from ..motion.plan import frame_count
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
-from ..speech.features import SILENCE_DBFS, speech_envelope
+from ..speech.features import has_speech
 from ..video import VideoWriter, load_audio, pick_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
@@ -78,12 +78,14 @@ def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, out
         photo: str | os.PathLike | None = None) -> RenderReport:
     """Recorded speech (anyone's) → a video of the enrolled person saying it.
 
-    With a transcript the words are force-aligned; without, pocketsphinx recognises them first.
+    With a transcript the words are force-aligned and the avatar's own mouth model reads them;
+    without one the universal audio→mouth model drives the mouth from the sound alone (any
+    language, no recognition), drawn in the person's own mouth shapes.
     Audio that holds no speech gives a still, closed-mouth video of its length.
     With ``video`` that video is re-voiced, keeping its own frames, head motion and background:
     with an avatar, the avatar's mouth model and textures (the person enrolled once, any of
-    their videos re-voiced); without one, the video is enrolled on the fly from its own
-    recognised speech and lends its own mouth.
+    their videos re-voiced); without one, the video's own tracked mouths lend their shapes and
+    textures (its sound, if any, is not needed).
     With neither an avatar nor a video a portrait says it: ``photo``, or the built-in one.
     """
     t0 = time.perf_counter()
@@ -92,7 +94,7 @@ def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, out
             raise InputError("give --video or a photo, not both", "drop one of them")
         if avatar is not None:
             person = _load(avatar)
-            with _target_avatar(Path(video), Path(output), progress, pose_only=True) as target:
+            with _target_avatar(Path(video), Path(output), progress) as target:
                 return _dub(person, audio, output, transcript, options, progress, t0, target)
         with _target_avatar(Path(video), Path(output), progress) as target:
             return _dub(target, audio, output, transcript, options, progress, t0, target)
@@ -125,55 +127,33 @@ def _photo_setup(photo: str | os.PathLike | None, options: RenderOptions
 
 def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: float,
                      progress: ProgressHook) -> Speech:
-    """A recording with its words timed: aligned to the transcript, or recognised first; a
+    """A recording with its words timed when the transcript is given (force-aligned); without
+    one it is left untimed (the universal model reads its sound; nothing is recognised). A
     recording with no speech is one long pause."""
     samples, rate = load_audio(audio)
     duration = len(samples) / rate
     if duration < 1.0 / fps:
         raise InputError(f"'{audio}' lasts {duration * 1000:.0f} ms, less than one video frame",
                          "give a longer recording")
-    from ..speech.align import recognize
-
-    if not _has_speech(samples, rate):
-        words = ""
-    else:
-        words = transcript if transcript is not None else recognize((samples, rate))
-    if words.strip():
-        return align((samples, rate), words, progress=progress)
-    log.info("no speech recognised in %s: the mouth stays closed", audio)
-    return Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
+    if not has_speech(samples, rate):
+        log.info("no speech in %s: the mouth stays closed", audio)
+        return Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
+    if not (transcript and transcript.strip()):
+        return Speech(samples, rate, (), (), "untimed")
+    return align((samples, rate), transcript, progress=progress)
 
 
 @contextlib.contextmanager
-def _target_avatar(video: Path, output: Path, progress: ProgressHook, pose_only: bool = False
-                   ) -> Iterator[Avatar]:
-    """The video to re-voice, enrolled in a temporary folder beside the output (from its own
-    recognised speech, or only its head poses and mouths with ``pose_only``); the folder is
-    removed when the block ends, however it ends."""
+def _target_avatar(video: Path, output: Path, progress: ProgressHook) -> Iterator[Avatar]:
+    """The video to re-voice, enrolled in a temporary folder beside the output: its head poses,
+    mouths and textures only (no sound, transcript or recognition needed); the folder is removed
+    when the block ends, however it ends."""
     from ..avatar.enroll import ClipInput, EnrollOptions, enroll
-    from ..speech.align import recognize
-    from ..video import probe
 
-    if pose_only:
-        clip, enroll_options = ClipInput(video, None), EnrollOptions(no_audio=True)
-    else:
-        if not probe(video).has_audio:
-            raise InputError(f"'{video}' has no audio track, and its mouth shapes are learnt from its "
-                             "own speech", "give the video with its original sound, or enroll an avatar")
-        words = recognize(video)
-        if not words:
-            raise InputError(f"no speech recognised in '{video}' to learn its mouth shapes from",
-                             "give a video where the person speaks, or enroll an avatar with a transcript")
-        clip, enroll_options = ClipInput(video, words), EnrollOptions()
+    clip, enroll_options = ClipInput(video, None), EnrollOptions(no_audio=True)
     parent = output.parent if output.parent.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
         yield enroll([clip], Path(folder) / "target.avatar", enroll_options, progress).avatar
-
-
-def _has_speech(samples: np.ndarray, rate: int) -> bool:
-    """Whether the loudest 10 ms of the recording rises above SILENCE_DBFS."""
-    blocks = len(samples) * 100 // rate  # whole 10 ms blocks
-    return blocks > 0 and bool(speech_envelope(samples, rate, 100.0, blocks).max() > SILENCE_DBFS)
 
 
 def _load(avatar: Avatar | str | os.PathLike) -> Avatar:
@@ -216,6 +196,8 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     steady stretch of the avatar's footage, ping-ponged. ``audio_driven`` lets
     the avatar's mouth model read the recording's spectrum as well as its phonemes (recorded
     speech; synthetic speech is not the person's voice, and its phoneme timings are exact).
+    Untimed speech (a recording without transcript), an avatar without a mouth model, or
+    ``method="universal"`` use the universal audio→mouth model in the avatar's mouth space.
     """
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
@@ -226,7 +208,11 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     mouths = t.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2) every bank frame's mouth
     n = frame_count(speech.duration, fps)
     background = plan_in_order(video, n) if video is not None else plan_background(avatar, n)
-    if motion_opts.method == "learned" and avatar.mouth_model is not None:
+    if not speech.timed or motion_opts.method == "universal" or (
+            audio_driven and avatar.mouth_model is None):
+        plan = plan_universal((speech.audio, speech.sample_rate), speech.duration,
+                              MouthSpace.fit(mouths, t.usable), motion_opts)
+    elif motion_opts.method == "learned" and avatar.mouth_model is not None:
         plan = plan_learned(speech.phonemes, speech.duration, avatar.mouth_model, motion_opts,
                             (speech.audio, speech.sample_rate) if audio_driven else None,
                             background.head)
@@ -250,13 +236,16 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
         for f in range(len(plan)):
             j = int(chosen[f])
             texture = cv2.imdecode(crops[j], cv2.IMREAD_COLOR)[..., ::-1]
-            warped = warp_crop(texture, avatar.crop.to_crop(mouths[j]), avatar.crop.to_crop(plan.mouth[f]),
-                               avatar.crop.px_per_iod)
+            # The texture's own lower face travels with it through the warp (a fourth channel).
+            face = comp.region(mouths[j], value=255.0).astype(np.uint8)
+            warped = warp_crop(np.dstack([texture, face]), avatar.crop.to_crop(mouths[j]),
+                               avatar.crop.to_crop(plan.mouth[f]), avatar.crop.px_per_iod)
             image = frames.get(int(background.source_frames[f]))
             if image is None:  # the source ended early: repeat the last frame shown
                 image = last_image
             last_image = image
-            writer.write(comp.render(image, background.pose[f], warped, plan.mouth[f], background.mouth[f]))
+            writer.write(comp.render(image, background.pose[f], warped[..., :3], plan.mouth[f],
+                                     background.mouth[f], warped[..., 3] / 255.0))
             if f % 25 == 24 or f == len(plan) - 1:
                 progress("render", f + 1, len(plan))
     seconds["render"] = time.perf_counter() - t2

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ..face.landmarks import LIPS_INNER, LIPS_OUTER
+from ..face.landmarks import LIPS_INNER, LIPS_OUTER, lip_gap
 
 N_LIP_POINTS = len(LIPS_OUTER) + len(LIPS_INNER)  # MOUTH starts with the 40 lip points
 PCA_DIMS = 12  # lip shapes live in few dimensions; a small space keeps the k-d tree fast
 K_CANDIDATES = 8
 SWITCH_COST = 0.6  # in units of the median candidate distance: jumping to another bank frame
 STILL_COST = 0.15  # holding the same bank frame (fine for a moment, not for long)
+GAP_WEIGHT = 6.0  # the inner-lip gap counts as this many lip coordinates: whether teeth show
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,9 +51,12 @@ class TextureIndex:
 
 
 def _features(mouths: np.ndarray) -> np.ndarray:
-    """Lip points centred on their own mean (position in the crop does not matter), flattened."""
+    """Lip points centred on their own mean (position in the crop does not matter), flattened,
+    and the inner-lip gap weighted up: a texture of parted lips (teeth, a dark mouth) warped
+    shut does not look shut, however close its outline."""
     lips = mouths[:, :N_LIP_POINTS].astype(np.float64)
-    return (lips - lips.mean(1, keepdims=True)).reshape(len(lips), -1)
+    centred = (lips - lips.mean(1, keepdims=True)).reshape(len(lips), -1)
+    return np.concatenate([centred, GAP_WEIGHT * lip_gap(mouths.astype(np.float64))[:, None]], axis=1)
 
 
 def choose_textures(index: TextureIndex, targets: np.ndarray, k: int = K_CANDIDATES) -> np.ndarray:

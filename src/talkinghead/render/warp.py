@@ -51,7 +51,7 @@ def warp_crop(crop: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, px_per
     triangulation: no triangle seams, and a fold-free result for the small lip motions involved.
 
     Args:
-        crop: (S, S, 3) uint8 bank crop.
+        crop: (S, S, C) uint8 bank crop (C ≤ 4: colour, and any mask that travels with it).
         src_pts, dst_pts: (k, 2) crop pixels of the landmarks in the crop and in the target.
         px_per_iod: crop scale, pixels per IOD.
     """

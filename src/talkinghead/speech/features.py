@@ -20,6 +20,7 @@ PREEMPHASIS = 0.97
 SILENCE_DBFS = -50.0  # dB re full scale: quieter than this is silence whatever the recording
 PAUSE_LEVEL = 0.25  # a pause lies below floor + this share of the (floor → speech) level range
 MIN_PAUSE_FRAMES = 5  # at 25 fps, 200 ms: shorter quiet stretches are stop closures, not pauses
+MIN_SPEECH_RANGE_DB = 6.0  # speech rises and falls by more than this between 10 ms blocks
 
 
 @functools.lru_cache(maxsize=1)
@@ -138,3 +139,15 @@ def silent_frames(envelope_db: np.ndarray, min_frames: int = MIN_PAUSE_FRAMES) -
                 out[start:i] = True
             start = None
     return out
+
+
+def has_speech(audio: np.ndarray, sample_rate: int) -> bool:
+    """Whether a recording may hold speech: its loudest 10 ms rise above ``SILENCE_DBFS``, and
+    its level varies as speech does (95th − 5th percentile of 10 ms levels ≥
+    ``MIN_SPEECH_RANGE_DB``). Silence, hum and steady noise (fans, hiss, room tone) do not."""
+    blocks = len(audio) * 100 // sample_rate  # whole 10 ms blocks
+    if blocks == 0:
+        return False
+    level = speech_envelope(audio, sample_rate, 100.0, blocks)
+    return bool(level.max() > SILENCE_DBFS
+                and np.percentile(level, 95) - np.percentile(level, 5) >= MIN_SPEECH_RANGE_DB)

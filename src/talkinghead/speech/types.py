@@ -47,9 +47,12 @@ class Speech:
     Attributes:
         audio: (n_samples,) float32 mono in [-1, 1].
         sample_rate: Hz.
-        phonemes: contiguous, non-overlapping, covering [0, duration] (silence included).
+        phonemes: contiguous, non-overlapping, covering [0, duration] (silence included);
+            empty for a recording whose words are not known (``source`` "untimed": the mouth
+            follows the sound alone).
         words: the spoken words in order (no silences).
-        source: where timings came from: "piper:<voice>", "espeak:<voice>", "pocketsphinx".
+        source: where timings came from: "piper:<voice>", "espeak:<voice>", "pocketsphinx",
+            "silence", "untimed".
     """
 
     audio: np.ndarray
@@ -58,6 +61,11 @@ class Speech:
     words: tuple[TimedWord, ...]
     source: str
     metadata: dict = field(default_factory=dict)
+
+    @property
+    def timed(self) -> bool:
+        """Whether the phonemes' timings are known (not a bare recording)."""
+        return bool(self.phonemes)
 
     @property
     def duration(self) -> float:
