@@ -304,3 +304,25 @@ def test_only_the_textures_own_face_is_blended_in() -> None:
     outside = (face == 0) & (plain > 0.5)  # the target's lower face where the texture has none
     assert outside.sum() > 200
     assert alpha[outside].max() < 0.05 and alpha[face == 1].max() > 0.95
+
+
+@pytest.mark.parametrize("length, n", [(40, 150), (300, 300), (300, 700)])
+def test_background_frames_come_in_plan_order_with_bounded_memory(tmp_path, length, n) -> None:
+    """A held stretch (40 frames ping-ponged), a whole video in order, and one ping-ponged past
+    its end (decoded again for the backward pass): every output frame is the planned one."""
+    from talkinghead.render.background import BackgroundPlan, ping_pong
+    from talkinghead.render.pipeline import HELD_FRAMES, _background_images
+    from talkinghead.video import VideoWriter
+
+    video = tmp_path / "numbered.mp4"
+    bits = 9
+    with VideoWriter(video, 25.0) as w:
+        for i in range(length):  # frame i shows i in binary: white blocks for the bits set
+            row = np.repeat([255 * ((i >> k) & 1) for k in range(bits)], 16).astype(np.uint8)
+            w.write(np.repeat(np.repeat(row[None, :, None], 32, axis=0), 3, axis=2))
+    order = ping_pong(length, n)
+    plan = BackgroundPlan(video, order, np.zeros((n, 4)), np.zeros((n, 1, 2)), np.zeros((n, 1, 2)))
+    shown = [sum(int(im[:, 16 * k:16 * k + 16].mean() > 127) << k for k in range(bits))
+             for im in _background_images(plan, 25.0)]
+    assert shown == order.tolist()
+    assert (len(set(order)) > HELD_FRAMES) == (length == 300)  # both paths: held, and streamed

@@ -23,7 +23,7 @@ from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
 from ..speech.features import has_speech
-from ..video import VideoWriter, load_audio, pick_frames
+from ..video import VideoWriter, load_audio, pick_frames, read_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
 from .photo import PHOTO_FPS, PhotoOptions, Portrait, load_portrait, render_photo
@@ -34,6 +34,7 @@ from .warp import warp_crop
 log = logging.getLogger(__name__)
 
 JPEG_QUALITY = 95  # bank crops held in memory between decoding and use
+HELD_FRAMES = 200  # background frames decoded and held at a time (a stretch of footage fits)
 
 
 @dataclass(frozen=True)
@@ -225,24 +226,26 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
 
     t1 = time.perf_counter()
     crops = _bank_crops(avatar.bank_path, set(int(j) for j in chosen))
-    frames = _background_frames(background, fps)
+    frames = _background_images(background, fps)
     seconds["load"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     comp = Compositor(avatar.crop)
-    last_image = next(iter(frames.values()))
+    last_image = None
     with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate,
                      crf=options.crf) as writer:
-        for f in range(len(plan)):
+        for f, image in zip(range(len(plan)), frames):
             j = int(chosen[f])
             texture = cv2.imdecode(crops[j], cv2.IMREAD_COLOR)[..., ::-1]
             # The texture's own lower face travels with it through the warp (a fourth channel).
             face = comp.region(mouths[j], value=255.0).astype(np.uint8)
             warped = warp_crop(np.dstack([texture, face]), avatar.crop.to_crop(mouths[j]),
                                avatar.crop.to_crop(plan.mouth[f]), avatar.crop.px_per_iod)
-            image = frames.get(int(background.source_frames[f]))
             if image is None:  # the source ended early: repeat the last frame shown
                 image = last_image
+            if image is None:
+                raise InputError(f"no frame could be read from '{background.source}'",
+                                 "check the video, or enroll again")
             last_image = image
             writer.write(comp.render(image, background.pose[f], warped[..., :3], plan.mouth[f],
                                      background.mouth[f], warped[..., 3] / 255.0))
@@ -263,9 +266,41 @@ def _bank_crops(bank: Path, wanted: set[int]) -> dict[int, np.ndarray]:
             for i, im in frames.items()}
 
 
-def _background_frames(plan: BackgroundPlan, fps: float) -> dict[int, np.ndarray]:
-    """The (bounded) stretch of source frames the plan shows."""
+def _background_images(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray | None]:
+    """The plan's source frames in output order (None for one past the source's end).
+
+    A stretch of footage (at most HELD_FRAMES distinct frames) is decoded once and held. A
+    longer plan (a whole video re-voiced) is streamed: output frames are taken in blocks of
+    HELD_FRAMES, and each block's frames are read by one decoder that only restarts when a
+    block goes back in the source (a ping-pong's backward pass), so memory stays bounded
+    whatever the video's length.
+    """
     if not plan.source.is_file():
         raise InputError(f"the avatar's footage '{plan.source}' is missing (avatars refer to it)",
                          "put the video back, or enroll again")
-    return pick_frames(plan.source, plan.source_frames, fps)
+    return _stream_background(plan, fps)
+
+
+def _stream_background(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray | None]:
+    order = [int(i) for i in plan.source_frames]
+    if len(set(order)) <= HELD_FRAMES:
+        held = pick_frames(plan.source, order, fps)
+        yield from (held.get(i) for i in order)
+        return
+    decoder: Iterator | None = None
+    position = -1  # index of the last frame the decoder gave
+    for b in range(0, len(order), HELD_FRAMES):
+        block = order[b:b + HELD_FRAMES]
+        wanted = set(block)
+        if decoder is None or min(wanted) <= position:
+            decoder, position = iter(read_frames(plan.source, fps)), -1
+        got: dict[int, np.ndarray] = {}
+        last = max(wanted)
+        while position < last:
+            frame = next(decoder, None)
+            if frame is None:
+                break
+            position = frame.index
+            if position in wanted:
+                got[position] = frame.image
+        yield from (got.get(i) for i in block)
