@@ -15,23 +15,23 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from say_speed import child
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid_s1"
 
 CHILD = """
-import json, time, sys
+import json, time
 t0 = time.perf_counter()
 from talkinghead.cli import main
-code = main(["-q", "dub", "--video", sys.argv[1], sys.argv[2], "-o", sys.argv[3]])
+code = main(["-q", "dub", "--video", {target!r}, {speech!r}, "-o", {out!r}])
 wall = time.perf_counter() - t0
 hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
-print(json.dumps({"code": code, "wall_s": wall, "peak_rss_mb": hwm / 1024}))
+print(json.dumps({{"code": code, "wall_s": wall, "peak_rss_mb": hwm / 1024}}))
 """
 
 
@@ -69,9 +69,7 @@ def main() -> int:
         runs = []
         for k in range(args.runs):
             out = tmp / f"out{k}.mp4"
-            res = subprocess.run([sys.executable, "-c", CHILD, str(target), str(speech), str(out)],
-                                 capture_output=True, text=True, check=True)
-            r = json.loads(res.stdout.strip().splitlines()[-1])
+            r = child(CHILD.format(target=str(target), speech=str(speech), out=str(out)))
             r["duration_s"] = probe(out).duration
             runs.append(r)
             print(f"run {k + 1}: {r['wall_s']:.1f} s for {r['duration_s']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB",

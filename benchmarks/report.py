@@ -87,6 +87,8 @@ def main() -> int:
                                        "--clips", "8" if q else "40", "--figures", str(OUT_DIR)],
                   t / "footage.json", r)
     wild = run("wild_sync.py", ["--clips", "4"] if q else [], t / "wild.json", r)
+    dub_speed = run("dub_speed.py", ["--seconds", "15" if q else "60", "--runs", "1" if q else "2"],
+                    t / "dub_speed.json", r)
     speed = run("say_speed.py", ["--long-sentences", "10" if q else "70"], t / "say_speed.json", r)
     photo = run("photo_demo.py", ["--runs", "1" if q else "3", "--figures", str(OUT_DIR)], t / "photo.json", r)
     plot_baselines(base["baselines"], OUT_DIR / "baselines.png")
@@ -200,7 +202,10 @@ def main() -> int:
               f"{w['mismatched_lmd_mean']:.2f} / {w['static_lmd_mean']:.2f} |",
               f"| jitter ratio | {w['jitter_ratio_mean']:.2f} |",
               f"| real mouth vs its own speech envelope (best lag) | {w['real_audio_mouth_best_mean']:.3f} |",
-              f"| dub --video wall time (median) | {w['dub_seconds_median']} s |"]
+              f"| dub --video wall time (median) | {w['dub_seconds_median']} s |",
+              f"| `dub --video` of a {dub_speed['seconds']:.0f} s {dub_speed['size']} video with a new recording "
+              f"(`benchmarks/dub_speed.py`) | {dub_speed['wall_per_output_second_median']} × its duration "
+              f"(runs {dub_speed['wall_per_output_second_runs']}), peak RSS {dub_speed['peak_rss_mb_max']} MB |"]
     if "silence_lip_leak_mean" in w:
         lines += [f"| re-voiced with another person's speech: mouth vs envelope | {w['other_voice_audio_mouth_best_mean']:.3f} |",
                   f"| re-voiced with Chinese TTS: mouth vs envelope | {w['chinese_audio_mouth_best_mean']:.3f} |",

@@ -128,3 +128,23 @@ def test_mouth_shapes_describe_their_own_frame(grid_tracks) -> None:
         ok = t.found
         exact = to_canonical(t.raw_pose[ok], t.landmarks[ok])[:, MOUTH]
         assert np.allclose(t.canonical[ok][:, MOUTH], exact, atol=1e-5)
+
+
+def test_landmark_lists_are_read_from_their_bytes_as_protobuf_reads_them() -> None:
+    """FaceTracker reads mediapipe's serialized landmark lists directly (its pure-Python
+    protobuf took half of each frame): the same numbers as protobuf's parser, and any other
+    layout is left to that parser."""
+    from mediapipe.framework.formats import landmark_pb2
+
+    from talkinghead.face.tracker import _parse_landmark_list
+
+    rng = np.random.default_rng(0)
+    xyz = rng.uniform(-0.2, 1.2, (478, 3)).astype(np.float32)
+    msg = landmark_pb2.NormalizedLandmarkList()
+    for x, y, z in xyz:
+        msg.landmark.add(x=x, y=y, z=z)
+    parsed = _parse_landmark_list(msg.SerializeToString())
+    assert parsed is not None and np.array_equal(parsed, xyz[:, :2])
+    msg.landmark[3].visibility = 0.5  # another layout: one landmark with a fourth field
+    assert _parse_landmark_list(msg.SerializeToString()) is None
+    assert _parse_landmark_list(b"") is None
