@@ -51,7 +51,7 @@ def test_shipped_model_loads_offline_small_and_sized_for_its_features() -> None:
     model = universal_model()
     out = model.apply(np.zeros((3, len(taps()) * N_MELS), np.float32))
     assert out.shape == (3, len(DESCRIPTORS)) and np.isfinite(out).all()
-    assert taps()[-1] <= 0.12 + 1e-9  # the look-ahead a live session can afford
+    assert taps()[-1] + 1 / 25 <= 0.12 + 1e-9  # the look-ahead (and smoothing) a live session can afford
 
 
 def test_mouth_space_maps_a_description_back_to_the_persons_own_shapes() -> None:

@@ -247,9 +247,11 @@ def fit_model(train, hidden: int = HIDDEN, dropout: float = DROPOUT, epochs: int
 
 def score(model, val) -> dict[str, float]:
     """Per validation clip: correlation of predicted and real opening (usable frames)."""
+    from talkinghead.motion.universal import smooth
+
     out = {}
     for name, x, y, _ in val:
-        p = model.apply(x)
+        p = smooth(model.apply(x))
         out[name] = float(np.corrcoef(p[:, 0], y[:, 0])[0, 1])
     return out
 

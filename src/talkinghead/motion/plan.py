@@ -55,8 +55,7 @@ class MotionOptions:
             centre (weaker than a vowel beside them).
         universal_rest_s: with the universal model, silent stretches at least this long (s)
             bring the mouth to rest; in shorter ones it follows the model (real speakers often
-            breathe through parted lips between phrases: on the wild dev clips their lips are
-            apart in two thirds of silent frames).
+            breathe through parted lips between phrases; README, "Measured").
     """
 
     fps: float = 25.0

@@ -4,8 +4,9 @@ Two halves:
 
 * :class:`UniversalModel` (ships with the package, ``universal.npz``, trained by
   ``training/universal_mouth.py`` on real speech with the speakers' real mouths) reads a
-  recording's log-mel spectrum around each video frame, ``LOOK_BEHIND_S`` back and at most
-  ``LOOK_AHEAD_S`` ahead (so a live stream can use it with that much delay), and predicts a
+  recording's log-mel spectrum around each video frame, ``LOOK_BEHIND_S`` back and
+  ``LOOK_AHEAD_S`` ahead, smooths over ±1 frame (so a live stream can use it with
+  ``LOOK_AHEAD_S`` + one frame of delay: 120 ms at 25 fps), and predicts a
   speaker-free mouth description per frame: each of :data:`DESCRIPTORS` in the speaker's own
   range (0 = as small as they usually make it, 1 = as large; see :class:`MouthSpace`).
 * :class:`MouthSpace` is one person's: fitted on their tracked mouths (an avatar's bank, or the
@@ -31,7 +32,8 @@ from ..face.landmarks import MOUTH, N_MOUTH, lip_gap, mouth_width
 from ..speech.features import FEATURE_RATE, FRAME_SAMPLES, HOP_SAMPLES, N_MELS, mel_filterbank, power_frames
 
 LOOK_BEHIND_S = 0.28  # s of sound before a frame's centre the model reads
-LOOK_AHEAD_S = 0.12  # s after it: the model's whole look-ahead (a live session's minimum delay)
+LOOK_AHEAD_S = 0.08  # s after it; with the one-frame smoothing (SMOOTHING) the whole look-ahead
+# is this + 1/fps: 120 ms at 25 fps, the delay a live session needs
 TAP_S = 0.02  # s between the context's taps
 FLOOR_DB = 60.0  # dB under the recording's loud frames: the quietest the spectrum reads
 DESCRIPTORS = ("opening", "width", "lip_height", "jaw")
@@ -41,6 +43,7 @@ SPACE_RIDGE = 1e-3  # penalty of the description → shape map (descriptions are
 _OUTER_TOP, _OUTER_BOTTOM = int(np.where(MOUTH == 0)[0][0]), int(np.where(MOUTH == 17)[0][0])
 _CHIN = int(np.where(MOUTH == 152)[0][0])
 WEIGHTS_FILE = "universal.npz"
+SMOOTHING = (0.25, 0.5, 0.25)  # weights of frames t-1, t, t+1: the model's frame-to-frame noise
 
 
 def describe(mouths: np.ndarray) -> np.ndarray:
@@ -139,7 +142,7 @@ class UniversalModel:
     def predict(self, audio: np.ndarray, sample_rate: int, fps: float, n_frames: int) -> np.ndarray:
         """Recording → (n_frames, len(DESCRIPTORS)) float32 description per video frame, in the
         speaker's own range (0 = their usual minimum, 1 = their usual maximum)."""
-        return self.apply(context_features(log_mel_100hz(audio, sample_rate), fps, n_frames))
+        return smooth(self.apply(context_features(log_mel_100hz(audio, sample_rate), fps, n_frames)))
 
     def save(self, path: Path) -> None:
         arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
@@ -157,13 +160,22 @@ class UniversalModel:
             return cls(z["mean"].astype(np.float32), z["std"].astype(np.float32), layers)
 
 
+def smooth(description: np.ndarray) -> np.ndarray:
+    """(n, D) per-frame description → the same, each frame averaged with its neighbours by
+    :data:`SMOOTHING` (the ends repeat): the model reads each frame on its own, and its
+    frame-to-frame noise would show as jitter (README, "Measured")."""
+    padded = np.concatenate([description[:1], description, description[-1:]])
+    a, b, c = SMOOTHING
+    return (a * padded[:-2] + b * padded[1:-1] + c * padded[2:]).astype(np.float32)
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
     """GELU, tanh form (as torch's approximate='tanh')."""
     return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x ** 3)))
 
 
 def _layout() -> tuple[float, ...]:
-    return (LOOK_BEHIND_S, LOOK_AHEAD_S, TAP_S, N_MELS, len(DESCRIPTORS), FLOOR_DB)
+    return (LOOK_BEHIND_S, LOOK_AHEAD_S, TAP_S, N_MELS, len(DESCRIPTORS), FLOOR_DB, *SMOOTHING)
 
 
 @functools.lru_cache(maxsize=1)
