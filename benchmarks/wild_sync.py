@@ -216,7 +216,9 @@ def plot(rows: list[dict], path: Path) -> None:
     a.bar(x - 0.2, [r["opening_correlation"] for r in rows], 0.4, label="re-voiced (universal model)")
     a.bar(x + 0.2, [r["mismatched"]["opening_correlation"] for r in rows], 0.4, label="mismatched real mouth")
     a.axhline(0.7, color="k", lw=0.5, ls="--")
-    a.set_xticks(x, [r["clip"][:18] for r in rows], rotation=60, ha="right", fontsize=7)
+    names = [r["clip"].replace("Talking-Face_PC-AVS_", "PC-AVS ").replace("spectre_", "MEAD ")[:20]
+             for r in rows]
+    a.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
     a.set_ylabel("opening r vs real second half")
     a.legend(fontsize=8)
     best = max(rows, key=lambda r: r["frames"])
