@@ -229,12 +229,13 @@ def plan_universal(audio: tuple[np.ndarray, int], duration: float, space: MouthS
         audio: (samples, Hz) of the recording.
         duration: output length, s; frames = max(1, round(duration · fps)).
         space: the person's :class:`~talkinghead.motion.universal.MouthSpace`.
-        options: see :class:`MotionOptions` (fps and silence_gap_iod are used).
+        options: see :class:`MotionOptions` (fps, universal_rest_s and silence_gap_iod are used).
         model: the universal model; None = the one shipped with the package.
 
-    Lips close where the recording is silent (as in :func:`plan_learned`); a recording with no
+    The mouth rests where the recording is silent for ``universal_rest_s`` or more (found with
+    the whole recording in hand: a live stream will need a causal rule); a recording with no
     speech at all (:func:`~talkinghead.speech.features.has_speech`: silence, steady noise or
-    hum) seals them throughout.
+    hum) keeps the lips sealed throughout.
     """
     fps = options.fps
     n = frame_count(duration, fps)
