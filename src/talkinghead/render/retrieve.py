@@ -15,6 +15,7 @@ K_CANDIDATES = 8
 SWITCH_COST = 0.6  # in units of the median candidate distance: jumping to another bank frame
 STILL_COST = 0.15  # holding the same bank frame (fine for a moment, not for long)
 GAP_WEIGHT = 6.0  # the inner-lip gap counts as this many lip coordinates: whether teeth show
+GAP_SATURATION_IOD = 0.03  # … up to the metrics' "closed" threshold: shut or not, not how open
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,11 +53,14 @@ class TextureIndex:
 
 def _features(mouths: np.ndarray) -> np.ndarray:
     """Lip points centred on their own mean (position in the crop does not matter), flattened,
-    and the inner-lip gap weighted up: a texture of parted lips (teeth, a dark mouth) warped
-    shut does not look shut, however close its outline."""
+    and whether the lips are shut, weighted up: a texture of parted lips (teeth, a dark mouth)
+    warped shut does not look shut, however close its outline. Among open mouths the gap adds
+    nothing (the outline already tells them apart; weighting it there made textures switch
+    more often)."""
     lips = mouths[:, :N_LIP_POINTS].astype(np.float64)
     centred = (lips - lips.mean(1, keepdims=True)).reshape(len(lips), -1)
-    return np.concatenate([centred, GAP_WEIGHT * lip_gap(mouths.astype(np.float64))[:, None]], axis=1)
+    shut = np.minimum(lip_gap(mouths.astype(np.float64)), GAP_SATURATION_IOD)
+    return np.concatenate([centred, GAP_WEIGHT * shut[:, None]], axis=1)
 
 
 def choose_textures(index: TextureIndex, targets: np.ndarray, k: int = K_CANDIDATES) -> np.ndarray:
