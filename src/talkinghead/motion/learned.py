@@ -229,12 +229,14 @@ def fit_mouth_model(clips: Sequence[TrainingClip], fps: float, ridge: float = RI
     p, a, h = np.concatenate(xp), np.concatenate(xa), np.concatenate(xh)
     ones = np.ones((len(p), 1), np.float32)
     return MouthModel(fps, mean.astype(np.float32),
-                      _ridge(np.concatenate([p, h, ones], axis=1), y - mean, ridge).astype(np.float32),
-                      _ridge(np.concatenate([p, a, h, ones], axis=1), y - mean, ridge).astype(np.float32),
+                      ridge_fit(np.concatenate([p, h, ones], axis=1), y - mean, ridge).astype(np.float32),
+                      ridge_fit(np.concatenate([p, a, h, ones], axis=1), y - mean, ridge).astype(np.float32),
                       centre.astype(np.float32), basis, phase, len(y))
 
 
-def _ridge(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+def ridge_fit(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    """Ridge regression weights (F, T) float32 from inputs (n, F) to targets (n, T), the L2
+    ``penalty`` on every weight."""
     x = x.astype(np.float64)
     gram = x.T @ x
     gram[np.diag_indices_from(gram)] += penalty

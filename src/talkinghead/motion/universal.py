@@ -30,6 +30,7 @@ import numpy as np
 
 from ..face.landmarks import MOUTH, N_MOUTH, lip_gap, mouth_width
 from ..speech.features import FEATURE_RATE, FRAME_SAMPLES, HOP_SAMPLES, N_MELS, mel_filterbank, power_frames
+from .learned import ridge_fit
 
 LOOK_BEHIND_S = 0.28  # s of sound before a frame's centre the model reads
 LOOK_AHEAD_S = 0.08  # s after it; with the one-frame smoothing (SMOOTHING) the whole look-ahead
@@ -223,9 +224,7 @@ class MouthSpace:
         low, span = person_range(d)
         x = _quadratic((d - low) / span)
         y = m.reshape(len(m), -1)
-        gram = x.T @ x + SPACE_RIDGE * len(x) * np.eye(x.shape[1])
-        weights = np.linalg.solve(gram, x.T @ y)
-        return cls(low, span, weights.astype(np.float32))
+        return cls(low, span, ridge_fit(x, y, SPACE_RIDGE * len(x)))
 
     def normalise(self, descriptors: np.ndarray) -> np.ndarray:
         """(n, D) raw descriptors (IOD) → the person's own range (0 … 1 usually)."""
