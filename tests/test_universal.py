@@ -11,7 +11,10 @@ from talkinghead.cli import main
 from talkinghead.evaluate import evaluate
 from talkinghead.face import MOUTH, N_MOUTH, lip_gap, mouth_width
 from talkinghead.face.landmarks import JAW, LIPS_INNER, LIPS_OUTER
-from talkinghead.motion import MotionOptions, MouthSpace, plan_universal, universal_model
+from talkinghead.motion import (MotionOptions, MouthModel, MouthSpace, plan_learned, plan_universal,
+                                universal_model)
+from talkinghead.errors import InputError
+from talkinghead.speech import TimedPhoneme
 from talkinghead.motion.universal import DESCRIPTORS, N_MELS, describe, taps
 from talkinghead.render import dub
 from talkinghead.speech import synthesize
@@ -76,9 +79,9 @@ def test_mouth_space_needs_a_usable_mouth() -> None:
 
 @pytest.fixture(scope="module")
 def padded_speech() -> tuple[np.ndarray, int]:
-    """English TTS with 0.6 s of silence either side."""
+    """English TTS with 1 s of silence either side (longer than MotionOptions().universal_rest_s)."""
     speech = synthesize("Good morning! How are you today? I am fine, thank you.")
-    pad = np.zeros(int(0.6 * speech.sample_rate), np.float32)
+    pad = np.zeros(speech.sample_rate, np.float32)
     return np.concatenate([pad, speech.audio, pad]), speech.sample_rate
 
 
@@ -89,12 +92,48 @@ def test_sound_alone_opens_the_mouth_in_speech_and_closes_it_in_silence(padded_s
     plan = plan_universal((audio, rate), len(audio) / rate, space, options)
     gap = lip_gap(plan.mouth)
     assert len(plan) == round(len(audio) / rate * 25)
-    assert gap[:12].max() <= options.silence_gap_iod + 1e-6 and gap[-12:].max() <= options.silence_gap_iod + 1e-6
+    assert options.universal_rest_s < 1.0
+    assert gap[:20].max() <= options.silence_gap_iod + 1e-6 and gap[-20:].max() <= options.silence_gap_iod + 1e-6
     speaking = plan.speaking
-    assert speaking[20:-20].mean() > 0.4 and not speaking[:12].any()  # TTS pauses at . ? !
+    assert speaking[30:-30].mean() > 0.4 and not speaking[:20].any()  # TTS pauses at . ? !
     assert gap[speaking].mean() > 3 * options.silence_gap_iod
     envelope = speech_envelope(audio, rate, 25.0, len(plan))
     assert np.corrcoef(gap, envelope)[0, 1] > 0.3  # the sound drives it
+
+
+def test_learned_plan_mixes_in_the_universal_mouth_when_a_recording_drives_it(padded_speech) -> None:
+    audio, rate = padded_speech
+    duration = len(audio) / rate
+    mouths, _ = synthetic_mouths(300, sealed=True)
+    model = _shut_model(mouths[0].reshape(-1))  # whatever opens comes from the mix
+    phonemes = (TimedPhoneme("ɑ", 0.0, duration),)
+    space = MouthSpace.fit(synthetic_mouths(300)[0])
+    alone = plan_learned(phonemes, duration, model, MotionOptions(universal_weight=0.0), (audio, rate), None, space)
+    unmixed = plan_learned(phonemes, duration, model, MotionOptions(), (audio, rate))
+    mixed = plan_learned(phonemes, duration, model, MotionOptions(universal_weight=0.5), (audio, rate), None, space)
+    np.testing.assert_array_equal(alone.mouth, unmixed.mouth)
+    assert lip_gap(alone.mouth).max() < 1e-6
+    gap = lip_gap(mixed.mouth)
+    envelope = speech_envelope(audio, rate, 25.0, len(gap))
+    assert gap.max() > 0.02 and np.corrcoef(gap, envelope)[0, 1] > 0.3
+    with pytest.raises(InputError, match="universal_weight"):
+        MotionOptions(universal_weight=1.5).validate()
+
+
+def _shut_model(mouth: np.ndarray) -> MouthModel:
+    """A person's mouth model that always draws ``mouth`` (N_MOUTH·2,): zero maps of this build's
+    feature sizes."""
+    from talkinghead.face.landmarks import HEAD_SHAPE
+    from talkinghead.motion.learned import (AUDIO_CONTEXT_FRAMES, CLASSES, CONTEXT_FRAMES,
+                                            SOUND_KERNEL_FEATURES, sound_kernel_basis)
+
+    phon = (2 * CONTEXT_FRAMES + 1) * len(CLASSES) + 2 * len(HEAD_SHAPE) + 1
+    sound = (2 * AUDIO_CONTEXT_FRAMES + 1) * N_MELS + SOUND_KERNEL_FEATURES
+    basis, phase = sound_kernel_basis((2 * AUDIO_CONTEXT_FRAMES + 1) * N_MELS)
+    t = mouth.size
+    return MouthModel(25.0, mouth.astype(np.float32), np.zeros((phon, t), np.float32),
+                      np.zeros((phon + sound, t), np.float32), np.zeros((len(HEAD_SHAPE), 2), np.float32),
+                      basis, phase, 1000)
 
 
 @pytest.mark.parametrize("kind", ["digital silence", "steady noise", "hum"])

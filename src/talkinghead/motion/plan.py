@@ -56,6 +56,11 @@ class MotionOptions:
         universal_rest_s: with the universal model, silent stretches at least this long (s)
             bring the mouth to rest; in shorter ones it follows the model (real speakers often
             breathe through parted lips between phrases; README, "Measured").
+        universal_weight: when a recording drives the learned method and the person's mouth
+            space is known, this share of the mouth comes from the universal model (drawn in
+            that space) and the rest from the person's own model: the two err differently, and
+            the mix follows the real mouth better than either (RESULTS.md, GRID dub). 0 = the
+            person's model alone.
     """
 
     fps: float = 25.0
@@ -69,7 +74,8 @@ class MotionOptions:
     silence_gap_iod: float = 0.02
     hold_phonemes: bool = False
     close_short_pauses: bool = False
-    universal_rest_s: float = 0.5
+    universal_rest_s: float = 0.75
+    universal_weight: float = 0.3
 
     def validate(self) -> None:
         from ..errors import InputError
@@ -78,6 +84,8 @@ class MotionOptions:
             raise InputError(f"frame rate {self.fps:g} is out of range", "use --fps between 1 and 120")
         if self.universal_rest_s < 0:
             raise InputError(f"universal_rest_s {self.universal_rest_s:g} is negative", "use 0 s or more")
+        if not 0 <= self.universal_weight <= 1:
+            raise InputError(f"universal_weight {self.universal_weight:g} is outside 0–1", "use a share from 0 to 1")
         if self.method not in METHODS:
             raise InputError(f"unknown motion method '{self.method}'", f"use one of {', '.join(METHODS)}")
 
@@ -165,7 +173,8 @@ def plan_motion(phonemes: Sequence[TimedPhoneme], duration: float, key_pose: Pos
 def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: MouthModel,
                  options: MotionOptions = MotionOptions(),
                  audio: tuple[np.ndarray, int] | None = None,
-                 head: np.ndarray | None = None) -> MotionPlan:
+                 head: np.ndarray | None = None, space: MouthSpace | None = None,
+                 universal: UniversalModel | None = None) -> MotionPlan:
     """Mouth targets for every output frame from the person's learnt mouth model.
 
     Args:
@@ -177,6 +186,9 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
             to go by the phonemes alone.
         head: (frames, len(HEAD_SHAPE), 2) head shape of the background frame under each output
             frame (:func:`~talkinghead.face.head_shape`), or None for the person's typical pose.
+        space: the person's :class:`~talkinghead.motion.universal.MouthSpace`; with ``audio``
+            the universal model's mouth in it is mixed in (``options.universal_weight``).
+        universal: the universal model; None = the one shipped with the package.
 
     The lips close where the recording is silent
     (:func:`~talkinghead.speech.features.silent_frames`), not wherever the aligner found no
@@ -200,6 +212,9 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
         i1 = np.minimum(i0 + 1, n_model - 1)
         w = (t - i0)[:, None, None]
         mouth = mouth[i0] * (1 - w) + mouth[i1] * w
+    if audio is not None and space is not None and options.universal_weight > 0:
+        drawn = space.shapes((universal or universal_model()).predict(audio[0], audio[1], fps, n))
+        mouth = (1 - options.universal_weight) * mouth + options.universal_weight * drawn
     speaking = np.array([lab != SILENCE for lab in labels])
     if audio is None:
         pauses = ~speaking

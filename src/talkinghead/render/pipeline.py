@@ -214,9 +214,10 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
         plan = plan_universal((speech.audio, speech.sample_rate), speech.duration,
                               MouthSpace.fit(mouths, t.usable), motion_opts)
     elif motion_opts.method == "learned" and avatar.mouth_model is not None:
+        # A recording: the person's model mixed with the universal one in their mouth space.
         plan = plan_learned(speech.phonemes, speech.duration, avatar.mouth_model, motion_opts,
                             (speech.audio, speech.sample_rate) if audio_driven else None,
-                            background.head)
+                            background.head, MouthSpace.fit(mouths, t.usable) if audio_driven else None)
     else:
         plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
                            _sequence_lookup(avatar, mouths))
