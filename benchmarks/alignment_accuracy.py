@@ -33,7 +33,7 @@ def read_align(path: Path) -> list[tuple[str, float, float]]:
     return [(w.text, w.start, w.end) for w in read_grid_align(path)]
 
 
-def word_errors_ms(ref: list[tuple[str, float, float]], speech) -> np.ndarray:  # noqa: ANN001
+def word_errors_ms(ref: list[tuple[str, float, float]], speech) -> np.ndarray:
     """(2 × n_words,) absolute start and end errors, ms."""
     if [w.text for w in speech.words] != [r[0] for r in ref]:
         raise SystemExit(f"word mismatch: {[w.text for w in speech.words]} vs {[r[0] for r in ref]}")

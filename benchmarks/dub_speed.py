@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
 from say_speed import child
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid_s1"

@@ -58,7 +58,7 @@ def main() -> int:
                 contact_sheet(out, Path(args.figures) / "photo_contact_sheet.jpg")
         speech = synthesize(LONG_TEXT)
         fps_runs = []
-        for r in range(args.runs):
+        for _ in range(args.runs):
             t0 = time.perf_counter()
             rep = render_photo(portrait, speech, tmp / "long.mp4")
             fps_runs.append(rep.frames / (time.perf_counter() - t0))

@@ -14,7 +14,6 @@ import json
 import statistics
 import sys
 import time
-
 from pathlib import Path
 
 from talkinghead.speech import synthesize
@@ -28,7 +27,7 @@ SENTENCES = [
 ]
 
 
-def check(speech) -> tuple[bool, float]:  # noqa: ANN001
+def check(speech) -> tuple[bool, float]:
     """(contiguous and non-overlapping, |last end - audio length| in ms)."""
     ph = speech.phonemes
     ok = ph[0].start == 0.0 and all(abs(a.end - b.start) < 1e-9 and a.end > a.start

@@ -34,9 +34,10 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.evaluate import evaluate
-from talkinghead.evaluate.metrics import CLOSED_GAP_IOD, mouth_lmd, opening
+from talkinghead.evaluate.metrics import mouth_lmd, opening
 from talkinghead.render import dub
 from talkinghead.speech import TTSOptions, synthesize
+from talkinghead.timeline import CLOSED_LIPS_IOD
 from talkinghead.video import VideoWriter, load_audio, probe, read_frames
 from talkinghead.video.audio import save_wav
 
@@ -76,7 +77,7 @@ def lip_leak(evaluation) -> float:
     """Share of silent frames (with a face) whose lips are open."""
     c = evaluation.curves
     pick = c.silent & ~np.isnan(c.opening_gen)
-    return float(np.mean(c.opening_gen[pick] >= CLOSED_GAP_IOD)) if pick.any() else float("nan")
+    return float(np.mean(c.opening_gen[pick] >= CLOSED_LIPS_IOD)) if pick.any() else float("nan")
 
 
 def main() -> int:
@@ -126,7 +127,7 @@ def main() -> int:
                     row[label] = {"audio_mouth_best": ev.metrics["audio_mouth_correlation_best"],
                                   "audio_mouth_lag": ev.metrics["audio_mouth_lag_frames"],
                                   "lip_leak": lip_leak(ev) if label != "silence" else
-                                  float(np.nanmean(ev.curves.opening_gen >= CLOSED_GAP_IOD))}
+                                  float(np.nanmean(ev.curves.opening_gen >= CLOSED_LIPS_IOD))}
             rows.append(row)
             if name == SHEET_CLIP:
                 face_sheet(out, gen.landmarks, second, real_own.landmarks, SHEET)

@@ -104,12 +104,12 @@ def test_load_refuses_other_versions_and_damage(enrolled, tmp_path) -> None:
 
 # ---------------------------------------------------------------- bad input through the CLI
 
-def run(capsys, *argv: str) -> tuple[int, str]:  # noqa: ANN001
+def run(capsys, *argv: str) -> tuple[int, str]:
     code = main(["-q", *argv])
     return code, capsys.readouterr().err
 
 
-def _video(path: Path, frames, audio=None) -> Path:  # noqa: ANN001
+def _video(path: Path, frames, audio=None) -> Path:
     with VideoWriter(path, 25, audio=audio, sample_rate=22050) as w:
         for f in frames:
             w.write(f)
@@ -144,8 +144,8 @@ def test_enroll_refuses_a_video_without_sound_unless_pose_only(tmp_path: Path, c
 def test_enroll_skips_a_mismatched_clip_and_lists_it(tmp_path: Path, capsys, grid, grid_clips) -> None:
     good, bad = grid_clips[0], grid_clips[100]
     tsv = tmp_path / "t.tsv"
-    words = " ".join(l.split()[2] for l in (grid / "align" / f"{good}.align").read_text().splitlines()
-                     if l.split()[2] not in ("sil", "sp"))
+    words = " ".join(line.split()[2] for line in (grid / "align" / f"{good}.align").read_text().splitlines()
+                     if line.split()[2] not in ("sil", "sp"))
     tsv.write_text(f"{good}.mp4\t{words}\n{bad}\tthe quick brown fox jumps over the lazy dog\n")
     out = tmp_path / "two.avatar"
     code, err = run(capsys, "enroll", str(grid / "video" / f"{good}.mp4"), str(grid / "video" / f"{bad}.mp4"),

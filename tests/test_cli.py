@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from talkinghead.cli import main
-from talkinghead.video import load_audio, save_wav
 from talkinghead.speech import synthesize
+from talkinghead.video import load_audio, save_wav
 
 EXIT_BAD_INPUT = 2
 
 
-def run(capsys, *argv: str) -> tuple[int, str]:  # noqa: ANN001
+def run(capsys, *argv: str) -> tuple[int, str]:
     code = main(["-q", *argv])
     return code, capsys.readouterr().err
 
@@ -80,7 +80,7 @@ BAD_TTS = [
 
 
 @pytest.mark.parametrize("argv,needle", BAD_TTS)
-def test_tts_bad_input_one_line_exit_2_no_file(tmp_path: Path, capsys, argv, needle) -> None:  # noqa: ANN001
+def test_tts_bad_input_one_line_exit_2_no_file(tmp_path: Path, capsys, argv, needle) -> None:
     out = tmp_path / "o.wav"
     code, err = run(capsys, *argv, "-o", str(out), "--timings", str(tmp_path / "o.json"))
     assert code == EXIT_BAD_INPUT

@@ -42,7 +42,7 @@ def test_silent_frames_need_a_real_pause() -> None:
     assert silent[:10].all() and not silent[10:30].any() and not silent[30:33].any()
 
 
-def _clip(grid, grid_clips, k: int = 0) -> Path:  # noqa: ANN001
+def _clip(grid, grid_clips, k: int = 0) -> Path:
     return grid / "video" / f"{grid_clips[k]}.mp4"
 
 

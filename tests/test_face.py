@@ -5,8 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from talkinghead.face import (MOUTH, RIGID, apply_pose, build_template, build_track,
-                              fit_similarity, lip_gap, mouth_width, to_canonical, track_frames)
+from talkinghead.face import (
+    MOUTH,
+    RIGID,
+    apply_pose,
+    build_template,
+    build_track,
+    fit_similarity,
+    lip_gap,
+    mouth_width,
+    to_canonical,
+    track_frames,
+)
 from talkinghead.face.pose import OneEuro, eye_frame
 from talkinghead.phonemes import Viseme, viseme_of
 from talkinghead.speech import align

@@ -7,10 +7,9 @@ import numpy as np
 
 from talkinghead.face import N_MOUTH, lip_gap
 from talkinghead.face.landmarks import HEAD_SHAPE, LOWER_LIP_INNER, UPPER_LIP_INNER
-from talkinghead.motion import (MotionOptions, MouthModel, TrainingClip, fit_mouth_model,
-                                plan_learned, plan_motion)
-from talkinghead.phonemes import SILENCE, Viseme, viseme_of
+from talkinghead.motion import MotionOptions, MouthModel, TrainingClip, fit_mouth_model, plan_learned, plan_motion
 from talkinghead.motion.learned import HEAD_SCALE, head_features
+from talkinghead.phonemes import SILENCE, Viseme, viseme_of
 from talkinghead.speech import TimedPhoneme
 
 FPS = 25.0

@@ -8,9 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from talkinghead.phonemes import (INVENTORY, SILENCE, IpaToken, PhonemeInfo, Viseme,
-                                  from_arpabet, from_espeak, from_pinyin, to_arpabet,
-                                  tokenize_ipa, viseme_of)
+from talkinghead.phonemes import (
+    INVENTORY,
+    SILENCE,
+    IpaToken,
+    PhonemeInfo,
+    Viseme,
+    from_arpabet,
+    from_espeak,
+    from_pinyin,
+    to_arpabet,
+    tokenize_ipa,
+    viseme_of,
+)
 
 CMU_PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH "
               "T TH UH UW V W Y Z ZH").split()
@@ -214,7 +224,7 @@ def test_from_espeak_unknown() -> None:
 
 
 @pytest.fixture(scope="module")
-def espeak():  # noqa: ANN201 - the engine type lives in a private module
+def espeak():
     try:
         from talkinghead._espeak import engine
         return engine()
@@ -231,7 +241,7 @@ def _check_names(names: list[str]) -> set[str]:
     return keys
 
 
-def test_espeak_english(espeak) -> None:  # noqa: ANN001
+def test_espeak_english(espeak) -> None:
     words = espeak.text_to_ipa(ENGLISH_TEXT, "en-us")
     _, events = espeak.synthesize(ENGLISH_TEXT, "en-us")
     names = [p for w in words for p in w] + [e.name for e in events]
@@ -242,7 +252,7 @@ def test_espeak_english(espeak) -> None:  # noqa: ANN001
     assert [k for p in words[0] for k in from_espeak(p)] == ["h", "ə", "l", "oʊ"]
 
 
-def test_espeak_chinese(espeak) -> None:  # noqa: ANN001
+def test_espeak_chinese(espeak) -> None:
     words = espeak.text_to_ipa(CHINESE_TEXT, "cmn")
     _, events = espeak.synthesize(CHINESE_TEXT, "cmn")
     keys = _check_names([p for w in words for p in w] + [e.name for e in events])

@@ -30,7 +30,7 @@ from talkinghead.video import probe
 TEXT = "Hello! Bob made a map."
 
 
-def _wait(client, job_id: str, timeout: float = 180.0) -> dict:  # noqa: ANN001
+def _wait(client, job_id: str, timeout: float = 180.0) -> dict:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         job = client.get(f"/jobs/{job_id}").json()

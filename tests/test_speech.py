@@ -17,7 +17,7 @@ from .conftest import grid_words
 TOLERANCE_S = 0.010  # acceptance: phonemes end within 10 ms of the audio
 
 
-def assert_contiguous(speech) -> None:  # noqa: ANN001
+def assert_contiguous(speech) -> None:
     ph = speech.phonemes
     assert ph, "no phonemes"
     assert ph[0].start == 0.0
@@ -29,7 +29,7 @@ def assert_contiguous(speech) -> None:  # noqa: ANN001
         assert p.phoneme in INVENTORY, p
 
 
-def spoken(speech) -> list[str]:  # noqa: ANN001
+def spoken(speech) -> list[str]:
     return [p.phoneme for p in speech.phonemes if p.phoneme != SILENCE]
 
 
@@ -189,6 +189,7 @@ def test_align_recovers_tts_word_timings(english) -> None:
 
 def test_align_handles_any_rate_and_channels(tmp_path, english) -> None:
     import wave
+
     from talkinghead.video import resample
 
     stereo = np.stack([resample(english.audio, 22050, 44100)] * 2, axis=1)

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from talkinghead.errors import InputError
-from talkinghead.evaluate.syncnet import (EXPECTED_SHAPES, GREY, SyncScore, face_crops, mfcc_16k,
-                                          offset_scores)
+from talkinghead.evaluate.syncnet import EXPECTED_SHAPES, GREY, SyncScore, face_crops, mfcc_16k, offset_scores
 
 SR = 16000
 

@@ -7,9 +7,19 @@ import logging
 
 import pytest
 
+from talkinghead import phonemes as _phonemes
 from talkinghead.errors import InputError
-from talkinghead.text import (PAUSE_SECONDS, Pause, Phrase, Utterance, Word, analyze,
-                              normalize_en, normalize_zh, split_language_runs)
+from talkinghead.text import (
+    PAUSE_SECONDS,
+    Pause,
+    Phrase,
+    Utterance,
+    Word,
+    analyze,
+    normalize_en,
+    normalize_zh,
+    split_language_runs,
+)
 
 # --- English normalisation --------------------------------------------------------------------
 
@@ -221,7 +231,6 @@ def test_non_string_input_is_an_input_error() -> None:
 
 # --- phonemisation ----------------------------------------------------------------------------
 
-from talkinghead import phonemes as _phonemes  # noqa: E402
 
 
 def test_english_phonemes() -> None:

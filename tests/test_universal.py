@@ -8,16 +8,14 @@ import numpy as np
 import pytest
 
 from talkinghead.cli import main
+from talkinghead.errors import InputError
 from talkinghead.evaluate import evaluate
 from talkinghead.face import MOUTH, N_MOUTH, lip_gap, mouth_width
-from talkinghead.face.landmarks import JAW, LIPS_INNER, LIPS_OUTER
-from talkinghead.motion import (MotionOptions, MouthModel, MouthSpace, plan_learned, plan_universal,
-                                universal_model)
-from talkinghead.errors import InputError
-from talkinghead.speech import TimedPhoneme
+from talkinghead.face.landmarks import JAW, LIPS_OUTER
+from talkinghead.motion import MotionOptions, MouthModel, MouthSpace, plan_learned, plan_universal, universal_model
 from talkinghead.motion.universal import DESCRIPTORS, N_MELS, describe, taps
 from talkinghead.render import dub
-from talkinghead.speech import synthesize
+from talkinghead.speech import TimedPhoneme, synthesize
 from talkinghead.speech.features import has_speech, speech_envelope
 from talkinghead.video import VideoWriter, load_audio, probe, read_frames
 from talkinghead.video.audio import save_wav
@@ -124,8 +122,13 @@ def _shut_model(mouth: np.ndarray) -> MouthModel:
     """A person's mouth model that always draws ``mouth`` (N_MOUTH·2,): zero maps of this build's
     feature sizes."""
     from talkinghead.face.landmarks import HEAD_SHAPE
-    from talkinghead.motion.learned import (AUDIO_CONTEXT_FRAMES, CLASSES, CONTEXT_FRAMES,
-                                            SOUND_KERNEL_FEATURES, sound_kernel_basis)
+    from talkinghead.motion.learned import (
+        AUDIO_CONTEXT_FRAMES,
+        CLASSES,
+        CONTEXT_FRAMES,
+        SOUND_KERNEL_FEATURES,
+        sound_kernel_basis,
+    )
 
     phon = (2 * CONTEXT_FRAMES + 1) * len(CLASSES) + 2 * len(HEAD_SHAPE) + 1
     sound = (2 * AUDIO_CONTEXT_FRAMES + 1) * N_MELS + SOUND_KERNEL_FEATURES

@@ -14,8 +14,7 @@ TimedPhoneme(phoneme='h', start=0.058, end=0.104, source='h', word=0)
 """
 
 from .errors import AlignmentError, InputError
-from .speech import (AlignOptions, Speech, TimedPhoneme, TimedWord, TTSOptions, align,
-                     synthesize)
+from .speech import AlignOptions, Speech, TimedPhoneme, TimedWord, TTSOptions, align, synthesize
 from .text import Utterance, analyze
 
 __version__ = "0.1.0"

@@ -7,8 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:  # the render stage loads OpenCV: only when a command needs it
+    from .render.report import RenderReport
 
 log = logging.getLogger("talkinghead")
 
@@ -230,7 +234,7 @@ def _check_mp4(path: str) -> None:
         raise InputError(f"cannot write video to '{path}'", "name the output .mp4")
 
 
-def _report(report) -> None:  # noqa: ANN001
+def _report(report: RenderReport) -> None:
     wall = sum(report.seconds.values())
     log.info("wrote %s (%d frames, %.2f s of video) in %.1f s: %s", report.path, report.frames,
              report.duration, wall, ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
@@ -369,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the user gets one line, --debug gets the traceback
+    except Exception as exc:
         if args.debug:
             raise
         print(f"error: internal error ({exc.__class__.__name__}: {exc}); "

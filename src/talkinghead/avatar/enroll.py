@@ -23,18 +23,27 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AlignmentError, InputError
-from ..face import (MOUTH, FilterOptions, TrackOptions, build_template, build_track, head_shape,
-                    lip_gap, track_frames)
+from ..face import MOUTH, FilterOptions, TrackOptions, build_template, build_track, head_shape, lip_gap, track_frames
+from ..face.track import FaceTrack
 from ..motion.learned import TrainingClip, fit_mouth_model
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, align
 from ..speech.features import frame_log_mel
-from ..video import VideoWriter, probe, read_frames
+from ..timeline import centre_frame, covered_frames, frame_labels
+from ..video import VideoInfo, VideoWriter, probe, read_frames
 from .bank import BANK_SIZE_PX, CropGeometry
-from .dictionary import Occurrence, build_dictionary
-from .model import (BANK_FILE, DICTIONARY_FILE, FORMAT_VERSION, META_FILE, MOUTH_MODEL_FILE,
-                    TRACKS_FILE, Avatar, AvatarTracks)
+from .dictionary import Occurrence, PhonemePoseDictionary, build_dictionary
+from .model import (
+    BANK_FILE,
+    DICTIONARY_FILE,
+    FORMAT_VERSION,
+    META_FILE,
+    MOUTH_MODEL_FILE,
+    TRACKS_FILE,
+    Avatar,
+    AvatarTracks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -235,23 +244,17 @@ class _Accumulator:
         self.n = 0
         self.warned_faces = False
 
-    def add_clip(self, clip: int, track, usable: np.ndarray, speech: Speech | None) -> None:  # noqa: ANN001
+    def add_clip(self, clip: int, track: FaceTrack, usable: np.ndarray, speech: Speech | None) -> None:
         n = len(track)
         label_idx = np.zeros(n, np.int16)
         if speech is not None:
-            centres = (np.arange(n) + 0.5) / self.fps
-            starts = np.array([p.start for p in speech.phonemes])
-            which = np.clip(np.searchsorted(starts, centres, side="right") - 1, 0, len(starts) - 1)
-            for k, pi in enumerate(which):
-                label_idx[k] = self._label(speech.phonemes[pi].phoneme)
+            label_idx[:] = [self._label(p) for p in frame_labels(speech.phonemes, n, self.fps)]
             for p in speech.phonemes:
                 if p.phoneme == SILENCE:
                     continue
-                first = min(int(p.start * self.fps), n - 1)
-                last = min(max(first, math.ceil(p.end * self.fps) - 1), n - 1)
-                centre = min(int((p.start + p.end) / 2 * self.fps), n - 1)
+                first, last = covered_frames(p, self.fps, n)
                 self.occurrences[p.phoneme].append(
-                    Occurrence(self.n + first, self.n + last, self.n + centre))
+                    Occurrence(self.n + first, self.n + last, self.n + centre_frame(p, self.fps, n)))
         mouth = track.canonical[:, MOUTH]
         if speech is not None:
             self.training.append(TrainingClip(
@@ -280,15 +283,15 @@ class _Accumulator:
         return AvatarTracks(labels=np.array(self.labels), template=template.astype(np.float32), **cat)
 
 
-def _source_entry(clip: ClipInput, info, frames: int, speech: Speech | None) -> dict:  # noqa: ANN001
+def _source_entry(clip: ClipInput, info: VideoInfo, frames: int, speech: Speech | None) -> dict:
     return {"path": str(Path(clip.video).resolve()), "frames": frames,
             "width": info.width, "height": info.height, "source_fps": info.fps,
             "duration": round(info.duration, 3), "transcript": clip.transcript,
             "words": len(speech.words) if speech else 0}
 
 
-def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary, crop: CropGeometry,  # noqa: ANN001
-          skipped: list[tuple[str, str]], first, options: EnrollOptions, seconds: float) -> dict:
+def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary: PhonemePoseDictionary, crop: CropGeometry,
+          skipped: list[tuple[str, str]], first: VideoInfo, options: EnrollOptions, seconds: float) -> dict:
     own = {k: v.count for k, v in dictionary.phonemes.items() if v.backoff is None}
     return {
         "format_version": FORMAT_VERSION,

@@ -63,7 +63,7 @@ def contact_sheet(avatar: Avatar, path: str | os.PathLike | None = None) -> Path
     rows = (len(entries) + COLUMNS - 1) // COLUMNS
     sheet = np.full((rows * (TILE_PX + LABEL_PX), COLUMNS * TILE_PX, 3), 255, np.uint8)
     scale = TILE_PX / avatar.crop.size
-    for i, ((key, pose, caption), frame) in enumerate(zip(entries, nearest)):
+    for i, ((_, pose, _), frame) in enumerate(zip(entries, nearest)):
         tile = cv2.resize(crops[frame], (TILE_PX, TILE_PX), interpolation=cv2.INTER_AREA)
         pts = avatar.crop.to_crop(pose) * scale
         _draw_shape(tile, pts)

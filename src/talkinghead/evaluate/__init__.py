@@ -1,4 +1,4 @@
-"""Evaluation: lip-sync and quality metrics (DESIGN.md, "Metrics"), the SyncNet protocol, plots.
+"""Evaluation: lip-sync and quality metrics (docs/architecture.md, "Metrics"), the SyncNet protocol, plots.
 
 ``evaluate(generated, reference=None)`` tracks both videos and returns an :class:`Evaluation`;
 ``plot_curves`` draws its opening curves; :mod:`.syncnet` adds LSE-D / LSE-C when the user supplies

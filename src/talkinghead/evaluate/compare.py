@@ -7,6 +7,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,8 +16,11 @@ from ..face import FaceTracker, TrackOptions, track_frames
 from ..face.landmarks import N_LANDMARKS
 from ..progress import ProgressHook, no_progress
 from ..speech.features import silent_frames, speech_envelope
-from ..video import load_audio, probe, read_frames
+from ..video import VideoInfo, load_audio, probe, read_frames
 from . import metrics as M
+
+if TYPE_CHECKING:  # torch is optional (the SyncNet metric)
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +162,7 @@ def evaluate(generated: str | os.PathLike, reference: str | os.PathLike | None =
                       str(reference), landmarks=gen)
 
 
-def _without_reference(path: Path, info, options: TrackOptions, progress: ProgressHook  # noqa: ANN001
+def _without_reference(path: Path, info: VideoInfo, options: TrackOptions, progress: ProgressHook
                        ) -> Evaluation:
     gen = _track(path, info.fps, info.n_frames, options, progress, "track")
     found = ~np.isnan(gen[:, 0, 0])
@@ -190,7 +194,7 @@ def _finite_mean(values: list[float]) -> float:
     return float(np.mean([min(v, 100.0) for v in values]))
 
 
-def add_sync_scores(evaluation: Evaluation, model, options: TrackOptions = TrackOptions(),  # noqa: ANN001
+def add_sync_scores(evaluation: Evaluation, model: torch.nn.Module, options: TrackOptions = TrackOptions(),
                     progress: ProgressHook = no_progress) -> Evaluation:
     """Add SyncNet LSE-D, LSE-C and AV offset (Wav2Lip's protocol) for the generated video.
 

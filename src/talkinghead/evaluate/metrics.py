@@ -1,4 +1,4 @@
-"""Metric arithmetic on landmark and pixel arrays (definitions: DESIGN.md, "Metrics").
+"""Metric arithmetic on landmark and pixel arrays (definitions: docs/architecture.md, "Metrics").
 
 Everything here is pure numpy/OpenCV on arrays already decoded and tracked; see
 :mod:`talkinghead.evaluate.compare` for the video-level driver.
@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 
 from ..face.landmarks import LEFT_EYE_OUTER, LIPS_INNER, LIPS_OUTER, RIGHT_EYE_OUTER
+from ..timeline import CLOSED_LIPS_IOD
 
 MOUTH_POINTS = np.concatenate([LIPS_OUTER, LIPS_INNER])  # the 40 lip points the metrics compare
 UPPER_INNER, LOWER_INNER = 13, 14  # mediapipe indices of the inner-lip midpoints
-CLOSED_GAP_IOD = 0.03  # inner-lip gap below this (IOD units) counts as closed lips
 MAX_LAG_FRAMES = 10
 
 
@@ -117,6 +117,6 @@ def mouth_box(landmarks: np.ndarray, shape: tuple[int, int], margin: float = 0.3
 
 
 def silence_closure(opening_iod: np.ndarray, silent: np.ndarray) -> float:
-    """Share of silent frames (with a face) whose lips are closed (gap < CLOSED_GAP_IOD)."""
+    """Share of silent frames (with a face) whose lips are closed (gap < CLOSED_LIPS_IOD)."""
     pick = silent & ~np.isnan(opening_iod)
-    return float(np.mean(opening_iod[pick] < CLOSED_GAP_IOD)) if pick.any() else float("nan")
+    return float(np.mean(opening_iod[pick] < CLOSED_LIPS_IOD)) if pick.any() else float("nan")

@@ -44,6 +44,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -162,7 +163,7 @@ def _expected_shapes() -> dict[str, tuple[int, ...]]:
 EXPECTED_SHAPES: dict[str, tuple[int, ...]] = _expected_shapes()
 
 
-def _torch():
+def _torch() -> ModuleType:
     """Import torch or say how to install it."""
     try:
         import torch
@@ -172,7 +173,7 @@ def _torch():
     return torch
 
 
-def _make_layer(nn, kind: str, args: list):
+def _make_layer(nn: ModuleType, kind: str, args: list) -> torch.nn.Module:
     if kind == "conv2d":
         return nn.Conv2d(args[0], args[1], kernel_size=args[2], stride=args[3], padding=args[4])
     if kind == "conv3d":
@@ -195,7 +196,7 @@ def _make_layer(nn, kind: str, args: list):
 
 
 @functools.lru_cache(maxsize=1)
-def _syncnet_class():
+def _syncnet_class() -> type[torch.nn.Module]:
     """The nn.Module class, defined once torch is importable."""
     torch = _torch()
     nn = torch.nn
@@ -208,12 +209,12 @@ def _syncnet_class():
             for name, layers in _BRANCHES.items():
                 setattr(self, name, nn.Sequential(*(_make_layer(nn, k, a) for k, *a in layers)))
 
-        def forward_aud(self, x: "torch.Tensor") -> "torch.Tensor":
+        def forward_aud(self, x: torch.Tensor) -> torch.Tensor:
             """(N, 1, 13, 20) MFCC windows -> (N, 1024) audio embeddings."""
             mid = self.netcnnaud(x)  # (N, 512, 1, 1)
             return self.netfcaud(mid.reshape(mid.shape[0], -1))
 
-        def forward_lip(self, x: "torch.Tensor") -> "torch.Tensor":
+        def forward_lip(self, x: torch.Tensor) -> torch.Tensor:
             """(N, 3, T, 224, 224) BGR 0-255 clips, T >= 5 -> (N * (T-4), 1024) embeddings.
 
             T = 5 is the original's one window per clip. A longer clip yields every 5-frame
@@ -225,14 +226,14 @@ def _syncnet_class():
             mid = mid.permute(0, 2, 1, 3, 4).reshape(-1, mid.shape[1])
             return self.netfclip(mid)
 
-        def forward(self, audio: "torch.Tensor", lips: "torch.Tensor"):
+        def forward(self, audio: torch.Tensor, lips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             """Both embeddings: ``(forward_aud(audio), forward_lip(lips))``."""
             return self.forward_aud(audio), self.forward_lip(lips)
 
     return SyncNet
 
 
-def build_syncnet() -> "torch.nn.Module":
+def build_syncnet() -> torch.nn.Module:
     """A randomly initialised SyncNet v2 in eval mode (load weights with :func:`load_syncnet`).
 
     Modules ``netcnnaud``, ``netfcaud``, ``netcnnlip``, ``netfclip`` (``nn.Sequential``), with the
@@ -254,7 +255,7 @@ def _strip_prefix(state: dict) -> dict:
     return state
 
 
-def load_syncnet(path: str | os.PathLike) -> "torch.nn.Module":
+def load_syncnet(path: str | os.PathLike) -> torch.nn.Module:
     """Load the original ``syncnet_v2.model`` (a plain state dict) into :func:`build_syncnet`.
 
     Keys and shapes are checked strictly against :data:`EXPECTED_SHAPES`; only BatchNorm
@@ -276,7 +277,7 @@ def load_syncnet(path: str | os.PathLike) -> "torch.nn.Module":
     not_it = f"'{p}' is not syncnet_v2.model"
     try:
         state = torch.load(str(p), map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for a bad file; all mean "not the weights"
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a bad file; all mean "not the weights"
         raise InputError(f"cannot read SyncNet weights from '{p}' ({exc.__class__.__name__}); "
                          f"{not_it}", _WEIGHTS_FIX) from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
@@ -508,7 +509,7 @@ def face_crops(frames_rgb_iter: Iterable[np.ndarray], landmarks: np.ndarray,
 # ---------------------------------------------------------------------------------------------
 # The whole protocol.
 # ---------------------------------------------------------------------------------------------
-def lse(model: "torch.nn.Module", crops: np.ndarray, audio16k: np.ndarray, batch: int = 20, *,
+def lse(model: torch.nn.Module, crops: np.ndarray, audio16k: np.ndarray, batch: int = 20, *,
         max_offset: int = 15, zero_pad: bool = False) -> SyncScore:
     """LSE-D / LSE-C / AV offset of a clip, SyncNet protocol, on the CPU.
 

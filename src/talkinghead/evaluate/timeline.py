@@ -15,10 +15,10 @@ import numpy as np
 
 from ..face.landmarks import BROWS, EYE_CORNERS
 from ..face.pose import apply_pose, fit_similarity, to_canonical
-from ..motion.plan import frame_labels
 from ..motion.visemes import expected_opening
 from ..phonemes import SILENCE, Viseme, viseme_of
 from ..speech.types import TimedPhoneme
+from ..timeline import CLOSED_LIPS_IOD, centre_frame, frame_labels
 from . import metrics as M
 
 # Points a talking photo never moves except with the head: brows, the nose bridge and tip, eye
@@ -56,8 +56,7 @@ def timeline_sync(landmarks: np.ndarray, phonemes: Sequence[TimedPhoneme], fps: 
     r = float(np.corrcoef(gap[ok], expected[ok])[0, 1]) if ok.sum() > 2 and expected[ok].std() > 0 \
         else float("nan")
     pause = np.array([p == SILENCE for p in labels]) & ok
-    centres = [min(n - 1, int((p.start + p.end) / 2 * fps)) for p in phonemes
-               if p.phoneme != SILENCE and viseme_of(p.phoneme) == Viseme.BILABIAL]
+    centres = [centre_frame(p, fps, n) for p in phonemes if p.phoneme != SILENCE and viseme_of(p.phoneme) == Viseme.BILABIAL]
     centres = [c for c in centres if ok[c]]
     drift = np.full(n, np.nan)
     if found.any():
@@ -72,8 +71,8 @@ def timeline_sync(landmarks: np.ndarray, phonemes: Sequence[TimedPhoneme], fps: 
         drift[found] = np.linalg.norm(landmarks[found][:, STILL_POINTS] - fitted, axis=-1).max(axis=1)
     return {
         "opening_vs_expected": r,
-        "pause_closure": float(np.mean(gap[pause] < M.CLOSED_GAP_IOD)) if pause.any() else float("nan"),
-        "bilabial_closure": float(np.mean([gap[c] < M.CLOSED_GAP_IOD for c in centres])) if centres
+        "pause_closure": float(np.mean(gap[pause] < CLOSED_LIPS_IOD)) if pause.any() else float("nan"),
+        "bilabial_closure": float(np.mean([gap[c] < CLOSED_LIPS_IOD for c in centres])) if centres
         else float("nan"),
         "still_drift_px_p99": float(np.nanpercentile(drift, 99)) if found.any() else float("nan"),
         "still_drift_px_max": float(np.nanmax(drift)) if found.any() else float("nan"),

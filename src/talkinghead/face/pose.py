@@ -17,11 +17,11 @@ def eye_frame(landmarks: np.ndarray) -> np.ndarray:
     return _in_eye_frame(landmarks, landmarks[..., RIGHT_EYE_OUTER, :], landmarks[..., LEFT_EYE_OUTER, :])
 
 
-def _in_eye_frame(points: np.ndarray, r: np.ndarray, l: np.ndarray) -> np.ndarray:
-    """(..., k, 2) points → the frame with origin midway between eye corners r and l (..., 2),
-    x towards l, one unit = their distance."""
-    mid = (r + l) / 2
-    axis = l - r
+def _in_eye_frame(points: np.ndarray, right: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """(..., k, 2) points → the frame with origin midway between eye corners ``right`` and
+    ``left`` (..., 2), x towards left, one unit = their distance."""
+    mid = (right + left) / 2
+    axis = left - right
     iod = np.linalg.norm(axis, axis=-1, keepdims=True)
     c, s = axis[..., :1] / iod, axis[..., 1:] / iod
     d = points - mid[..., None, :]
@@ -41,8 +41,8 @@ def head_shape(landmarks: np.ndarray) -> np.ndarray:
         and any video of the same face in the same pose: no template is involved.
     """
     lm = np.asarray(landmarks)
-    r, l = (lm[..., i, :].astype(np.float64) for i in (RIGHT_EYE_OUTER, LEFT_EYE_OUTER))
-    return _in_eye_frame(lm[..., HEAD_SHAPE, :].astype(np.float64), r, l)
+    right, left = (lm[..., i, :].astype(np.float64) for i in (RIGHT_EYE_OUTER, LEFT_EYE_OUTER))
+    return _in_eye_frame(lm[..., HEAD_SHAPE, :].astype(np.float64), right, left)
 
 
 def build_template(landmarks: np.ndarray) -> np.ndarray:

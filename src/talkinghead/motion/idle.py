@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..timeline import frame_centres
+
 
 @dataclass(frozen=True)
 class IdleOptions:
@@ -35,7 +37,7 @@ def blinks(n: int, fps: float, options: IdleOptions = IdleOptions()) -> np.ndarr
     closure = np.zeros(n, np.float32)
     t = rng.uniform(0.6, 1.0) * options.blink_interval_s[0]  # the first blink comes early
     duration = n / fps
-    times = (np.arange(n) + 0.5) / fps
+    times = frame_centres(n, fps)
     half = options.blink_s / 2
     while t < duration:
         centre = t + half

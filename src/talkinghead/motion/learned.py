@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from scipy.ndimage import gaussian_filter1d
 
 from ..face.landmarks import HEAD_SHAPE, N_MOUTH

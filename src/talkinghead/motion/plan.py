@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER, lip_gap
 from ..phonemes import SILENCE, Viseme, viseme_of
 from ..speech.features import MIN_PAUSE_FRAMES, frame_log_mel, has_speech, silent_frames, speech_envelope
 from ..speech.types import TimedPhoneme
+from ..timeline import centre_frame, frame_centres, frame_count, frame_labels, inner_frames
 from .learned import MouthModel
 from .universal import MouthSpace, UniversalModel, universal_model
 
@@ -204,10 +204,10 @@ def plan_learned(phonemes: Sequence[TimedPhoneme], duration: float, model: Mouth
     same_rate = n_model == n and model.fps == fps
     model_labels = labels if same_rate else _frame_labels(phonemes, n_model, model.fps)
     if head is not None and not same_rate:
-        head = head[np.minimum((np.arange(n_model) + 0.5) / model.fps * fps, n - 1).astype(int)]
+        head = head[np.minimum(frame_centres(n_model, model.fps) * fps, n - 1).astype(int)]
     mouth = model.predict(model_labels, log_mel, head).astype(np.float64)
     if not same_rate:  # the model counts context in its own frames
-        t = np.clip((np.arange(n) + 0.5) / fps * model.fps - 0.5, 0, n_model - 1)
+        t = np.clip(frame_centres(n, fps) * model.fps - 0.5, 0, n_model - 1)
         i0 = np.floor(t).astype(int)
         i1 = np.minimum(i0 + 1, n_model - 1)
         w = (t - i0)[:, None, None]
@@ -287,33 +287,13 @@ def _close_lips(mouth: np.ndarray, frames: Sequence[bool], max_gap: float) -> No
         mouth[f, _INNER_LOWER] = mid + (mouth[f, _INNER_LOWER] - mid) * keep
 
 
-def frame_count(duration: float, fps: float) -> int:
-    """Frames of an output ``duration`` s long at ``fps`` frames/s: round(duration · fps), ≥ 1."""
-    return max(1, int(round(duration * fps)))
-
-
-def frame_labels(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:
-    """The phoneme under each of ``n`` frames' centres ('sil' outside speech)."""
-    labels = [SILENCE] * n
-    if not phonemes:
-        return labels
-    starts = np.array([p.start for p in phonemes])
-    centres = (np.arange(n) + 0.5) / fps
-    idx = np.searchsorted(starts, centres, side="right") - 1
-    for f, i in enumerate(idx):
-        if 0 <= i < len(phonemes) and centres[f] < phonemes[i].end:
-            labels[f] = phonemes[i].phoneme
-    return labels
-
-
 def _frame_labels(phonemes: Sequence[TimedPhoneme], n: int, fps: float) -> list[str]:
     """:func:`frame_labels`, where every bilabial also owns the frame holding its centre."""
     labels = frame_labels(phonemes, n, fps)
     # A bilabial shorter than a frame still closes the lips in the frame holding its centre.
     for p in phonemes:
         if _is_bilabial(p.phoneme):
-            f = min(n - 1, int((p.start + p.end) / 2 * fps))
-            labels[f] = p.phoneme
+            labels[centre_frame(p, fps, n)] = p.phoneme
     return labels
 
 
@@ -344,8 +324,7 @@ def _place_keys(phonemes: Sequence[TimedPhoneme], n: int, options: MotionOptions
     # other consonants 1. A pause's first key may slide later inside the pause to make room.
     candidates: list[tuple[KeyPose, int, int]] = [(KeyPose(0, SILENCE), 3, 0)]
     for p in phonemes:
-        first = min(n - 1, math.ceil(p.start * fps - 0.5))  # first and last frame whose centre
-        last = max(first, min(n - 1, math.ceil(p.end * fps - 0.5) - 1))  # lies inside p
+        first, last = inner_frames(p, fps, n)
         if p.phoneme == SILENCE:
             if p.duration >= options.rest_pause_s:  # hold rest through the pause
                 candidates += [(KeyPose(first, SILENCE), 3, last), (KeyPose(last, SILENCE), 3, last)]
@@ -358,7 +337,7 @@ def _place_keys(phonemes: Sequence[TimedPhoneme], n: int, options: MotionOptions
         if options.hold_phonemes and last - first >= 2:
             candidates += [(KeyPose(first, p.phoneme), prio, first), (KeyPose(last, p.phoneme), prio, last)]
         else:
-            centre = min(n - 1, int((p.start + p.end) / 2 * fps))
+            centre = centre_frame(p, fps, n)
             candidates.append((KeyPose(centre, p.phoneme), prio, centre))
     keys: list[KeyPose] = []
     prios: list[int] = []

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..face.landmarks import MOUTH, N_MOUTH, lip_gap, mouth_width
 from ..speech.features import FEATURE_RATE, FRAME_SAMPLES, HOP_SAMPLES, N_MELS, mel_filterbank, power_frames
+from ..timeline import frame_centres
 from .learned import ridge_fit
 
 LOOK_BEHIND_S = 0.28  # s of sound before a frame's centre the model reads
@@ -109,7 +110,7 @@ def context_features(mel: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
     mel = np.concatenate([np.repeat(mel.min(axis=0, keepdims=True), pad, axis=0), mel,
                           np.repeat(mel.min(axis=0, keepdims=True), pad, axis=0)])
     centres = ((np.arange(len(mel)) - pad) * HOP_SAMPLES + FRAME_SAMPLES / 2) / FEATURE_RATE
-    t = (np.arange(n_frames) + 0.5)[:, None] / fps + taps()[None, :]  # (n, T) s
+    t = frame_centres(n_frames, fps)[:, None] + taps()[None, :]  # (n, T) s
     pos = np.clip((t - centres[0]) / (HOP_SAMPLES / FEATURE_RATE), 0, len(mel) - 1)
     i0 = np.floor(pos).astype(np.int64)
     i1 = np.minimum(i0 + 1, len(mel) - 1)

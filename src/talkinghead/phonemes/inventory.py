@@ -7,9 +7,9 @@ truth; ``INVENTORY`` and the ARPAbet column are derived from it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 SILENCE: str = "sil"
 """The key for silence, pauses and non-speech (breath, noise)."""

@@ -8,9 +8,9 @@ names espeak-ng reports ('ˈoʊ', 'tɕh', 's.', 'ˈiɛ5').
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping, Sequence
 
 from .inventory import INVENTORY
 

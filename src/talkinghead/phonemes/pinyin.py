@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 # Initials. Aspiration (b/p, d/t, g/k, z/c, zh/ch, j/q) does not change the mouth, but the
 # English keys keep the voiced/voiceless letters apart anyway so they line up with ARPAbet.

@@ -9,9 +9,9 @@ import numpy as np
 
 from ..avatar.model import Avatar
 from ..face import MOUTH, head_shape
+from ..timeline import CLOSED_LIPS_IOD
 
 WINDOW_FRAMES = 100  # at most this many consecutive source frames are used (and held in memory)
-CLOSED_JAW_IOD = 0.03  # lip gap below which a background frame counts as closed-jaw
 MOTION_WEIGHT = 2.0  # how much head motion (IOD per frame) counts against a window
 ROLL_WEIGHT = 0.5  # per degree the window's head roll lies from the footage's median roll
 HEAD_WEIGHT = 50.0  # per IOD the window's head shape (turn, tip) lies from the footage's median
@@ -65,7 +65,7 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
         idx = np.flatnonzero(t.clip == clip)
         w = min(window, len(idx))
         usable = t.usable[idx]
-        closed = np.nan_to_num(t.lip_gap[idx], nan=1.0) < CLOSED_JAW_IOD
+        closed = np.nan_to_num(t.lip_gap[idx], nan=1.0) < CLOSED_LIPS_IOD
         pose = t.pose[idx]
         scale = np.nanmedian(pose[:, 0]) or 1.0
         step = np.r_[0, np.linalg.norm(np.diff(np.nan_to_num(pose[:, 2:4]), axis=0), axis=1) / scale]

@@ -18,9 +18,21 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from ..face.landmarks import (BROWS, EYE_CORNERS, EYE_SURROUND, FACE_OVAL, LEFT_EYE_LOWER,
-                              LEFT_EYE_OUTER, LEFT_EYE_UPPER, LIPS_INNER, MOUTH, NOSE,
-                              RIGHT_EYE_LOWER, RIGHT_EYE_OUTER, RIGHT_EYE_UPPER)
+from ..face.landmarks import (
+    BROWS,
+    EYE_CORNERS,
+    EYE_SURROUND,
+    FACE_OVAL,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_OUTER,
+    LEFT_EYE_UPPER,
+    LIPS_INNER,
+    MOUTH,
+    NOSE,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_OUTER,
+    RIGHT_EYE_UPPER,
+)
 from ..face.pose import eye_frame
 from ..motion import MotionOptions, MouthSpace, plan_motion, plan_universal
 from ..motion.idle import IdleOptions, blinks, head_sway

@@ -18,11 +18,12 @@ from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
 from ..motion import MotionOptions, MouthSpace, plan_learned, plan_motion, plan_universal
-from ..motion.plan import frame_count
+from ..motion.plan import SequenceLookup
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
 from ..speech.features import has_speech
+from ..timeline import frame_count
 from ..video import VideoWriter, load_audio, pick_frames, read_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
@@ -161,7 +162,7 @@ def _load(avatar: Avatar | str | os.PathLike) -> Avatar:
     return avatar if isinstance(avatar, Avatar) else Avatar.load(avatar)
 
 
-def _sequence_lookup(avatar: Avatar, mouths: np.ndarray):  # noqa: ANN202
+def _sequence_lookup(avatar: Avatar, mouths: np.ndarray) -> SequenceLookup:
     """phoneme → mean pose-sequence deltas around its occurrences' centres (real dynamics);
     ``mouths`` (N, N_MOUTH, 2) are the avatar's per-frame canonical mouths."""
     cache: dict[tuple[str, int], np.ndarray | None] = {}

@@ -8,14 +8,15 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..face.landmarks import LIPS_INNER, LIPS_OUTER, lip_gap
+from ..timeline import CLOSED_LIPS_IOD
 
 N_LIP_POINTS = len(LIPS_OUTER) + len(LIPS_INNER)  # MOUTH starts with the 40 lip points
 PCA_DIMS = 12  # lip shapes live in few dimensions; a small space keeps the k-d tree fast
 K_CANDIDATES = 8
 SWITCH_COST = 0.6  # in units of the median candidate distance: jumping to another bank frame
 STILL_COST = 0.15  # holding the same bank frame (fine for a moment, not for long)
-GAP_WEIGHT = 6.0  # the inner-lip gap counts as this many lip coordinates: whether teeth show
-GAP_SATURATION_IOD = 0.03  # … up to the metrics' "closed" threshold: shut or not, not how open
+GAP_WEIGHT = 6.0  # the inner-lip gap, up to CLOSED_LIPS_IOD, counts as this many lip coordinates:
+# whether the lips are shut or not, not how far open
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +60,7 @@ def _features(mouths: np.ndarray) -> np.ndarray:
     more often)."""
     lips = mouths[:, :N_LIP_POINTS].astype(np.float64)
     centred = (lips - lips.mean(1, keepdims=True)).reshape(len(lips), -1)
-    shut = np.minimum(lip_gap(mouths.astype(np.float64)), GAP_SATURATION_IOD)
+    shut = np.minimum(lip_gap(mouths.astype(np.float64)), CLOSED_LIPS_IOD)
     return np.concatenate([centred, GAP_WEIGHT * shut[:, None]], axis=1)
 
 

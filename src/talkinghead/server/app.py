@@ -13,18 +13,20 @@ import logging
 import multiprocessing
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import InputError
-from .store import Store, new_id
+from .store import Job, Store, new_id
 from .uploads import error, save_upload
 from .worker import lower_priority, run_job
 
@@ -261,10 +263,10 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
 class _BodyLimit:
     """Refuses request bodies over the limit (by Content-Length, or counted as they stream)."""
 
-    def __init__(self, app, max_bytes: int) -> None:  # noqa: ANN001
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length")
@@ -348,11 +350,14 @@ def _avatar_or_404(store: Store, avatar_id: str) -> dict:
     return _row_or_404("avatar", avatar_id, store.avatar)
 
 
-def _job_or_404(store: Store, job_id: str):  # noqa: ANN202
+Row = TypeVar("Row")
+
+
+def _job_or_404(store: Store, job_id: str) -> Job:
     return _row_or_404("job", job_id, store.job)
 
 
-def _row_or_404(kind: str, row_id: str, find):  # noqa: ANN001, ANN202
+def _row_or_404(kind: str, row_id: str, find: Callable[[str], Row | None]) -> Row:
     """``find(row_id)`` for a well-formed id; 422 for a malformed one, 404 for an unknown one."""
     if not ID.match(row_id):
         raise error(422, f"malformed {kind} id", f"use an id from GET /{kind}s")

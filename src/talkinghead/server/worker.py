@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from ..errors import InputError
-from .store import Store
+from .store import Job, Store
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def run_job(db_path: str, data_dir: str, job_id: str) -> None:
         store.update_job(job_id, state="done", progress=1.0, stage="done")
 
 
-def _fail(store: Store, job, message: str) -> None:  # noqa: ANN001
+def _fail(store: Store, job: Job, message: str) -> None:
     store.update_job(job.id, state="failed", stage="failed", error=message)
     if job.kind == "avatar" and job.result_id:
         store.set_avatar(job.result_id, "failed", {"error": message})

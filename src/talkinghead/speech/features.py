@@ -26,10 +26,10 @@ MIN_SPEECH_RANGE_DB = 6.0  # speech rises and falls by more than this between 10
 @functools.lru_cache(maxsize=1)
 def mel_filterbank() -> np.ndarray:
     """(26, 257) triangular filters, 0-8000 Hz, on python_speech_features' floored FFT bins."""
-    def hz2mel(hz):
+    def hz2mel(hz: np.ndarray) -> np.ndarray:
         return 2595.0 * np.log10(1.0 + hz / 700.0)
 
-    def mel2hz(mel):
+    def mel2hz(mel: np.ndarray) -> np.ndarray:
         return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
 
     mels = np.linspace(hz2mel(0.0), hz2mel(FEATURE_RATE / 2), N_MELS + 2)

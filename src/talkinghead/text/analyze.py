@@ -10,8 +10,17 @@ from collections.abc import Sequence
 from ..errors import InputError
 from .chinese import normalize_zh
 from .english import normalize_en
-from .segment import (PARAGRAPH_MARK, PAUSE_SECONDS, chunks, clean_text, is_cjk,
-                      segment_hanzi, segment_spaced, split_language_runs, tidy)
+from .segment import (
+    PARAGRAPH_MARK,
+    PAUSE_SECONDS,
+    chunks,
+    clean_text,
+    is_cjk,
+    segment_hanzi,
+    segment_spaced,
+    split_language_runs,
+    tidy,
+)
 from .types import Pause, Phrase, Utterance, Word
 
 logger = logging.getLogger(__name__)

@@ -7,10 +7,14 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
+
+if TYPE_CHECKING:  # PyAV is imported where a file is opened
+    import av
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +72,9 @@ def _check_path(path: str | os.PathLike) -> Path:
     return p
 
 
-def _open(p: Path):  # -> av.container.InputContainer with at least one video stream
-    """Open ``p`` for reading; InputError when FFmpeg cannot parse it or it has no video."""
+def _open(p: Path) -> av.container.InputContainer:
+    """Open ``p`` for reading (it has at least one video stream); InputError when FFmpeg cannot
+    parse it or it has no video."""
     import av
 
     try:
@@ -83,7 +88,7 @@ def _open(p: Path):  # -> av.container.InputContainer with at least one video st
     return container
 
 
-def _stream_fps(stream) -> float:
+def _stream_fps(stream: av.video.stream.VideoStream) -> float:
     """Average rate of a PyAV video stream, frames/s; falls back to FFmpeg's guess, then 25."""
     for rate in (stream.average_rate, stream.guessed_rate):
         if rate and float(rate) > 0:
@@ -91,7 +96,7 @@ def _stream_fps(stream) -> float:
     return DEFAULT_FPS
 
 
-def _is_variable_rate(container, stream) -> bool:
+def _is_variable_rate(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> bool:
     """True when the first packets' presentation times are unevenly spaced.
 
     Demuxing only (no decode) keeps this cheap. Packets come in decode order, so their pts are
@@ -210,7 +215,7 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     return _read_frames(p, _open(p), fps, max_size)
 
 
-def _read_frames(p: Path, container, fps: float | None, max_size: int | None) -> Iterator[Frame]:
+def _read_frames(p: Path, container: av.container.InputContainer, fps: float | None, max_size: int | None) -> Iterator[Frame]:
     import av
 
     try:

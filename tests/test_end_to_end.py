@@ -1,0 +1,95 @@
+"""Enroll, say and dub end to end on the committed footage (tests/fixtures/speaker.mp4), so they
+run in a fresh clone without ../shared: the built-in portrait speaking a known English text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talkinghead.avatar import Avatar, clips_from, enroll
+from talkinghead.cli import main
+from talkinghead.evaluate import evaluate
+from talkinghead.face import lip_gap
+from talkinghead.render import dub, say
+from talkinghead.speech import synthesize
+from talkinghead.video import load_audio, probe, read_frames
+from talkinghead.video.audio import save_wav
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SPEAKER = FIXTURES / "speaker.mp4"
+TRANSCRIPT = (FIXTURES / "speaker.txt").read_text().strip()
+NEW_WORDS = "Open the window, please. The blue book is on the table."
+
+
+@pytest.fixture(scope="module")
+def avatar(tmp_path_factory) -> Avatar:
+    return enroll(clips_from([SPEAKER], text=TRANSCRIPT), tmp_path_factory.mktemp("e2e") / "me.avatar").avatar
+
+
+@pytest.fixture(scope="module")
+def new_speech(tmp_path_factory) -> Path:
+    """Another sentence in the bundled voice, as a recording (wav)."""
+    speech = synthesize(NEW_WORDS)
+    path = tmp_path_factory.mktemp("e2e-audio") / "new.wav"
+    save_wav(path, speech.audio, speech.sample_rate)
+    return path
+
+
+def test_the_fixture_is_small_and_what_its_script_says() -> None:
+    info = probe(SPEAKER)
+    assert SPEAKER.stat().st_size < 1_000_000 and info.has_audio
+    assert (info.width, info.height, info.fps) == (256, 256, 25.0) and info.n_frames >= 250
+
+
+def test_enrollment_learns_the_person_from_the_committed_footage(avatar) -> None:
+    t = avatar.tracks
+    assert t.usable.mean() > 0.9  # a face on (nearly) every frame
+    assert avatar.mouth_model is not None  # enough speech for the per-person model
+    phonemes = avatar.dictionary.phonemes
+    own = [k for k, v in phonemes.items() if v.backoff is None]
+    assert len(own) >= 15 and "m" in own
+    # Bilabials close the mouth, open vowels open it: the dictionary read the footage right.
+    assert lip_gap(avatar.dictionary.key_pose("m")) < 0.75 * lip_gap(avatar.dictionary.key_pose("æ"))
+
+
+def test_say_makes_the_enrolled_person_speak_new_words(avatar, tmp_path) -> None:
+    out = tmp_path / "say.mp4"
+    report = say(avatar, NEW_WORDS, out)
+    info = probe(out)
+    audio, rate = load_audio(out)
+    assert report.frames == info.n_frames and abs(info.duration - len(audio) / rate) < 0.1
+    m = evaluate(out).metrics
+    assert m["face_found"] == 1.0
+    assert m["audio_mouth_correlation_best"] > 0.4  # the lips follow the new speech
+
+
+@pytest.mark.parametrize("transcript", [NEW_WORDS, None])
+def test_dub_a_recording_with_or_without_its_transcript(avatar, new_speech, tmp_path, transcript) -> None:
+    out = tmp_path / "dub.mp4"
+    dub(avatar, new_speech, out, transcript)
+    m = evaluate(out).metrics
+    assert m["face_found"] == 1.0 and m["audio_mouth_correlation_best"] > 0.4
+
+
+def test_dub_video_re_voices_the_footage_keeping_its_frames(new_speech, tmp_path) -> None:
+    out = tmp_path / "revoiced.mp4"
+    report = dub(None, new_speech, out, video=SPEAKER)
+    audio, rate = load_audio(new_speech)
+    assert report.frames == round(len(audio) / rate * 25)
+    source = next(iter(read_frames(SPEAKER))).image.astype(np.float64)
+    made = next(iter(read_frames(out))).image.astype(np.float64)
+    assert np.abs(made[:100] - source[:100]).mean() < 4  # above the mouth: the video's own frame
+    m = evaluate(out).metrics
+    assert m["face_found"] == 1.0 and m["audio_mouth_correlation_best"] > 0.4
+
+
+def test_the_cli_enrolls_and_says_through_main(tmp_path, capsys) -> None:
+    avatar_dir = tmp_path / "cli.avatar"
+    assert main(["enroll", str(SPEAKER), "--text", TRANSCRIPT, "-o", str(avatar_dir)]) == 0
+    out = tmp_path / "cli.mp4"
+    assert main(["say", str(avatar_dir), "Good morning.", "-o", str(out)]) == 0
+    assert probe(out).n_frames > 10
+    assert main(["say", str(avatar_dir), "Good morning.", "-o", str(tmp_path / "x.avi")]) == 2
+    assert "name the output .mp4" in capsys.readouterr().err
