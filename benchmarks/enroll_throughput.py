@@ -57,7 +57,7 @@ def quality(path: Path) -> dict:
             "lip_gap_open_vowel": round(float(np.nanmean(t.lip_gap[open_])), 4),
             "lip_gap_bilabial_silence": round(float(np.nanmean(t.lip_gap[closed])), 4),
             "open_to_closed_ratio": round(float(np.nanmean(t.lip_gap[open_]) / np.nanmean(t.lip_gap[closed])), 2),
-            "phonemes_with_own_pose": a.meta["coverage"]["phonemes_with_own_pose"]}
+            "phonemes_with_own_pose": a.meta.coverage.phonemes_with_own_pose}
 
 
 def main() -> int:

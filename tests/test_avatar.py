@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkinghead.avatar import Avatar, ClipInput, EnrollOptions, clips_from, enroll
+from talkinghead.avatar import Avatar, AvatarMeta, ClipInput, EnrollOptions, clips_from, enroll
 from talkinghead.cli import main
 from talkinghead.errors import InputError
 from talkinghead.face import MOUTH, lip_gap, mouth_width
@@ -34,10 +34,13 @@ def test_enrollment_makes_a_valid_avatar(enrolled) -> None:
     report, seen = enrolled
     avatar = Avatar.load(report.avatar.path)
     m = avatar.meta
-    assert m["counts"]["clips"] == 16 and not report.skipped
-    assert len(avatar.tracks) == m["counts"]["frames"] == 16 * 75
+    assert m.counts.clips == 16 and not report.skipped
+    assert len(avatar.tracks) == m.counts.frames == 16 * 75
     assert avatar.tracks.found.mean() >= 0.99
-    assert m["quality"]["rigid_residual_iod_median"] < 0.04
+    assert m.quality.rigid_residual_iod_median < 0.04
+    # avatar.json round-trips through its record unchanged
+    assert AvatarMeta.from_json(json.loads((avatar.path / "avatar.json").read_text())) == m
+    assert AvatarMeta.from_json(m.to_json()) == m
     bank = list(read_frames(avatar.bank_path))
     assert len(bank) == len(avatar.tracks) and bank[0].image.shape == (160, 160, 3)
     # progress reached the end of both tasks
@@ -138,7 +141,7 @@ def test_enroll_refuses_a_video_without_sound_unless_pose_only(tmp_path: Path, c
     code, err = run(capsys, "enroll", str(video), "--no-audio", "-o", str(tmp_path / "pose.avatar"))
     assert code == 0, err
     avatar = Avatar.load(tmp_path / "pose.avatar")
-    assert avatar.meta["pose_only"] and avatar.tracks.found.all()
+    assert avatar.meta.pose_only and avatar.tracks.found.all()
 
 
 def test_enroll_skips_a_mismatched_clip_and_lists_it(tmp_path: Path, capsys, grid, grid_clips) -> None:
@@ -153,7 +156,7 @@ def test_enroll_skips_a_mismatched_clip_and_lists_it(tmp_path: Path, capsys, gri
     assert code == 0, err
     assert f"skipped {grid / 'video' / f'{bad}.mp4'}" in err and "does not match" in err
     avatar = Avatar.load(out)
-    assert avatar.meta["counts"]["clips"] == 1 and avatar.meta["skipped"][0]["path"].endswith(f"{bad}.mp4")
+    assert avatar.meta.counts.clips == 1 and avatar.meta.skipped[0][0].endswith(f"{bad}.mp4")
 
 
 def test_enroll_refuses_corrupt_files_and_existing_outputs(tmp_path: Path, capsys, grid, grid_clips) -> None:
@@ -168,7 +171,7 @@ def test_enroll_refuses_corrupt_files_and_existing_outputs(tmp_path: Path, capsy
     assert code == EXIT_BAD_INPUT and "already exists" in err and "--force" in err
     code, err = run(capsys, "enroll", clip, "--text", "bin blue at f two now", "-o", str(existing), "--force")
     assert code == 0, err
-    assert Avatar.load(existing).meta["counts"]["clips"] == 1
+    assert Avatar.load(existing).meta.counts.clips == 1
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert leftovers == []
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import wave
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -222,7 +221,7 @@ def test_a_mouth_composited_back_onto_its_own_frame_keeps_its_detail(avatar) -> 
     t = avatar.tracks
     comp = Compositor(avatar.crop)
     clip = int(t.clip[0])
-    frames = [f.image for f in read_frames(avatar.meta["sources"][clip]["path"])]
+    frames = [f.image for f in read_frames(avatar.source(clip))]
     kept, err = [], []
     for i in np.flatnonzero((t.clip == clip) & t.usable)[5::15]:
         frame, pose = frames[t.frame[i]], t.pose[i].astype(np.float64)
@@ -246,7 +245,7 @@ def test_the_background_keeps_the_persons_usual_head_roll(avatar) -> None:
     # away from the person's usual roll must lose to footage held as usual.
     chosen = plan_background(avatar, 50)
     t = avatar.tracks
-    clip = next(c for c, src in enumerate(avatar.meta["sources"]) if Path(src["path"]) == chosen.source)
+    clip = next(c for c in range(len(avatar.meta.sources)) if avatar.source(c) == chosen.source)
     pose = t.pose.copy()
     pose[t.clip == clip, 1] += np.radians(3.0)
     tilted = replace(avatar, tracks=replace(t, pose=pose))
@@ -261,7 +260,7 @@ def test_the_background_keeps_the_persons_usual_head_turn_and_tip(avatar) -> Non
     # away from how the person usually holds it must lose to footage held as usual.
     chosen = plan_background(avatar, 50)
     t = avatar.tracks
-    clip = next(c for c, src in enumerate(avatar.meta["sources"]) if Path(src["path"]) == chosen.source)
+    clip = next(c for c in range(len(avatar.meta.sources)) if avatar.source(c) == chosen.source)
     canonical = t.canonical.astype(np.float32)
     nose = HEAD_SHAPE[np.isin(HEAD_SHAPE, [168, 6, 197, 195, 5, 4])]
     canonical[np.ix_(np.flatnonzero(t.clip == clip), nose, [1])] += 0.04  # IOD: tipped back

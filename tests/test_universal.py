@@ -115,7 +115,7 @@ def test_learned_plan_mixes_in_the_universal_mouth_when_a_recording_drives_it(pa
     envelope = speech_envelope(audio, rate, 25.0, len(gap))
     assert gap.max() > 0.02 and np.corrcoef(gap, envelope)[0, 1] > 0.3
     with pytest.raises(InputError, match="universal_weight"):
-        MotionOptions(universal_weight=1.5).validate()
+        MotionOptions(universal_weight=1.5)
 
 
 def _shut_model(mouth: np.ndarray) -> MouthModel:

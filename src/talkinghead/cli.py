@@ -101,8 +101,8 @@ def _cmd_enroll(args: argparse.Namespace, bars: _Bars) -> int:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     m = report.avatar.meta
     log.info("wrote %s: %d clips, %d frames in %.1f s (%.0f frames/s); %d of %d phonemes with "
-             "their own key pose", args.output, m["counts"]["clips"], report.frames, report.seconds,
-             report.frames / max(report.seconds, 1e-9), m["coverage"]["phonemes_with_own_pose"],
+             "their own key pose", args.output, m.counts.clips, report.frames, report.seconds,
+             report.frames / max(report.seconds, 1e-9), m.coverage.phonemes_with_own_pose,
              len(report.avatar.dictionary.phonemes))
     if args.verbose:
         print(coverage_table(report.avatar))

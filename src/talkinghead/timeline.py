@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import InputError
 from .phonemes import SILENCE
 
 if TYPE_CHECKING:  # a leaf module: the speech stage imports its recognisers
@@ -30,6 +31,15 @@ CLOSED_LIPS_IOD = 0.03
 """An inner-lip gap below this (IOD units) counts as closed lips: in the metrics (pause and
 bilabial closure, LipLeak), when choosing closed-jaw background footage, and when retrieving a
 shut texture. About 2 px at GRID size (IOD ≈ 65 px), below what a viewer reads as parted."""
+
+
+MIN_FPS, MAX_FPS = 1.0, 120.0  # frame rates a video may be made or enrolled at, frames/s
+
+
+def check_fps(fps: float) -> None:
+    """Raise InputError unless ``fps`` is a frame rate we make videos at."""
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise InputError(f"frame rate {fps:g} is out of range", f"use --fps between {MIN_FPS:g} and {MAX_FPS:g}")
 
 
 def frame_count(duration: float, fps: float) -> int:

@@ -10,8 +10,9 @@ from .dictionary import Occurrence, PhonemePose, PhonemePoseDictionary, build_di
 from .enroll import ClipInput, EnrollOptions, EnrollReport, enroll
 from .inputs import clips_from
 from .inspect import contact_sheet, coverage_table
-from .model import FORMAT_VERSION, Avatar, AvatarTracks
+from .meta import FORMAT_VERSION, AvatarMeta
+from .model import Avatar, AvatarTracks
 
-__all__ = ["Avatar", "AvatarTracks", "ClipInput", "CropGeometry", "EnrollOptions", "EnrollReport",
+__all__ = ["Avatar", "AvatarMeta", "AvatarTracks", "ClipInput", "CropGeometry", "EnrollOptions", "EnrollReport",
            "FORMAT_VERSION", "Occurrence", "PhonemePose", "PhonemePoseDictionary",
            "build_dictionary", "clips_from", "contact_sheet", "coverage_table", "enroll"]

@@ -25,19 +25,19 @@ import numpy as np
 from ..errors import AlignmentError, InputError
 from ..face import MOUTH, FilterOptions, TrackOptions, build_template, build_track, head_shape, lip_gap, track_frames
 from ..face.track import FaceTrack
-from ..motion.learned import TrainingClip, fit_mouth_model
+from ..motion.learned import MouthModel, TrainingClip, fit_mouth_model
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, align
 from ..speech.features import frame_log_mel
-from ..timeline import centre_frame, covered_frames, frame_labels
+from ..timeline import centre_frame, check_fps, covered_frames, frame_labels
 from ..video import VideoInfo, VideoWriter, probe, read_frames
 from .bank import BANK_SIZE_PX, CropGeometry
 from .dictionary import Occurrence, PhonemePoseDictionary, build_dictionary
+from .meta import AvatarMeta, Counts, Coverage, Quality, SourceClip
 from .model import (
     BANK_FILE,
     DICTIONARY_FILE,
-    FORMAT_VERSION,
     META_FILE,
     MOUTH_MODEL_FILE,
     TRACKS_FILE,
@@ -79,6 +79,10 @@ class EnrollOptions:
     bank_crf: int = 12
     track: TrackOptions = field(default_factory=TrackOptions)
     filters: FilterOptions = field(default_factory=FilterOptions)
+
+    def __post_init__(self) -> None:
+        if self.fps is not None:
+            check_fps(self.fps)
 
 
 @dataclass(frozen=True)
@@ -196,12 +200,12 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
             mouth_model.save(work / MOUTH_MODEL_FILE)
         else:
             log.info("too little speech to learn a mouth model; key poses will drive the mouth")
-        meta = _meta(state, tracks, dictionary, crop, skipped, infos[0], options, time.perf_counter() - t_start)
-        meta["mouth_model"] = {"frames": mouth_model.frames if mouth_model else 0}
+        meta = _meta(state, tracks, dictionary, crop, skipped, infos[0], options, time.perf_counter() - t_start,
+                     mouth_model)
         tracks.save(work / TRACKS_FILE)
         (work / DICTIONARY_FILE).write_text(json.dumps(dictionary.to_json(), ensure_ascii=False),
                                             encoding="utf-8")
-        (work / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        (work / META_FILE).write_text(json.dumps(meta.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)
         os.replace(work, out)
@@ -227,8 +231,6 @@ def _check_inputs(clips: Sequence[ClipInput], out: Path, options: EnrollOptions)
             raise InputError(f"no transcript for '{lacking[0]}'",
                              "give --text, --text-file, --transcripts or --align-dir, "
                              "or --no-audio for a pose-only avatar")
-    if options.fps is not None and not (1 <= options.fps <= 120):
-        raise InputError(f"frame rate {options.fps:g} is out of range", "use --fps between 1 and 120")
 
 
 class _Accumulator:
@@ -236,7 +238,7 @@ class _Accumulator:
 
     def __init__(self, fps: float) -> None:
         self.fps = fps
-        self.sources: list[dict] = []
+        self.sources: list[SourceClip] = []
         self.parts: dict[str, list[np.ndarray]] = defaultdict(list)
         self.labels: list[str] = [SILENCE]
         self.occurrences: dict[str, list[Occurrence]] = defaultdict(list)
@@ -283,35 +285,28 @@ class _Accumulator:
         return AvatarTracks(labels=np.array(self.labels), template=template.astype(np.float32), **cat)
 
 
-def _source_entry(clip: ClipInput, info: VideoInfo, frames: int, speech: Speech | None) -> dict:
-    return {"path": str(Path(clip.video).resolve()), "frames": frames,
-            "width": info.width, "height": info.height, "source_fps": info.fps,
-            "duration": round(info.duration, 3), "transcript": clip.transcript,
-            "words": len(speech.words) if speech else 0}
+def _source_entry(clip: ClipInput, info: VideoInfo, frames: int, speech: Speech | None) -> SourceClip:
+    return SourceClip(str(Path(clip.video).resolve()), frames, info.width, info.height, info.fps,
+                      round(info.duration, 3), clip.transcript, len(speech.words) if speech else 0)
 
 
 def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary: PhonemePoseDictionary, crop: CropGeometry,
-          skipped: list[tuple[str, str]], first: VideoInfo, options: EnrollOptions, seconds: float) -> dict:
-    own = {k: v.count for k, v in dictionary.phonemes.items() if v.backoff is None}
-    return {
-        "format_version": FORMAT_VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "fps": state.fps,
-        "frame_size": [first.width, first.height],
-        "pose_only": options.no_audio,
-        "sources": state.sources,
-        "skipped": [{"path": p, "reason": r} for p, r in skipped],
-        "counts": {"frames": int(len(tracks)), "found": int(tracks.found.sum()),
-                   "usable": int(tracks.usable.sum()), "speaking": int(tracks.speaking.sum()),
-                   "clips": len(state.sources)},
-        "coverage": {"phonemes_with_own_pose": len(own),
-                     "phonemes_backed_off": sorted(k for k, v in dictionary.phonemes.items()
-                                                   if v.backoff is not None),
-                     "occurrences": int(sum(len(v) for v in state.occurrences.values()))},
-        "quality": {"rigid_residual_iod_median": float(np.nanmedian(tracks.residual)),
-                    "found_rate": float(tracks.found.mean())},
-        "crop": crop.to_json(),
-        "background": {"kind": "reference",
-                       "note": "frames are read from the source videos listed in 'sources'"},
-        "enroll_seconds": round(seconds, 2),
-    }
+          skipped: list[tuple[str, str]], first: VideoInfo, options: EnrollOptions, seconds: float,
+          mouth_model: MouthModel | None) -> AvatarMeta:
+    own = [k for k, v in dictionary.phonemes.items() if v.backoff is None]
+    return AvatarMeta(
+        fps=state.fps,
+        frame_size=(first.width, first.height),
+        pose_only=options.no_audio,
+        sources=tuple(state.sources),
+        skipped=tuple(skipped),
+        counts=Counts(frames=int(len(tracks)), found=int(tracks.found.sum()), usable=int(tracks.usable.sum()),
+                      speaking=int(tracks.speaking.sum()), clips=len(state.sources)),
+        coverage=Coverage(len(own), tuple(sorted(k for k, v in dictionary.phonemes.items() if v.backoff is not None)),
+                          int(sum(len(v) for v in state.occurrences.values()))),
+        quality=Quality(float(np.nanmedian(tracks.residual)), float(tracks.found.mean())),
+        crop=crop,
+        mouth_model_frames=mouth_model.frames if mouth_model else 0,
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        enroll_seconds=round(seconds, 2),
+    )

@@ -35,12 +35,12 @@ def coverage_table(avatar: Avatar) -> str:
             "own data" if e.backoff is None else e.backoff)
         rows.append(f"{name:<23}{e.count:>6}{e.spread * 100:>13.1f}  {source}")
     m = avatar.meta
-    own = m["coverage"]["phonemes_with_own_pose"]
+    own = m.coverage.phonemes_with_own_pose
     rows.append("")
-    rows.append(f"{m['counts']['clips']} clips, {m['counts']['frames']} frames "
-                f"({m['counts']['usable']} usable), {own} of {len(d.phonemes)} phonemes with their "
-                f"own key pose; face found in {m['quality']['found_rate']:.1%} of frames; rigid-fit "
-                f"residual median {m['quality']['rigid_residual_iod_median'] * 100:.2f} % of IOD")
+    rows.append(f"{m.counts.clips} clips, {m.counts.frames} frames "
+                f"({m.counts.usable} usable), {own} of {len(d.phonemes)} phonemes with their "
+                f"own key pose; face found in {m.quality.found_rate:.1%} of frames; rigid-fit "
+                f"residual median {m.quality.rigid_residual_iod_median * 100:.2f} % of IOD")
     return "\n".join(rows)
 
 

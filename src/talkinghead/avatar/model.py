@@ -13,8 +13,8 @@ from ..errors import InputError
 from ..motion.learned import MouthModel
 from .bank import CropGeometry
 from .dictionary import PhonemePoseDictionary
+from .meta import AvatarMeta, MetaVersionError
 
-FORMAT_VERSION = 3  # bump when the files change meaning; load() then asks to re-enroll
 META_FILE = "avatar.json"
 TRACKS_FILE = "tracks.npz"
 DICTIONARY_FILE = "dictionary.json"
@@ -28,7 +28,7 @@ class AvatarTracks:
     """Per-frame arrays over all enrolled frames (N), in bank order.
 
     Attributes:
-        clip: (N,) int32 index into ``Avatar.meta["sources"]``.
+        clip: (N,) int32 index into ``Avatar.meta.sources``.
         frame: (N,) int32 frame number within that source, at the avatar's fps.
         found: (N,) bool, a face was tracked.
         usable: (N,) bool, the face fit is good enough to serve as texture and shape data.
@@ -73,23 +73,31 @@ class Avatar:
 
     Attributes:
         path: the ``NAME.avatar`` directory.
-        meta: the contents of ``avatar.json`` (version, fps, sources, counts, coverage, crop).
+        meta: the contents of ``avatar.json`` (see :class:`~talkinghead.avatar.meta.AvatarMeta`).
         tracks: per-frame data (see :class:`AvatarTracks`).
         dictionary: the phoneme-pose dictionary.
-        crop: where bank crops sit in the canonical frame.
         mouth_model: the person's learnt mouth model, None when there was too little speech.
     """
 
     path: Path
-    meta: dict
+    meta: AvatarMeta
     tracks: AvatarTracks
     dictionary: PhonemePoseDictionary
-    crop: CropGeometry
     mouth_model: MouthModel | None = None
 
     @property
     def fps(self) -> float:
-        return float(self.meta["fps"])
+        """Frame rate of the tracks, bank and background, frames/s."""
+        return self.meta.fps
+
+    @property
+    def crop(self) -> CropGeometry:
+        """Where bank crops sit in the canonical frame."""
+        return self.meta.crop
+
+    def source(self, clip: int) -> Path:
+        """The video that enrolled clip ``clip`` (an index of ``tracks.clip``) came from."""
+        return Path(self.meta.sources[clip].path)
 
     @property
     def bank_path(self) -> Path:
@@ -110,16 +118,13 @@ class Avatar:
             raise InputError(f"avatar '{p}' is incomplete (missing {', '.join(missing)})",
                              "enroll it again with `talkinghead enroll … --force`")
         try:
-            meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"avatar '{p}' has an unreadable {META_FILE} ({exc})",
+            meta = AvatarMeta.from_json(json.loads((p / META_FILE).read_text(encoding="utf-8")))
+        except MetaVersionError as exc:
+            raise InputError(f"avatar '{p}' was made by {exc}",
+                             "enroll the same footage again with `talkinghead enroll … --force`") from None
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise InputError(f"avatar '{p}' has an unreadable {META_FILE} ({exc.__class__.__name__}: {exc})",
                              "enroll it again with --force") from None
-        version = meta.get("format_version")
-        if version != FORMAT_VERSION:
-            raise InputError(
-                f"avatar '{p}' was made by format version {version}, this talkinghead reads "
-                f"version {FORMAT_VERSION}",
-                "enroll the same footage again with `talkinghead enroll … --force`")
         try:
             tracks = AvatarTracks.load(p / TRACKS_FILE)
             dictionary = PhonemePoseDictionary.from_json(
@@ -128,7 +133,7 @@ class Avatar:
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(f"avatar '{p}' has damaged data ({exc.__class__.__name__}: {exc})",
                              "enroll it again with --force") from None
-        if len(tracks) != meta["counts"]["frames"]:
+        if len(tracks) != meta.counts.frames:
             raise InputError(f"avatar '{p}' is inconsistent: {len(tracks)} tracked frames, "
-                             f"{meta['counts']['frames']} expected", "enroll it again with --force")
-        return cls(p, meta, tracks, dictionary, CropGeometry.from_json(meta["crop"]), mouth_model)
+                             f"{meta.counts.frames} expected", "enroll it again with --force")
+        return cls(p, meta, tracks, dictionary, mouth_model)

@@ -16,11 +16,11 @@ space (:class:`MouthSpace`, fitted on their tracked mouths).
 """
 
 from .learned import MouthModel, TrainingClip, fit_mouth_model
-from .plan import METHODS, KeyPose, MotionOptions, MotionPlan, plan_learned, plan_motion, plan_universal
+from .plan import KeyPose, MotionOptions, MotionPlan, MouthMethod, plan_learned, plan_motion, plan_universal
 from .universal import MouthSpace, UniversalModel, universal_model
 
 __all__ = [
-           "METHODS",
+           "MouthMethod",
            "KeyPose",
            "MotionOptions",
            "MotionPlan",

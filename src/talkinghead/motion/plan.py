@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -12,7 +13,7 @@ from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER, lip_gap
 from ..phonemes import SILENCE, Viseme, viseme_of
 from ..speech.features import MIN_PAUSE_FRAMES, frame_log_mel, has_speech, silent_frames, speech_envelope
 from ..speech.types import TimedPhoneme
-from ..timeline import centre_frame, frame_centres, frame_count, frame_labels, inner_frames
+from ..timeline import centre_frame, check_fps, frame_centres, frame_count, frame_labels, inner_frames
 from .learned import MouthModel
 from .universal import MouthSpace, UniversalModel, universal_model
 
@@ -21,6 +22,14 @@ _N_OUTER, _N_INNER = len(LIPS_OUTER), len(LIPS_INNER)
 _INNER_UPPER = np.arange(1, 10) + _N_OUTER
 _INNER_LOWER = (_N_INNER - np.arange(1, 10)) + _N_OUTER
 _JAW_SLICE = slice(_N_OUTER + _N_INNER, _N_OUTER + _N_INNER + len(JAW))
+
+
+class MouthMethod(StrEnum):
+    """What drives the mouth (see :attr:`MotionOptions.method`)."""
+
+    LEARNED = "learned"
+    KEYPOSES = "keyposes"
+    UNIVERSAL = "universal"
 
 
 @dataclass(frozen=True)
@@ -70,27 +79,26 @@ class MotionOptions:
     sequence_weight: float = 0.5
     rest_pause_s: float = 0.15
     seal_bilabials: bool = True
-    method: str = "learned"
+    method: MouthMethod = MouthMethod.LEARNED
     silence_gap_iod: float = 0.02
     hold_phonemes: bool = False
     close_short_pauses: bool = False
     universal_rest_s: float = 0.75
     universal_weight: float = 0.3
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
+        """Raises InputError for settings no plan can honour (checked once, here)."""
         from ..errors import InputError
 
-        if not 1 <= self.fps <= 120:
-            raise InputError(f"frame rate {self.fps:g} is out of range", "use --fps between 1 and 120")
+        if self.method not in set(MouthMethod):
+            raise InputError(f"unknown motion method '{self.method}'",
+                             f"use one of {', '.join(m.value for m in MouthMethod)}")
+        object.__setattr__(self, "method", MouthMethod(self.method))  # a plain string is accepted
+        check_fps(self.fps)
         if self.universal_rest_s < 0:
             raise InputError(f"universal_rest_s {self.universal_rest_s:g} is negative", "use 0 s or more")
         if not 0 <= self.universal_weight <= 1:
             raise InputError(f"universal_weight {self.universal_weight:g} is outside 0–1", "use a share from 0 to 1")
-        if self.method not in METHODS:
-            raise InputError(f"unknown motion method '{self.method}'", f"use one of {', '.join(METHODS)}")
-
-
-METHODS = ("learned", "keyposes", "universal")
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
     if best is None:
         raise ValueError("the avatar has no stretch of usable frames for a background")
     order = best[ping_pong(len(best), n)]
-    source = Path(avatar.meta["sources"][int(t.clip[order[0]])]["path"])
+    source = avatar.source(int(t.clip[order[0]]))
     return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
                           t.canonical[order][:, MOUTH].astype(np.float32), heads[order])
 
@@ -91,6 +91,6 @@ def plan_in_order(avatar: Avatar, n: int) -> BackgroundPlan:
     """A dub of an existing video: its own frames in order (ping-pong if the speech is longer)."""
     t = avatar.tracks
     order = ping_pong(len(t), n)
-    source = Path(avatar.meta["sources"][0]["path"])
+    source = avatar.source(0)
     return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
                           t.canonical[order][:, MOUTH].astype(np.float32), head_shape(t.canonical[order]))

@@ -34,11 +34,12 @@ from ..face.landmarks import (
     RIGHT_EYE_UPPER,
 )
 from ..face.pose import eye_frame
-from ..motion import MotionOptions, MouthSpace, plan_motion, plan_universal
+from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_motion, plan_universal
 from ..motion.idle import IdleOptions, blinks, head_sway
 from ..motion.visemes import generic_key_pose, generic_mouths, neutral_mouth
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
+from ..timeline import check_fps
 from ..video import VideoWriter
 from .interior import MouthLook, draw_interior, mouth_look
 from .report import RenderReport
@@ -64,7 +65,7 @@ _CLOSED_LID = 0.75  # a shut eye's lid line sits this far from the upper to the 
 # each phoneme (held from its first to its last frame when it lasts 3+ frames) and the lips
 # closed in every pause, however short. Measured on five sentences this took the re-tracked
 # opening's correlation with the phonemes' expected openness from 0.72 to 0.87 (mean).
-PHOTO_MOTION = MotionOptions(min_key_dist=1, rest_pause_s=0.0, hold_phonemes=True, method="keyposes")
+PHOTO_MOTION = MotionOptions(min_key_dist=1, rest_pause_s=0.0, hold_phonemes=True, method=MouthMethod.KEYPOSES)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class PhotoOptions:
     motion: MotionOptions = field(default_factory=lambda: PHOTO_MOTION)
     idle: IdleOptions = field(default_factory=IdleOptions)
     crf: int = 20
+
+    def __post_init__(self) -> None:
+        check_fps(self.fps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -338,8 +342,7 @@ def render_photo(portrait: Portrait, speech: Speech, output: str | os.PathLike,
     portrait's generic mouth space."""
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
-    motion = MotionOptions(**{**options.motion.__dict__, "fps": options.fps, "method": "keyposes"})
-    motion.validate()
+    motion = replace(options.motion, fps=options.fps, method=MouthMethod.KEYPOSES)
     anim = PhotoAnimator(portrait)
     if speech.timed:
         plan = plan_motion(speech.phonemes, speech.duration, generic_key_pose(anim.rest_mouth), motion)

@@ -8,7 +8,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -17,13 +17,13 @@ import numpy as np
 from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
-from ..motion import MotionOptions, MouthSpace, plan_learned, plan_motion, plan_universal
+from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_learned, plan_motion, plan_universal
 from ..motion.plan import SequenceLookup
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
 from ..speech.features import has_speech
-from ..timeline import frame_count
+from ..timeline import check_fps, frame_count
 from ..video import VideoWriter, load_audio, pick_frames, read_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
@@ -51,6 +51,10 @@ class RenderOptions:
     motion: MotionOptions = field(default_factory=MotionOptions)
     fps: float | None = None
     crf: int = 18
+
+    def __post_init__(self) -> None:
+        if self.fps is not None:
+            check_fps(self.fps)
 
 
 def say(avatar: Avatar | str | os.PathLike | None, text: str, output: str | os.PathLike,
@@ -122,8 +126,6 @@ def _photo_setup(photo: str | os.PathLike | None, options: RenderOptions
                  ) -> tuple[Portrait, PhotoOptions]:
     """The portrait (``photo`` or the built-in one) and its settings, checked before any speech
     work."""
-    if options.fps is not None:
-        MotionOptions(fps=options.fps).validate()
     return load_portrait(photo), PhotoOptions(fps=options.fps or PHOTO_FPS, crf=options.crf)
 
 
@@ -204,17 +206,16 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
     fps = float(options.fps or (video or avatar).fps)
-    motion_opts = MotionOptions(**{**options.motion.__dict__, "fps": fps})
-    motion_opts.validate()
+    motion_opts = replace(options.motion, fps=fps)
     t = avatar.tracks
     mouths = t.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2) every bank frame's mouth
     n = frame_count(speech.duration, fps)
     background = plan_in_order(video, n) if video is not None else plan_background(avatar, n)
-    if not speech.timed or motion_opts.method == "universal" or (
+    if not speech.timed or motion_opts.method == MouthMethod.UNIVERSAL or (
             audio_driven and avatar.mouth_model is None):
         plan = plan_universal((speech.audio, speech.sample_rate), speech.duration,
                               MouthSpace.fit(mouths, t.usable), motion_opts)
-    elif motion_opts.method == "learned" and avatar.mouth_model is not None:
+    elif motion_opts.method == MouthMethod.LEARNED and avatar.mouth_model is not None:
         # A recording: the person's model mixed with the universal one in their mouth space.
         plan = plan_learned(speech.phonemes, speech.duration, avatar.mouth_model, motion_opts,
                             (speech.audio, speech.sample_rate) if audio_driven else None,

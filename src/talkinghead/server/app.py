@@ -26,7 +26,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import InputError
-from .store import Job, Store, new_id
+from .params import JobKind, PhotoEnrollment, VideoEnrollment, VideoRequest
+from .store import AvatarRow, Job, Store, new_id
 from .uploads import error, save_upload
 from .worker import lower_priority, run_job
 
@@ -57,7 +58,7 @@ class ServerConfig:
     max_text_chars: int = 5000
     cors_origins: tuple[str, ...] = ()
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         if not 1 <= self.workers <= 32:
             raise InputError(f"{self.workers} workers is out of range", "use --workers between 1 and 32")
         if self.max_upload_mb <= 0 or self.max_media_s <= 0 or self.max_text_chars <= 0:
@@ -70,7 +71,6 @@ class ServerConfig:
 
 def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
     """The FastAPI application for ``config`` (its data directory is created if missing)."""
-    config.validate()
     data = Path(config.data).resolve()
     for sub in ("avatars", "videos", "uploads"):
         (data / sub).mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         try:
             if photo is not None:
                 path, _ = await save_upload(photo, folder, ("image",), config.max_bytes, "photo")
-                params = {"kind": "photo", "photo": path.name}
+                params: PhotoEnrollment | VideoEnrollment = PhotoEnrollment(path.name)
             else:
                 transcripts = [t.strip() for t in transcript or []]
                 if len(transcripts) != len(videos) or not all(transcripts):
@@ -142,22 +142,22 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
                     path, _ = await save_upload(v, folder / "sources", ("video",), config.max_bytes, f"clip{k:03d}")
                     _check_duration(path, config.max_media_s)
                     names.append(path.name)
-                params = {"kind": "video", "videos": names, "transcripts": transcripts}
+                params = VideoEnrollment(tuple(names), tuple(transcripts))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        job = store.add_job("avatar", params, result_id=avatar_id)
-        store.add_avatar(avatar_id, _clean_name(name) or ("photo" if photo else "person"), params["kind"], job.id)
+        job = store.add_job(JobKind.AVATAR, params, result_id=avatar_id)
+        store.add_avatar(avatar_id, _clean_name(name) or ("photo" if photo else "person"), params.kind, job.id)
         submit(job.id)
         return {"avatar_id": avatar_id, "job": job.to_json()}
 
     @app.get("/avatars", summary="Enrolled avatars, newest first")
     async def list_avatars() -> list[dict]:
-        return [_avatar_out(a) for a in store.avatars()]
+        return [a.to_json() for a in store.avatars()]
 
     @app.get("/avatars/{avatar_id}", summary="One avatar: state, coverage, contact sheet")
     async def get_avatar(avatar_id: str) -> dict:
-        return _avatar_out(_avatar_or_404(store, avatar_id))
+        return _avatar_or_404(store, avatar_id).to_json()
 
     @app.get("/avatars/{avatar_id}/keyposes.png", summary="Key-pose contact sheet of a video avatar")
     async def keyposes(avatar_id: str) -> FileResponse:
@@ -170,7 +170,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
     @app.delete("/avatars/{avatar_id}", status_code=204, summary="Delete an avatar and its footage")
     async def delete_avatar(avatar_id: str) -> None:
         a = _avatar_or_404(store, avatar_id)
-        if a["state"] == "enrolling":
+        if a.state == "enrolling":
             raise error(409, "the avatar is still being enrolled", "wait for its job to finish")
         store.delete_avatar(avatar_id)
         shutil.rmtree(data / "avatars" / avatar_id, ignore_errors=True)
@@ -203,7 +203,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
             raise error(415, "send JSON or multipart/form-data", "set the Content-Type header")
         params = _video_params(body, audio_name, config, store)
         video_id = new_id()
-        job = store.add_job("video", params, result_id=video_id)
+        job = store.add_job(JobKind.VIDEO, params, result_id=video_id)
         submit(job.id)
         return {"video_id": video_id, "job": job.to_json()}
 
@@ -316,7 +316,7 @@ def _check_duration(path: Path, max_s: float) -> None:
                     f"upload at most {max_s:.0f} s")
 
 
-def _video_params(body: dict, audio_name: str | None, config: ServerConfig, store: Store) -> dict:
+def _video_params(body: dict, audio_name: str | None, config: ServerConfig, store: Store) -> VideoRequest:
     text = body.get("text")
     if text is not None and not isinstance(text, str):
         raise error(422, "'text' must be a string", 'send {"text": "…"}')
@@ -329,8 +329,8 @@ def _video_params(body: dict, audio_name: str | None, config: ServerConfig, stor
     avatar_id = body.get("avatar_id") or None
     if avatar_id is not None:
         a = _avatar_or_404(store, str(avatar_id))
-        if a["state"] != "ready":
-            raise error(409, f"avatar {avatar_id} is {a['state']}", "wait for its enrollment, or pick another")
+        if a.state != "ready":
+            raise error(409, f"avatar {avatar_id} is {a.state}", "wait for its enrollment, or pick another")
     try:
         rate = float(body.get("rate", 1.0))
     except (TypeError, ValueError):
@@ -343,10 +343,10 @@ def _video_params(body: dict, audio_name: str | None, config: ServerConfig, stor
     voice = body.get("voice") or None
     if voice is not None and (not isinstance(voice, str) or not re.fullmatch(r"[A-Za-z0-9_+-]{1,40}", voice)):
         raise error(422, "'voice' must be an espeak-ng voice name", "see `talkinghead voices`")
-    return {"avatar_id": avatar_id, "text": text, "audio": audio_name, "rate": rate, "lang": lang, "voice": voice}
+    return VideoRequest(str(avatar_id) if avatar_id is not None else None, text, audio_name, rate, lang, voice)
 
 
-def _avatar_or_404(store: Store, avatar_id: str) -> dict:
+def _avatar_or_404(store: Store, avatar_id: str) -> AvatarRow:
     return _row_or_404("avatar", avatar_id, store.avatar)
 
 
@@ -367,17 +367,10 @@ def _row_or_404(kind: str, row_id: str, find: Callable[[str], Row | None]) -> Ro
     return row
 
 
-def _avatar_out(a: dict) -> dict:
-    out = dict(a)
-    if a["state"] == "ready":
-        out["image_url"] = f"/avatars/{a['id']}/" + ("preview.png" if a["kind"] == "photo" else "keyposes.png")
-    return out
-
-
-def _image(data: Path, a: dict, name: str) -> FileResponse:
-    path = data / "avatars" / a["id"] / name
+def _image(data: Path, a: AvatarRow, name: str) -> FileResponse:
+    path = data / "avatars" / a.id / name
     if not path.is_file():
-        raise error(404, f"avatar {a['id']} has no {name}", "it appears once enrollment is done")
+        raise error(404, f"avatar {a.id} has no {name}", "it appears once enrollment is done")
     return FileResponse(path, media_type="image/png")
 
 

@@ -13,6 +13,9 @@ import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from .params import AvatarKind, JobKind, JobParams, params_from_json, params_to_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -38,22 +41,23 @@ class Job:
     """A unit of work and where it stands (progress 0–1, stage name, error message)."""
 
     id: str
-    kind: str
+    kind: JobKind
     state: str
     progress: float
     stage: str
     error: str | None
     result_id: str | None
-    params: dict
+    params: JobParams
     created: float
     updated: float
 
     def to_json(self) -> dict:
         out = {k: getattr(self, k) for k in ("id", "kind", "state", "progress", "stage", "error",
                                              "result_id", "created", "updated")}
-        if self.state == "done" and self.kind == "video":
+        out["kind"] = str(self.kind)
+        if self.state == "done" and self.kind == JobKind.VIDEO:
             out["video_url"] = f"/videos/{self.result_id}.mp4"
-        if self.kind == "avatar":
+        if self.kind == JobKind.AVATAR:
             out["avatar_id"] = self.result_id
         return out
 
@@ -77,11 +81,12 @@ class Store:
             return db.execute(sql, args).fetchall()
 
     # --- jobs -------------------------------------------------------------------------------
-    def add_job(self, kind: str, params: dict, result_id: str | None = None) -> Job:
+    def add_job(self, kind: JobKind, params: JobParams, result_id: str | None = None) -> Job:
         now = time.time()
         job_id = new_id()
         self._run("INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?)",
-                  (job_id, kind, "queued", 0.0, "queued", None, result_id, json.dumps(params), now, now))
+                  (job_id, str(kind), "queued", 0.0, "queued", None, result_id,
+                   json.dumps(params_to_json(params)), now, now))
         return self.job(job_id)
 
     def job(self, job_id: str) -> Job | None:
@@ -101,15 +106,15 @@ class Store:
         rows = self._run("SELECT id, kind, result_id FROM jobs WHERE state IN ('queued', 'running')")
         for r in rows:
             self.update_job(r["id"], state="failed", error=RESTART_REASON, stage="failed")
-            if r["kind"] == "avatar" and r["result_id"]:
+            if r["kind"] == JobKind.AVATAR and r["result_id"]:
                 self._run("UPDATE avatars SET state='failed' WHERE id=?", (r["result_id"],))
         return len(rows)
 
     # --- avatars ----------------------------------------------------------------------------
-    def add_avatar(self, avatar_id: str, name: str, kind: str, job_id: str | None,
+    def add_avatar(self, avatar_id: str, name: str, kind: AvatarKind, job_id: str | None,
                    state: str = "enrolling") -> None:
         self._run("INSERT INTO avatars VALUES (?,?,?,?,?,?,?)",
-                  (avatar_id, name, kind, state, job_id, "{}", time.time()))
+                  (avatar_id, name, str(kind), state, job_id, "{}", time.time()))
 
     def set_avatar(self, avatar_id: str, state: str, info: dict | None = None) -> None:
         if info is None:
@@ -117,11 +122,11 @@ class Store:
         else:
             self._run("UPDATE avatars SET state=?, info=? WHERE id=?", (state, json.dumps(info), avatar_id))
 
-    def avatar(self, avatar_id: str) -> dict | None:
+    def avatar(self, avatar_id: str) -> AvatarRow | None:
         rows = self._run("SELECT * FROM avatars WHERE id=?", (avatar_id,))
         return _avatar(rows[0]) if rows else None
 
-    def avatars(self) -> list[dict]:
+    def avatars(self) -> list[AvatarRow]:
         return [_avatar(r) for r in self._run("SELECT * FROM avatars ORDER BY created DESC")]
 
     def delete_avatar(self, avatar_id: str) -> None:
@@ -137,10 +142,41 @@ class Store:
 
 
 def _job(r: sqlite3.Row) -> Job:
-    return Job(r["id"], r["kind"], r["state"], r["progress"], r["stage"], r["error"], r["result_id"],
-               json.loads(r["params"]), r["created"], r["updated"])
+    kind = JobKind(r["kind"])
+    return Job(r["id"], kind, r["state"], r["progress"], r["stage"], r["error"], r["result_id"],
+               params_from_json(kind, json.loads(r["params"])), r["created"], r["updated"])
 
 
-def _avatar(r: sqlite3.Row) -> dict:
-    return {"id": r["id"], "name": r["name"], "kind": r["kind"], "state": r["state"],
-            "job_id": r["job_id"], "created": r["created"], **json.loads(r["info"])}
+@dataclass(frozen=True)
+class AvatarRow:
+    """An avatar as the service knows it.
+
+    Attributes:
+        id, name: its id and the name the user gave.
+        kind: photo or video.
+        state: 'enrolling', 'ready' or 'failed'.
+        job_id: the enrollment job.
+        created: Unix time, s.
+        info: what enrollment reported (frames, coverage, … or an error), shown to clients as is.
+    """
+
+    id: str
+    name: str
+    kind: AvatarKind
+    state: str
+    job_id: str | None
+    created: float
+    info: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"id": self.id, "name": self.name, "kind": str(self.kind), "state": self.state,
+               "job_id": self.job_id, "created": self.created, **self.info}
+        if self.state == "ready":
+            out["image_url"] = f"/avatars/{self.id}/" + ("preview.png" if self.kind == AvatarKind.PHOTO
+                                                         else "keyposes.png")
+        return out
+
+
+def _avatar(r: sqlite3.Row) -> AvatarRow:
+    return AvatarRow(r["id"], r["name"], AvatarKind(r["kind"]), r["state"], r["job_id"], r["created"],
+                     json.loads(r["info"]))

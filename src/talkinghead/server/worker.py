@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from ..errors import InputError
+from .params import AvatarKind, JobKind, PhotoEnrollment, VideoEnrollment, VideoRequest
 from .store import Job, Store
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,10 @@ def run_job(db_path: str, data_dir: str, job_id: str) -> None:
     store.update_job(job_id, state="running", stage="starting", progress=0.0)
     hook = _Progress(store, job_id, job.kind)
     try:
-        if job.kind == "avatar":
-            _enroll(store, Path(data_dir), job.result_id, job.params, hook)
-        else:
+        if isinstance(job.params, VideoRequest):
             _video(store, Path(data_dir), job.id, job.result_id, job.params, hook)
+        else:
+            _enroll(store, Path(data_dir), job.result_id, job.params, hook)
     except InputError as exc:
         _fail(store, job, exc.message)
     except Exception as exc:  # noqa: BLE001 - the job records why; the worker lives on
@@ -82,19 +83,20 @@ def run_job(db_path: str, data_dir: str, job_id: str) -> None:
 
 def _fail(store: Store, job: Job, message: str) -> None:
     store.update_job(job.id, state="failed", stage="failed", error=message)
-    if job.kind == "avatar" and job.result_id:
+    if job.kind == JobKind.AVATAR and job.result_id:
         store.set_avatar(job.result_id, "failed", {"error": message})
 
 
-def _enroll(store: Store, data: Path, avatar_id: str, params: dict, hook: _Progress) -> None:
+def _enroll(store: Store, data: Path, avatar_id: str, params: PhotoEnrollment | VideoEnrollment,
+            hook: _Progress) -> None:
     folder = data / "avatars" / avatar_id
-    if params["kind"] == "photo":
+    if isinstance(params, PhotoEnrollment):
         from PIL import Image
 
         from ..render import load_portrait
 
         hook.stage("face", 0.3)
-        portrait = load_portrait(folder / params["photo"])
+        portrait = load_portrait(folder / params.photo)
         Image.fromarray(portrait.image).save(folder / "preview.png")
         store.set_avatar(avatar_id, "ready", {"faces": portrait.faces,
                                               "frame_size": list(portrait.image.shape[1::-1])})
@@ -102,28 +104,28 @@ def _enroll(store: Store, data: Path, avatar_id: str, params: dict, hook: _Progr
     from ..avatar import ClipInput, coverage_table, enroll
     from ..avatar.inspect import contact_sheet
 
-    clips = [ClipInput(folder / "sources" / name, text) for name, text in zip(params["videos"], params["transcripts"])]
+    clips = [ClipInput(folder / "sources" / name, text) for name, text in zip(params.videos, params.transcripts)]
     report = enroll(clips, folder / "person.avatar", progress=hook)
     hook.stage("contact sheet", 0.97)
     contact_sheet(report.avatar, folder / "keyposes.png")
     meta = report.avatar.meta
     store.set_avatar(avatar_id, "ready", {
-        "frames": meta["counts"]["frames"], "clips": meta["counts"]["clips"],
-        "coverage": meta["coverage"], "skipped": [{"file": Path(p).name, "reason": r} for p, r in report.skipped],
+        "frames": meta.counts.frames, "clips": meta.counts.clips,
+        "coverage": meta.to_json()["coverage"], "skipped": [{"file": Path(p).name, "reason": r} for p, r in report.skipped],
         "coverage_table": coverage_table(report.avatar)})
 
 
-def _video(store: Store, data: Path, job_id: str, video_id: str, params: dict, hook: _Progress) -> None:
+def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRequest, hook: _Progress) -> None:
     from ..render import RenderOptions, dub, say
     from ..speech import TTSOptions
 
     avatar, photo = None, None
-    if params.get("avatar_id"):
-        a = store.avatar(params["avatar_id"])
-        if a is None or a["state"] != "ready":
+    if params.avatar_id:
+        a = store.avatar(params.avatar_id)
+        if a is None or a.state != "ready":
             raise InputError("the avatar is gone or not ready", "pick another avatar")
-        folder = data / "avatars" / a["id"]
-        if a["kind"] == "photo":
+        folder = data / "avatars" / a.id
+        if a.kind == AvatarKind.PHOTO:
             photo = _photo_file(folder)
         else:
             avatar = folder / "person.avatar"
@@ -131,13 +133,12 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: dict, h
     out_dir.mkdir(exist_ok=True)
     output = out_dir / f"{video_id}.mp4"
     hook.stage("speech", 0.02)
-    if params.get("audio"):
-        report = dub(avatar, data / "uploads" / params["audio"], output, params.get("text") or None,
+    if params.audio:
+        report = dub(avatar, data / "uploads" / params.audio, output, params.text or None,
                      RenderOptions(), hook, photo=photo)
     else:
-        tts = TTSOptions(voice=params.get("voice"), rate=float(params.get("rate", 1.0)),
-                         lang=params.get("lang", "auto"))
-        report = say(avatar, params["text"], output, tts, RenderOptions(), hook, photo=photo)
+        tts = TTSOptions(voice=params.voice, rate=params.rate, lang=params.lang)
+        report = say(avatar, params.text, output, tts, RenderOptions(), hook, photo=photo)
     store.add_video(video_id, job_id, report.duration)
 
 

@@ -60,7 +60,7 @@ class AlignOptions:
     max_speech_in_silence: float = 0.55
     max_combined: float = 0.65
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         if self.chunk_seconds < 5:
             raise InputError(f"chunk length {self.chunk_seconds:g} s is too short", "use at least 5 s")
 
@@ -191,7 +191,6 @@ def align(audio: str | os.PathLike | tuple[np.ndarray, int], transcript: str,
         InputError: unreadable audio, empty or non-English transcript.
         AlignmentError: the transcript cannot be aligned or the result is implausible.
     """
-    options.validate()
     if isinstance(audio, tuple):
         samples, rate = np.asarray(audio[0], np.float32).reshape(-1), int(audio[1])
         name = "the audio"

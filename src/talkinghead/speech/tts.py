@@ -40,8 +40,8 @@ class TTSOptions:
     rate: float = 1.0
     lang: str = "auto"
 
-    def validate(self) -> None:
-        """Raise InputError for values no backend can honour."""
+    def __post_init__(self) -> None:
+        """Raise InputError for values no backend can honour (checked once, here)."""
         if not (MIN_RATE <= self.rate <= MAX_RATE):
             raise InputError(f"speaking rate {self.rate:g} is out of range",
                              f"use --rate between {MIN_RATE:g} and {MAX_RATE:g} (1 = normal)")
@@ -106,7 +106,6 @@ def synthesize(text: str | Utterance, options: TTSOptions = TTSOptions(),
     Raises:
         InputError: nothing speakable, unknown voice, rate out of range.
     """
-    options.validate()
     utterance = text if isinstance(text, Utterance) else analyze(text, lang=options.lang)
     chosen = resolve_voice(options.voice) if options.voice else None
     parts: list[np.ndarray] = []
