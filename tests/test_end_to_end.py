@@ -10,9 +10,10 @@ import pytest
 
 from talkinghead.avatar import Avatar, clips_from, enroll
 from talkinghead.cli import main
+from talkinghead.errors import InputError
 from talkinghead.evaluate import evaluate
 from talkinghead.face import lip_gap
-from talkinghead.render import dub, say
+from talkinghead.render import AvatarSpeaker, PhotoSpeaker, dub, open_speaker, say
 from talkinghead.speech import synthesize
 from talkinghead.video import load_audio, probe, read_frames
 from talkinghead.video.audio import save_wav
@@ -93,3 +94,27 @@ def test_the_cli_enrolls_and_says_through_main(tmp_path, capsys) -> None:
     assert probe(out).n_frames > 10
     assert main(["say", str(avatar_dir), "Good morning.", "-o", str(tmp_path / "x.avi")]) == 2
     assert "name the output .mp4" in capsys.readouterr().err
+
+
+def test_one_speaker_opened_once_speaks_many_times(avatar, new_speech, tmp_path) -> None:
+    with open_speaker(avatar) as speaker:
+        assert isinstance(speaker, AvatarSpeaker) and speaker.fps == avatar.fps
+        first = say(speaker, "Good morning.", tmp_path / "a.mp4")
+        second = dub(speaker, new_speech, tmp_path / "b.mp4")
+    assert first.frames > 10 and second.frames > first.frames
+    with open_speaker(video=SPEAKER, near=tmp_path / "c.mp4") as speaker:  # a video re-voiced
+        assert speaker.video is not None and speaker.avatar is speaker.video
+        folder = speaker.video.path.parent
+        assert folder.parent == tmp_path and folder.is_dir()
+    assert not folder.exists()  # the on-the-fly enrollment is gone with the speaker
+    with open_speaker() as speaker:
+        assert isinstance(speaker, PhotoSpeaker) and speaker.portrait.source == "astronaut"
+
+
+@pytest.mark.parametrize(("kwargs", "needle"), [
+    ({"avatar": SPEAKER, "photo": SPEAKER}, "an avatar or a photo"),
+    ({"video": SPEAKER, "photo": SPEAKER}, "--video or a photo"),
+])
+def test_contradictory_speakers_are_refused(kwargs, needle) -> None:
+    with pytest.raises(InputError, match=needle), open_speaker(**kwargs):
+        pass

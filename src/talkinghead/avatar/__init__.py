@@ -7,7 +7,7 @@
 
 from .bank import CropGeometry
 from .dictionary import Occurrence, PhonemePose, PhonemePoseDictionary, build_dictionary
-from .enroll import ClipInput, EnrollOptions, EnrollReport, enroll
+from .enroll import ClipInput, EnrollOptions, EnrollReport, enroll, enroll_target
 from .inputs import clips_from
 from .inspect import contact_sheet, coverage_table
 from .meta import FORMAT_VERSION, AvatarMeta
@@ -15,4 +15,4 @@ from .model import Avatar, AvatarTracks
 
 __all__ = ["Avatar", "AvatarMeta", "AvatarTracks", "ClipInput", "CropGeometry", "EnrollOptions", "EnrollReport",
            "FORMAT_VERSION", "Occurrence", "PhonemePose", "PhonemePoseDictionary",
-           "build_dictionary", "clips_from", "contact_sheet", "coverage_table", "enroll"]
+           "build_dictionary", "clips_from", "contact_sheet", "coverage_table", "enroll", "enroll_target"]

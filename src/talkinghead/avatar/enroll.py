@@ -8,6 +8,7 @@ atomically (a temp directory renamed at the end).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -16,7 +17,7 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -310,3 +311,16 @@ def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary: PhonemePoseDict
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         enroll_seconds=round(seconds, 2),
     )
+
+
+@contextlib.contextmanager
+def enroll_target(video: str | os.PathLike, near: str | os.PathLike, progress: ProgressHook = no_progress
+                  ) -> Iterator[Avatar]:
+    """A video about to be re-voiced, enrolled on the fly: its head poses, mouths and textures
+    only (no sound, transcript or recognition needed), in a temporary folder beside ``near`` (the
+    output file, so it lands on the same disk); the folder is removed when the block ends,
+    however it ends."""
+    parent = Path(near).parent if Path(near).parent.is_dir() else None
+    with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
+        yield enroll([ClipInput(Path(video), None)], Path(folder) / "target.avatar", EnrollOptions(no_audio=True),
+                     progress).avatar

@@ -6,14 +6,19 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
+from ..face.landmarks import MOUTH
 from ..motion.learned import MouthModel
 from .bank import CropGeometry
 from .dictionary import PhonemePoseDictionary
 from .meta import AvatarMeta, MetaVersionError
+
+if TYPE_CHECKING:
+    from ..motion.plan import SequenceLookup
 
 META_FILE = "avatar.json"
 TRACKS_FILE = "tracks.npz"
@@ -94,6 +99,32 @@ class Avatar:
     def crop(self) -> CropGeometry:
         """Where bank crops sit in the canonical frame."""
         return self.meta.crop
+
+    def sequence_lookup(self) -> SequenceLookup:
+        """phoneme, width → the mean pose-sequence deltas (2·width + 1, N_MOUTH, 2) around its
+        occurrences' centres in this footage (real dynamics for the key-pose planner), or None
+        with fewer than three whole sequences."""
+        mouths = self.tracks.canonical[:, MOUTH].astype(np.float32)
+        cache: dict[tuple[str, int], np.ndarray | None] = {}
+
+        def lookup(phoneme: str, width: int) -> np.ndarray | None:
+            key = (phoneme, width)
+            if key not in cache:
+                entry = self.dictionary.phonemes.get(phoneme)
+                seqs = []
+                if entry is not None and entry.backoff is None:
+                    for occ in entry.occurrences:
+                        a, b = occ.centre - width, occ.centre + width + 1
+                        if a < 0 or b > len(mouths) or self.tracks.clip[a] != self.tracks.clip[b - 1]:
+                            continue
+                        seg = mouths[a:b]
+                        if np.isnan(seg).any():
+                            continue
+                        seqs.append(seg - seg[width])
+                cache[key] = np.mean(seqs, axis=0) if len(seqs) >= 3 else None
+            return cache[key]
+
+        return lookup
 
     def source(self, clip: int) -> Path:
         """The video that enrolled clip ``clip`` (an index of ``tracks.clip``) came from."""

@@ -4,7 +4,8 @@ Per output frame: retrieve real mouth textures from the avatar's bank by shape w
 coherence (:mod:`.retrieve`), warp the texture to the exact target lips and jaw (:mod:`.warp`),
 then move it into the background frame's head pose, colour-match it and blend it with a feathered
 mask (:mod:`.composite`). :mod:`.background` plans which real frames are behind the mouth;
-:mod:`.pipeline` runs it all: ``say`` (text) and ``dub`` (recorded speech).
+:mod:`.pipeline` runs it all for an avatar; :mod:`.speaker` is the seam ``say`` (text) and ``dub``
+(recorded speech) go through, whoever speaks (an avatar, a photo, a video being re-voiced).
 
 Photo mode (:mod:`.photo`) needs no footage: one portrait is warped to generic-viseme mouth
 shapes, with a procedural mouth interior (:mod:`.interior`), blinks and an idle head sway.
@@ -13,10 +14,11 @@ shapes, with a procedural mouth interior (:mod:`.interior`), blinks and an idle 
 from .background import BackgroundPlan, plan_background
 from .composite import Compositor
 from .photo import PhotoOptions, Portrait, load_portrait, render_photo
-from .pipeline import RenderOptions, RenderReport, dub, render, say
+from .pipeline import RenderOptions, RenderReport, render
 from .retrieve import TextureIndex, choose_textures
+from .speaker import AvatarSpeaker, PhotoSpeaker, Speaker, dub, open_speaker, say
 from .warp import warp_crop
 
-__all__ = ["BackgroundPlan", "Compositor", "PhotoOptions", "Portrait", "RenderOptions", "RenderReport",
-           "TextureIndex", "choose_textures", "dub", "load_portrait", "plan_background", "render",
-           "render_photo", "say", "warp_crop"]
+__all__ = ["AvatarSpeaker", "BackgroundPlan", "Compositor", "PhotoOptions", "PhotoSpeaker", "Portrait", "RenderOptions",
+           "RenderReport", "Speaker", "TextureIndex", "choose_textures", "dub", "load_portrait", "open_speaker",
+           "plan_background", "render", "render_photo", "say", "warp_crop"]

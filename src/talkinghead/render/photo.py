@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from ..face.detect import detect_largest_face
 from ..face.landmarks import (
     BROWS,
     EYE_CORNERS,
@@ -50,7 +51,6 @@ MIN_FACE_PX = 64  # narrowest face (outline width, px) a portrait may show
 MIN_SHORT_SIDE_PX = 512  # output frames are at least this big on their short side
 MAX_SHORT_SIDE_PX = 720  # …and at most this (large photos are scaled down for speed)
 TARGET_IOD_PX = 88  # a smaller face is cropped around and enlarged until its eyes are this far apart
-DETECT_SIDE_PX = 512  # images (or zoomed windows of them) are searched for faces at this size
 GRID_STEP_PX = 5  # the warp is solved on a coarse grid, then upsampled
 PHOTO_FPS = 25.0  # frames/s
 BUILTIN = "astronaut"  # skimage.data.astronaut(): public-domain portrait inside scikit-image
@@ -119,7 +119,7 @@ def load_portrait(photo: str | os.PathLike | None = None) -> Portrait:
         InputError: not an image, no face, a face under MIN_FACE_PX wide.
     """
     image, source = _read_image(photo)
-    landmarks, faces = _detect(image)
+    landmarks, faces = detect_largest_face(image)
     if landmarks is None:
         raise InputError(f"no face found in '{source}'",
                          "give a photo where one face looks roughly at the camera")
@@ -131,7 +131,7 @@ def load_portrait(photo: str | os.PathLike | None = None) -> Portrait:
                          f"give a photo where the face is at least {MIN_FACE_PX} px wide")
     framed, to_framed = _frame(image, landmarks)
     # Landmarks again on the framed image: finer than scaling the old ones.
-    again, _ = _detect(framed)
+    again, _ = detect_largest_face(framed)
     if again is None:
         again = (landmarks @ to_framed[:, :2].T + to_framed[:, 2]).astype(np.float32)
     return Portrait(framed, again, source, faces)
@@ -157,41 +157,6 @@ def _read_image(photo: str | os.PathLike | None) -> tuple[np.ndarray, str]:
     if min(rgb.shape[:2]) < 16:
         raise InputError(f"'{path}' is only {rgb.shape[1]}×{rgb.shape[0]} px", "give a real portrait")
     return np.ascontiguousarray(rgb), str(path)
-
-
-def _detect(image: np.ndarray) -> tuple[np.ndarray | None, int]:
-    """Landmarks (478, 2) px of the largest face and how many distinct faces were seen.
-
-    FaceMesh's detector looks for faces that fill a good part of its input; a face that is
-    small in a large photo is found by also looking at overlapping zoomed windows."""
-    from ..face import FaceTracker, TrackOptions
-
-    h, w = image.shape[:2]
-    faces: list[np.ndarray] = []
-    with FaceTracker(TrackOptions(max_faces=5), static=True) as tracker:
-        for k in (1, 2, 3, 4):  # the whole photo, then ever smaller overlapping windows
-            side = min(h, w) / k
-            if k > 1 and side < 48:
-                break
-            windows = [(0.0, 0.0, image)] if k == 1 else [
-                (x, y, image[int(y):int(y + side), int(x):int(x + side)])
-                for y in np.arange(0, max(h - side, 0) + 1, side / 2)
-                for x in np.arange(0, max(w - side, 0) + 1, side / 2)]
-            for x, y, crop in windows:
-                scale = DETECT_SIDE_PX / max(crop.shape[:2])
-                view = cv2.resize(crop, None, fx=scale, fy=scale,
-                                  interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-                faces += [f / scale + (x, y) for f in tracker.detect_all(view)]
-            if faces:
-                break
-    if not faces:
-        return None, 0
-    distinct: list[np.ndarray] = []
-    for f in sorted(faces, key=lambda f: -float(np.ptp(f[FACE_OVAL, 0]))):
-        size = float(np.ptp(f[FACE_OVAL, 0]))
-        if all(np.linalg.norm(f.mean(0) - d.mean(0)) > 0.5 * size for d in distinct):
-            distinct.append(f)
-    return distinct[0].astype(np.float32), len(distinct)
 
 
 def _frame(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

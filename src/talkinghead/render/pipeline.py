@@ -1,11 +1,9 @@
-"""say and dub: speech → motion → textures → frames → mp4, streamed."""
+"""An avatar speaking: speech → motion → textures → frames → mp4, streamed."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -18,16 +16,12 @@ from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
 from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_learned, plan_motion, plan_universal
-from ..motion.plan import SequenceLookup
-from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
-from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
-from ..speech.features import has_speech
+from ..speech import Speech
 from ..timeline import check_fps, frame_count
-from ..video import VideoWriter, load_audio, pick_frames, read_frames
+from ..video import VideoWriter, pick_frames, read_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
-from .photo import PHOTO_FPS, PhotoOptions, Portrait, load_portrait, render_photo
 from .report import RenderReport
 from .retrieve import TextureIndex, choose_textures
 from .warp import warp_crop
@@ -55,138 +49,6 @@ class RenderOptions:
     def __post_init__(self) -> None:
         if self.fps is not None:
             check_fps(self.fps)
-
-
-def say(avatar: Avatar | str | os.PathLike | None, text: str, output: str | os.PathLike,
-        tts: TTSOptions = TTSOptions(), options: RenderOptions = RenderOptions(),
-        progress: ProgressHook = no_progress, photo: str | os.PathLike | None = None) -> RenderReport:
-    """Text → a video of the enrolled person saying it (with the synthesised speech).
-
-    Without an avatar a portrait talks: ``photo``, or the built-in one when that is None too.
-    """
-    if avatar is None:
-        portrait, photo_options = _photo_setup(photo, options)
-        t0 = time.perf_counter()
-        speech = synthesize(text, tts)
-        return render_photo(portrait, speech, output, photo_options, progress,
-                            {"tts": time.perf_counter() - t0})
-    if photo is not None:
-        raise InputError("give an avatar or a photo, not both", "drop one of them")
-    avatar = _load(avatar)
-    t0 = time.perf_counter()
-    speech = synthesize(text, tts)
-    return render(avatar, speech, output, options, progress, {"tts": time.perf_counter() - t0})
-
-
-def dub(avatar: Avatar | str | os.PathLike | None, audio: str | os.PathLike, output: str | os.PathLike,
-        transcript: str | None = None, options: RenderOptions = RenderOptions(),
-        progress: ProgressHook = no_progress, video: str | os.PathLike | None = None,
-        photo: str | os.PathLike | None = None) -> RenderReport:
-    """Recorded speech (anyone's) → a video of the enrolled person saying it.
-
-    With a transcript the words are force-aligned and the avatar's own mouth model reads them;
-    without one the universal audio→mouth model drives the mouth from the sound alone (any
-    language, no recognition), drawn in the person's own mouth shapes.
-    Audio that holds no speech gives a still, closed-mouth video of its length.
-    With ``video`` that video is re-voiced, keeping its own frames, head motion and background:
-    with an avatar, the avatar's mouth model and textures (the person enrolled once, any of
-    their videos re-voiced); without one, the video's own tracked mouths lend their shapes and
-    textures (its sound, if any, is not needed).
-    With neither an avatar nor a video a portrait says it: ``photo``, or the built-in one.
-    """
-    t0 = time.perf_counter()
-    if video is not None:
-        if photo is not None:
-            raise InputError("give --video or a photo, not both", "drop one of them")
-        if avatar is not None:
-            person = _load(avatar)
-            with _target_avatar(Path(video), Path(output), progress) as target:
-                return _dub(person, audio, output, transcript, options, progress, t0, target)
-        with _target_avatar(Path(video), Path(output), progress) as target:
-            return _dub(target, audio, output, transcript, options, progress, t0, target)
-    if avatar is None:  # a talking photo
-        portrait, photo_options = _photo_setup(photo, options)
-        speech = _recorded_speech(audio, transcript, photo_options.fps, progress)
-        return render_photo(portrait, speech, output, photo_options, progress,
-                            {"speech": time.perf_counter() - t0})
-    if photo is not None:
-        raise InputError("give an avatar or a photo, not both", "drop one of them")
-    return _dub(_load(avatar), audio, output, transcript, options, progress, t0, None)
-
-
-def _dub(avatar: Avatar, audio: str | os.PathLike, output: str | os.PathLike, transcript: str | None,
-         options: RenderOptions, progress: ProgressHook, t0: float,
-         video: Avatar | None) -> RenderReport:
-    speech = _recorded_speech(audio, transcript, options.fps or (video or avatar).fps, progress)
-    return render(avatar, speech, output, options, progress, {"speech": time.perf_counter() - t0},
-                  video, audio_driven=True)
-
-
-def _photo_setup(photo: str | os.PathLike | None, options: RenderOptions
-                 ) -> tuple[Portrait, PhotoOptions]:
-    """The portrait (``photo`` or the built-in one) and its settings, checked before any speech
-    work."""
-    return load_portrait(photo), PhotoOptions(fps=options.fps or PHOTO_FPS, crf=options.crf)
-
-
-def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: float,
-                     progress: ProgressHook) -> Speech:
-    """A recording with its words timed when the transcript is given (force-aligned); without
-    one it is left untimed (the universal model reads its sound; nothing is recognised). A
-    recording with no speech is one long pause."""
-    samples, rate = load_audio(audio)
-    duration = len(samples) / rate
-    if duration < 1.0 / fps:
-        raise InputError(f"'{audio}' lasts {duration * 1000:.0f} ms, less than one video frame",
-                         "give a longer recording")
-    if not has_speech(samples, rate):
-        log.info("no speech in %s: the mouth stays closed", audio)
-        return Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
-    if not (transcript and transcript.strip()):
-        return Speech(samples, rate, (), (), "untimed")
-    return align((samples, rate), transcript, progress=progress)
-
-
-@contextlib.contextmanager
-def _target_avatar(video: Path, output: Path, progress: ProgressHook) -> Iterator[Avatar]:
-    """The video to re-voice, enrolled in a temporary folder beside the output: its head poses,
-    mouths and textures only (no sound, transcript or recognition needed); the folder is removed
-    when the block ends, however it ends."""
-    from ..avatar.enroll import ClipInput, EnrollOptions, enroll
-
-    clip, enroll_options = ClipInput(video, None), EnrollOptions(no_audio=True)
-    parent = output.parent if output.parent.is_dir() else None
-    with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
-        yield enroll([clip], Path(folder) / "target.avatar", enroll_options, progress).avatar
-
-
-def _load(avatar: Avatar | str | os.PathLike) -> Avatar:
-    return avatar if isinstance(avatar, Avatar) else Avatar.load(avatar)
-
-
-def _sequence_lookup(avatar: Avatar, mouths: np.ndarray) -> SequenceLookup:
-    """phoneme → mean pose-sequence deltas around its occurrences' centres (real dynamics);
-    ``mouths`` (N, N_MOUTH, 2) are the avatar's per-frame canonical mouths."""
-    cache: dict[tuple[str, int], np.ndarray | None] = {}
-
-    def lookup(phoneme: str, width: int) -> np.ndarray | None:
-        key = (phoneme, width)
-        if key not in cache:
-            entry = avatar.dictionary.phonemes.get(phoneme)
-            seqs = []
-            if entry is not None and entry.backoff is None:
-                for occ in entry.occurrences:
-                    a, b = occ.centre - width, occ.centre + width + 1
-                    if a < 0 or b > len(mouths) or avatar.tracks.clip[a] != avatar.tracks.clip[b - 1]:
-                        continue
-                    seg = mouths[a:b]
-                    if np.isnan(seg).any():
-                        continue
-                    seqs.append(seg - seg[width])
-            cache[key] = np.mean(seqs, axis=0) if len(seqs) >= 3 else None
-        return cache[key]
-
-    return lookup
 
 
 def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
@@ -222,7 +84,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
                             background.head, MouthSpace.fit(mouths, t.usable) if audio_driven else None)
     else:
         plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
-                           _sequence_lookup(avatar, mouths))
+                           avatar.sequence_lookup())
     index = TextureIndex.build(mouths, t.usable, t.clip)
     chosen = choose_textures(index, plan.mouth)
     seconds["plan"] = time.perf_counter() - t0
