@@ -254,6 +254,7 @@ def main() -> int:
               f"{p['long_output_seconds']} s output.", "",
               "Every 5th frame of the `make demo` sentence:", "",
               "![photo contact sheet](results/photo_contact_sheet.jpg)", ""]
+    lines += ["", (HERE / "decisions.md").read_text().rstrip(), ""]
     RESULTS.write_text("\n".join(lines))
     print(f"wrote {RESULTS}")
     return 0

@@ -16,8 +16,8 @@ class FilterOptions:
 
     The pose filter is strong: a head does not shake at 10 Hz, a tracker does. Mouth shapes are
     not filtered: every bank frame's landmarks must describe that frame's own pixels, and a
-    causal filter's lag (0.04 IOD on a fast opening) made rendered mouths miss their targets
-    (dub opening r 0.82 → 0.87 on GRID without it); the motion models smooth their targets anyway.
+    causal filter's lag made rendered mouths miss their targets (benchmarks/RESULTS.md, "Design
+    decisions"); the motion models smooth their targets anyway.
     """
 
     pose_min_cutoff: float = 1.0

@@ -17,14 +17,9 @@ ridge regression from
   turns and drops anything as fast as speech, so the target video's own (old) speech cannot
   leak into the new mouth,
 
-to the canonical mouth/jaw landmarks. Fitting takes about a second on a CPU. On GRID (60 clips
-spread over the corpus enrolled, 40 others held out, silent frames closed, each mouth placed in
-its clip's own head pose) the predicted opening correlates with the real clip's at 0.81 from
-phonemes alone, 0.861 with linear sound features and 0.874 with the kernel ones; the lip points
-lie 0.869 % of the IOD from the real ones with linear sound, 0.818 with the head's turn and tip
-and 0.786 with both. A two-layer network on the same features, longer sound context (±3–6
-frames), sound deltas and per-phoneme identity all scored within ±0.005 of the linear map (on an
-earlier, less varied split).
+to the canonical mouth/jaw landmarks. Fitting takes about a second on a CPU. Each group of
+features, and the alternatives that did not help (a small network, longer context), was
+measured on the GRID dub benchmark: benchmarks/RESULTS.md, "Design decisions".
 """
 
 from __future__ import annotations

@@ -53,9 +53,9 @@ class MotionOptions:
         silence_gap_iod: in pauses the learned method keeps the inner-lip gap at most this
             (IOD units) instead of sealing the lips: a person's lips rest slightly parted and
             begin to part before speech, which the model anticipates. 0.02 IOD is about 1.3 px
-            at GRID size and still reads as closed (the metric's "closed" is < 0.03); on the
-            GRID dub benchmark it raises the opening correlation from 0.846 to 0.853 with 99.4 %
-            of silent frames closed. 0 seals the lips, as does a recording without speech.
+            at GRID size and still reads as closed (``timeline.CLOSED_LIPS_IOD``) and follows
+            the real mouth better than sealed lips (benchmarks/RESULTS.md, "Design decisions").
+            0 seals the lips, as does a recording without speech.
             Audible breaths before speech are not pauses: the mouth opens for them.
         hold_phonemes: a phoneme lasting 3 frames or more gets keys on its first and last
             frame (held shape, quick transitions) instead of one at its centre; used for
@@ -64,12 +64,13 @@ class MotionOptions:
             centre (weaker than a vowel beside them).
         universal_rest_s: with the universal model, silent stretches at least this long (s)
             bring the mouth to rest; in shorter ones it follows the model (real speakers often
-            breathe through parted lips between phrases; README, "Measured").
+            breathe through parted lips between phrases; benchmarks/RESULTS.md, "Design
+            decisions").
         universal_weight: when a recording drives the learned method and the person's mouth
             space is known, this share of the mouth comes from the universal model (drawn in
             that space) and the rest from the person's own model: the two err differently, and
-            the mix follows the real mouth better than either (RESULTS.md, GRID dub). 0 = the
-            person's model alone.
+            the mix follows the real mouth better than either (benchmarks/RESULTS.md, "Design
+            decisions"). 0 = the person's model alone.
     """
 
     fps: float = 25.0

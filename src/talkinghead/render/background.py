@@ -52,8 +52,8 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
     One continuous stretch, reversed at its ends, never shows a cut; a closed jaw behind the
     rendered mouth cannot peek out below it. The whole output keeps the stretch's head pose, and
     the mouth goes with it: a stretch tilted 2° from how the person usually holds their head
-    makes every mouth shape look tilted (2° moves lip points by ~0.7 % of the inter-ocular
-    distance, 40 % of the mouth LMD between two different GRID sentences), and a head turned or
+    makes every mouth shape look tilted (a few degrees move lip points by a good part of the
+    difference between two sentences' mouths), and a head turned or
     tipped away from the usual shows the mouth from another angle all through.
     """
     t = avatar.tracks

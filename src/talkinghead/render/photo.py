@@ -63,8 +63,8 @@ _CLOSED_LID = 0.75  # a shut eye's lid line sits this far from the upper to the 
 
 # Generic visemes have no real dynamics to blend in, so every phoneme gets its shape: a key on
 # each phoneme (held from its first to its last frame when it lasts 3+ frames) and the lips
-# closed in every pause, however short. Measured on five sentences this took the re-tracked
-# opening's correlation with the phonemes' expected openness from 0.72 to 0.87 (mean).
+# closed in every pause, however short: the re-tracked opening follows the phonemes' expected
+# openness much better so (benchmarks/RESULTS.md, "Design decisions").
 PHOTO_MOTION = MotionOptions(min_key_dist=1, rest_pause_s=0.0, hold_phonemes=True, method=MouthMethod.KEYPOSES)
 
 

@@ -33,7 +33,7 @@ FRAME_S = 0.01  # s, one pocketsphinx frame
 MIN_PHONE_FRAMES = 3  # a 3-state HMM cannot be shorter; many phones at this length = forced fit
 # A word's first phone after a silence is cut to at most this long (frames): the silent closure of
 # a stop ('p' in "place") otherwise swallows the whole pause before it. 150 ms measured best on
-# GRID (word-boundary error 31.3 → 28.7 ms over 250 clips).
+# GRID's word boundaries (benchmarks/RESULTS.md, "Design decisions").
 MAX_ONSET_FRAMES = 15
 _MIN_AUDIO_S = 0.2  # s
 
@@ -50,9 +50,9 @@ class AlignOptions:
             calls silence; above it the transcript leaves out words that are spoken.
         max_combined: largest plausible sum of the two shares.
 
-    The limits sit above what all 250 GRID clips with their true transcripts reach (at most
-    0.33 squeezed, 0.46 speech-in-silence, 0.62 combined), so a correct transcript is not
-    refused; ``benchmarks/alignment_accuracy.py --mismatch`` measures how many wrong ones are.
+    The limits sit above what all 250 GRID clips with their true transcripts reach
+    (benchmarks/RESULTS.md, "Design decisions"), so a correct transcript is not refused;
+    ``benchmarks/alignment_accuracy.py --mismatch`` measures how many wrong ones are.
     """
 
     chunk_seconds: float = 30.0
