@@ -360,3 +360,22 @@ def test_no_decodable_frame_is_input_error(tmp_path: Path) -> None:
     broken.write_bytes(bytes(data))
     with pytest.raises(InputError, match="damaged"):
         list(read_frames(broken))
+
+
+def test_audio_can_arrive_with_the_frames(tmp_path) -> None:
+    from talkinghead.video import VideoWriter, load_audio, probe
+
+    rate, fps = 16000, 25.0
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(rate * 2) / rate)).astype(np.float32)
+    out = tmp_path / "streamed.mp4"
+    with VideoWriter(out, fps, audio=np.zeros(0, np.float32), sample_rate=rate) as w:
+        for k in range(50):
+            w.write(np.full((32, 32, 3), k * 5, np.uint8), tone[k * 640:(k + 1) * 640])
+            assert len(w._audio) < 2 * 1024 + 640  # only the unencoded tail is held
+    audio, got_rate = load_audio(out)
+    assert probe(out).n_frames == 50 and abs(len(audio) / got_rate - 2.0) < 0.05
+    silent = VideoWriter(tmp_path / "silent.mp4", fps)
+    with pytest.raises(ValueError, match="no audio track"):
+        silent.write(np.zeros((32, 32, 3), np.uint8), tone[:640])
+    silent.abort()
+    assert not (tmp_path / "silent.mp4").exists()

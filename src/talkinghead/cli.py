@@ -215,6 +215,32 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
     return EXIT_OK
 
 
+def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
+    import numpy as np
+
+    from .live import LIVE_RATE, LiveOptions, open_session
+    from .speech import TTSOptions
+    from .video import VideoWriter, load_audio
+
+    _check_mp4(args.output)
+    if bool(args.audio) == bool(args.text):
+        raise InputError("give --audio or --text", "talkinghead live NAME.avatar --audio speech.wav -o out.mp4")
+    session = open_session(args.avatar, LiveOptions(fps=args.fps, paced=args.paced, tts=TTSOptions(voice=args.voice)))
+    with session:
+        if args.audio:
+            samples, rate = load_audio(args.audio)
+            session.push_audio(samples, rate, last=True)
+        else:
+            session.push_text(args.text)
+        with VideoWriter(args.output, session.fps, audio=np.zeros(0, np.float32), sample_rate=LIVE_RATE) as writer:
+            for frame in session.frames(until_idle=True):
+                writer.write(frame.image, frame.audio)
+                bars("live", writer.frames_written, None)
+    bars.close()
+    log.info("wrote %s (%d frames, as the live session streamed them)", args.output, writer.frames_written)
+    return EXIT_OK
+
+
 def _cmd_serve(args: argparse.Namespace, bars: _Bars) -> int:
     import uvicorn
 
@@ -319,6 +345,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output .mp4")
     p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's)")
     p.set_defaults(func=_cmd_dub)
+
+    p = sub.add_parser("live", help="run a live session on a recording or a text and save what it streams")
+    p.add_argument("avatar", help="an enrolled NAME.avatar directory")
+    p.add_argument("--audio", help="speech to push (wav, mp3, mp4, …)")
+    p.add_argument("--text", help="text to push (synthesised phrase by phrase)")
+    p.add_argument("--voice", help="piper .onnx voice file or espeak-ng voice name (with --text)")
+    p.add_argument("--paced", action="store_true", help="run on the wall clock, as a live stream does")
+    p.add_argument("-o", "--output", required=True, help="output .mp4 (the frames and sound as streamed)")
+    p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's)")
+    p.set_defaults(func=_cmd_live)
 
     p = sub.add_parser("evaluate", help="lip-sync and quality metrics of a video")
     p.add_argument("generated", help="the video to judge")

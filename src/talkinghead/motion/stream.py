@@ -82,6 +82,7 @@ class MouthStream:
         self._described = 0  # video frames described (unsmoothed)
         self._emitted = 0  # video frames emitted
         self._ended = False
+        self._ready: list[np.ndarray] = []  # smoothed descriptions not yet popped
 
     @property
     def emitted(self) -> int:
@@ -116,8 +117,24 @@ class MouthStream:
             self._samples = heard  # the padding is not audio: frames stop at the real end
             self._ended = True
 
-    def pop(self) -> np.ndarray:
-        """(k, D) float32 descriptions of the video frames that became ready, oldest first."""
+    def pop(self, limit: int | None = None) -> np.ndarray:
+        """(k, D) float32 descriptions of the video frames that became ready, oldest first (at
+        most ``limit``; the rest stay ready for the next call)."""
+        self._ready += self._advance()
+        take = len(self._ready) if limit is None else min(limit, len(self._ready))
+        out, self._ready = self._ready[:take], self._ready[take:]
+        return np.array(out, np.float32).reshape(-1, len(DESCRIPTORS))
+
+    def fresh(self) -> MouthStream:
+        """A new stream (the next reply of the same session) that starts from this one's spectrum
+        statistics instead of cold."""
+        new = MouthStream(self.fps, self.model)
+        new._hist = self._hist.copy()
+        new._count, new._sum, new._sumsq, new._low = self._count, self._sum.copy(), self._sumsq.copy(), self._low.copy()
+        return new
+
+    def _advance(self) -> list[np.ndarray]:
+        """Describe and smooth every frame whose sound has arrived."""
         out = []
         while True:
             k = self._described
@@ -137,7 +154,7 @@ class MouthStream:
             del self._power[:drop]
             del self._stats[:drop]
             self._first_frame += drop
-        return np.array(out, np.float32).reshape(-1, len(DESCRIPTORS))
+        return out
 
     # --- internals -------------------------------------------------------------------------------
     def _total_frames(self) -> int:

@@ -90,37 +90,53 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     seconds["plan"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    crops = _bank_crops(avatar.bank_path, set(int(j) for j in chosen))
+    crops = bank_crops(avatar.bank_path, set(int(j) for j in chosen))
     frames = _background_images(background, fps)
     seconds["load"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    comp = Compositor(avatar.crop)
+    painter = MouthPainter(avatar)
     last_image = None
     with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate,
                      crf=options.crf) as writer:
         for f, image in zip(range(len(plan)), frames):
             j = int(chosen[f])
-            texture = cv2.imdecode(crops[j], cv2.IMREAD_COLOR)[..., ::-1]
-            # The texture's own lower face travels with it through the warp (a fourth channel).
-            face = comp.region(mouths[j], value=255.0).astype(np.uint8)
-            warped = warp_crop(np.dstack([texture, face]), avatar.crop.to_crop(mouths[j]),
-                               avatar.crop.to_crop(plan.mouth[f]), avatar.crop.px_per_iod)
             if image is None:  # the source ended early: repeat the last frame shown
                 image = last_image
             if image is None:
                 raise InputError(f"no frame could be read from '{background.source}'",
                                  "check the video, or enroll again")
             last_image = image
-            writer.write(comp.render(image, background.pose[f], warped[..., :3], plan.mouth[f],
-                                     background.mouth[f], warped[..., 3] / 255.0))
+            writer.write(painter.paint(image, background.pose[f], crops[j], j, plan.mouth[f], background.mouth[f]))
             if f % 25 == 24 or f == len(plan) - 1:
                 progress("render", f + 1, len(plan))
     seconds["render"] = time.perf_counter() - t2
     return RenderReport(Path(output), len(plan), len(plan) / fps, seconds)
 
 
-def _bank_crops(bank: Path, wanted: set[int]) -> dict[int, np.ndarray]:
+class MouthPainter:
+    """Draws a real mouth from the avatar's bank, warped to a target shape, into a frame."""
+
+    def __init__(self, avatar: Avatar) -> None:
+        self.crop = avatar.crop
+        self.mouths = avatar.tracks.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2)
+        self.compositor = Compositor(avatar.crop)
+
+    def paint(self, image: np.ndarray, pose: np.ndarray, crop_jpeg: np.ndarray, j: int, target: np.ndarray,
+              background_mouth: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 RGB ``image`` with bank frame ``j``'s mouth (its crop as JPEG bytes)
+        warped to ``target`` (N_MOUTH, 2) canonical, placed in the frame's head ``pose`` (4,);
+        ``background_mouth`` is the frame's own canonical mouth (what must be covered)."""
+        texture = cv2.imdecode(crop_jpeg, cv2.IMREAD_COLOR)[..., ::-1]
+        # The texture's own lower face travels with it through the warp (a fourth channel).
+        face = self.compositor.region(self.mouths[j], value=255.0).astype(np.uint8)
+        warped = warp_crop(np.dstack([texture, face]), self.crop.to_crop(self.mouths[j]),
+                           self.crop.to_crop(target), self.crop.px_per_iod)
+        return self.compositor.render(image, pose, warped[..., :3], target, background_mouth,
+                                      warped[..., 3] / 255.0)
+
+
+def bank_crops(bank: Path, wanted: set[int]) -> dict[int, np.ndarray]:
     """JPEG bytes of the wanted bank crops (held compressed: memory ∝ distinct crops, small)."""
     frames = pick_frames(bank, wanted)
     missing = wanted - set(frames)

@@ -95,3 +95,38 @@ def choose_textures(index: TextureIndex, targets: np.ndarray, k: int = K_CANDIDA
     for t in range(n - 1, 0, -1):
         path[t - 1] = back[t, path[t]]
     return cand[np.arange(n), path]
+
+
+class TextureChooser:
+    """:func:`choose_textures` for a stream: each frame's bank frame is chosen as its target
+    arrives, by the same costs (distance, holding, jumping) against the previous choice only (no
+    look-back: a live frame cannot wait for the ones after it)."""
+
+    def __init__(self, index: TextureIndex, k: int = K_CANDIDATES) -> None:
+        self.index = index
+        self.k = min(k, len(index.frames))
+        # The distance scale: median distance from bank shapes to their nearest other bank shapes
+        # (the offline chooser uses the median over the output's candidates).
+        sample = index.tree.data[:: max(1, len(index.frames) // 500)]
+        dist, _ = index.tree.query(sample, k=min(self.k + 1, len(index.frames)))
+        self.scale = float(np.median(dist[:, 1:])) if dist.ndim == 2 and dist.shape[1] > 1 else 1.0
+        self.scale = self.scale or 1.0
+        self.previous: int | None = None  # position in index.frames of the last choice
+
+    def choose(self, target: np.ndarray) -> int:
+        """Bank frame for one (N_MOUTH, 2) canonical target mouth."""
+        dist, idx = self.index.tree.query(self.index.project(target[None])[0], k=self.k)
+        dist, idx = np.atleast_1d(dist), np.atleast_1d(idx)
+        cost = dist / self.scale
+        if self.previous is not None:
+            p = self.previous
+            same_clip = self.index.clip[idx] == self.index.clip[p]
+            step = self.index.frames[idx] - self.index.frames[p]
+            cost = cost + np.where(same_clip & (step == 1), 0.0,
+                                   np.where(same_clip & (step == 0), STILL_COST, SWITCH_COST))
+        self.previous = int(idx[int(np.argmin(cost))])
+        return int(self.index.frames[self.previous])
+
+    def reset(self) -> None:
+        """Forget the last choice (after an interruption: nothing to continue)."""
+        self.previous = None

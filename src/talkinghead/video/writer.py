@@ -41,7 +41,8 @@ class VideoWriter:
         size: (width, height) pixels of every frame; None takes it from the first frame. Odd
             dimensions are cropped by one pixel (right/bottom) because yuv420p needs even ones.
         audio: (n,) float32 mono in [-1, 1], or None for a silent file. Its full length is kept,
-            so the file may run longer than the video.
+            so the file may run longer than the video. An empty array opens the audio track for
+            samples given with each frame (:meth:`write`'s ``audio``: a stream).
         sample_rate: of ``audio``, Hz.
         crf: x264 constant rate factor (0 lossless … 51 worst; 18 is visually lossless).
         preset: x264 speed/size preset (ultrafast … veryslow).
@@ -72,7 +73,8 @@ class VideoWriter:
         self.frames_written = 0
         self._rate = _rate(fps)
         self._size = tuple(int(v) for v in size) if size is not None else None  # (w, h) input
-        self._audio = audio
+        self._audio = audio  # samples not yet encoded, the first at index self._audio_base
+        self._audio_base = 0
         self._sample_rate = int(sample_rate)
         self._audio_pos = 0  # samples encoded so far
         self._crf = int(crf)
@@ -130,7 +132,7 @@ class VideoWriter:
             for packet in self._video.encode(None):
                 self._container.mux(packet)
             if self._audio_stream is not None:
-                self._encode_audio(len(self._audio), flush=True)
+                self._encode_audio(self._audio_base + len(self._audio), flush=True)
             self._container.close()
         except BaseException:
             self.abort()
@@ -153,11 +155,13 @@ class VideoWriter:
 
     # -- data -----------------------------------------------------------------------------------
 
-    def write(self, image: np.ndarray) -> None:
+    def write(self, image: np.ndarray, audio: np.ndarray | None = None) -> None:
         """Encode one frame.
 
         Args:
             image: (H, W, 3) uint8 RGB, the same size as the first frame (or ``size``).
+            audio: (k,) float32 samples that follow the audio so far (a writer opened with an
+                empty ``audio`` array: the sound arrives with the frames; memory stays bounded).
 
         Raises:
             ValueError: wrong shape, dtype or size, or the writer is closed.
@@ -166,6 +170,10 @@ class VideoWriter:
 
         if self._closed:
             raise ValueError(f"writer for '{self.path}' is closed")
+        if audio is not None:
+            if self._audio is None:
+                raise ValueError("this writer has no audio track: open it with audio=np.zeros(0)")
+            self._audio = np.concatenate([self._audio, np.clip(np.asarray(audio, np.float32).reshape(-1), -1.0, 1.0)])
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"frames must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}")
@@ -192,7 +200,7 @@ class VideoWriter:
         if self._audio_stream is not None:
             # Keep the audio up to the end of this frame, so the two streams interleave by time.
             end = int(self.frames_written / self._rate * self._sample_rate)
-            self._encode_audio(min(end, len(self._audio)), flush=False)
+            self._encode_audio(min(end, self._audio_base + len(self._audio)), flush=False)
 
     def _encode_audio(self, until: int, flush: bool) -> None:
         """Encode whole AAC frames of audio up to sample ``until``; with ``flush`` also the tail."""
@@ -201,7 +209,7 @@ class VideoWriter:
         stream = self._audio_stream
         step = stream.codec_context.frame_size or _AAC_FRAME
         while until - self._audio_pos >= step or (flush and self._audio_pos < until):
-            chunk = self._audio[self._audio_pos:min(self._audio_pos + step, until)]
+            chunk = self._audio[self._audio_pos - self._audio_base:min(self._audio_pos + step, until) - self._audio_base]
             frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
             frame.sample_rate = self._sample_rate
             frame.pts = self._audio_pos
@@ -210,6 +218,9 @@ class VideoWriter:
                 self._container.mux(packet)
             self._audio_pos += len(chunk)
             step = stream.codec_context.frame_size or _AAC_FRAME  # known once the codec is open
+        # What is encoded is not needed again.
+        self._audio = self._audio[self._audio_pos - self._audio_base:]
+        self._audio_base = self._audio_pos
         if flush:
             for packet in stream.encode(None):
                 self._container.mux(packet)

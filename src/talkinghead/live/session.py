@@ -1,0 +1,313 @@
+"""A live session: an enrolled person who speaks while the speech arrives.
+
+Audio (or text, synthesised phrase by phrase) is pushed in pieces; frames come out with the audio
+that plays with them. Between replies the person idles: a steady stretch of their own footage,
+looped forwards and backwards (no jump at the turns), untouched. While speech plays, the mouth is
+the universal model's, run causally (:class:`~talkinghead.motion.stream.MouthStream`: the frame
+is drawn once the sound 80 ms past it, and its neighbour's, has arrived), drawn in the person's
+mouth space, textured from their bank one frame at a time
+(:class:`~talkinghead.render.retrieve.TextureChooser`).
+
+The output timeline never stops: a frame is due every 1/fps s. If a reply's audio arrives slower
+than it plays (an underrun), the missing stretch is played as silence, so picture and sound stay
+together. :meth:`Session.interrupt` drops what is queued; the next frame is idle.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..face import MOUTH
+from ..motion import MouthSpace
+from ..motion.stream import MouthStream
+from ..render.background import WINDOW_FRAMES, plan_background
+from ..render.pipeline import MouthPainter, bank_crops
+from ..render.retrieve import TextureChooser, TextureIndex
+from ..render.speaker import AvatarSpeaker
+from ..speech import TTSOptions, synthesize
+from ..timeline import check_fps
+from ..video import pick_frames
+from ..video.audio import resample
+
+log = logging.getLogger(__name__)
+
+LIVE_RATE = 16000  # Hz: the audio that comes out with the frames (and that the mouth model reads)
+MAX_TEXTURES = 3000  # bank frames a session draws mouths from (spread over the footage): memory stays bounded
+MIN_RATE, MAX_RATE = 8000, 192000  # Hz of pushed audio accepted
+_PHRASE_END = re.compile(r"(?<=[.!?;:。！？；：])\s*")
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """Live-session settings.
+
+    Attributes:
+        fps: output frame rate, frames/s; None = the avatar's.
+        paced: hand out frames on the wall clock (one every 1/fps s, as a player needs them);
+            False = as fast as they can be made (tests, files).
+        tts: the voice of :meth:`Session.push_text`.
+    """
+
+    fps: float | None = None
+    paced: bool = False
+    tts: TTSOptions = field(default_factory=TTSOptions)
+
+    def __post_init__(self) -> None:
+        if self.fps is not None:
+            check_fps(self.fps)
+
+
+@dataclass(frozen=True, eq=False)
+class LiveFrame:
+    """One output frame and the sound that plays with it.
+
+    Attributes:
+        index: frame number since the session opened.
+        time: its presentation time, s (index / fps).
+        image: (H, W, 3) uint8 RGB.
+        audio: (k,) float32 samples at ``sample_rate`` (k ≈ sample_rate / fps; the frames' samples
+            add up exactly).
+        sample_rate: Hz.
+        speaking: the frame belongs to a reply (False: idle).
+    """
+
+    index: int
+    time: float
+    image: np.ndarray
+    audio: np.ndarray
+    sample_rate: int
+    speaking: bool
+
+
+class Session:
+    """A live session of one enrolled person; see the module's docstring. Thread-safe: push from
+    one thread while another iterates :meth:`frames`."""
+
+    def __init__(self, speaker: AvatarSpeaker, options: LiveOptions = LiveOptions()) -> None:
+        if not isinstance(speaker, AvatarSpeaker) or speaker.video is not None:
+            raise InputError("a live session needs an enrolled avatar", "open one with `talkinghead enroll`")
+        avatar = speaker.avatar
+        self.options = options
+        self.fps = float(options.fps or avatar.fps)
+        t = avatar.tracks
+        mouths = t.canonical[:, MOUTH].astype(np.float32)
+        self.space = MouthSpace.fit(mouths, t.usable)
+        usable = t.usable.copy()
+        if usable.sum() > MAX_TEXTURES:  # keep an even spread of the footage
+            keep = np.flatnonzero(usable)[np.linspace(0, usable.sum() - 1, MAX_TEXTURES).round().astype(int)]
+            usable[:] = False
+            usable[keep] = True
+        self.chooser = TextureChooser(TextureIndex.build(mouths, usable, t.clip))
+        self.crops = bank_crops(avatar.bank_path, set(int(j) for j in self.chooser.index.frames))
+        self.painter = MouthPainter(avatar)
+        # Idle: one steady stretch of footage, forwards then backwards, as one endless cycle.
+        stretch = len(np.unique(plan_background(avatar, 2 * WINDOW_FRAMES).source_frames))
+        self.background = plan_background(avatar, max(1, 2 * stretch - 2))
+        held = pick_frames(self.background.source, set(int(i) for i in self.background.source_frames), avatar.fps)
+        self.images = [held.get(int(i)) for i in self.background.source_frames]
+        if any(im is None for im in self.images):
+            raise InputError(f"the avatar's footage '{self.background.source}' could not be read",
+                             "put the video back, or enroll again")
+        self._lock = threading.Condition()
+        self._queue: collections.deque[np.ndarray] = collections.deque()  # pushed audio at LIVE_RATE
+        self._flushed = False  # the current reply has all its audio
+        self._stream: MouthStream | None = None  # the current reply's mouth model
+        self._stats_from: MouthStream | None = None  # the last reply's (its statistics carry over)
+        self._reply_audio = np.zeros(0, np.float32)  # the current reply's audio not yet played
+        self._closed = False
+        self._index = 0
+        self._samples_out = 0  # samples handed out with frames
+        self._t0: float | None = None
+
+    # --- input -----------------------------------------------------------------------------------
+    def push_audio(self, pcm: np.ndarray, sample_rate: int, last: bool = False) -> None:
+        """Queue speech: (n,) or (n, channels) samples, float in [-1, 1] or int16, any chunk size.
+        ``last`` ends the reply (as :meth:`flush`)."""
+        self._check_open()
+        if not MIN_RATE <= int(sample_rate) <= MAX_RATE:
+            raise InputError(f"audio at {sample_rate} Hz", f"push audio at {MIN_RATE}–{MAX_RATE} Hz")
+        x = np.asarray(pcm)
+        if x.dtype == np.int16:
+            x = x.astype(np.float32) / 32768.0
+        if x.ndim == 2:
+            x = x.mean(axis=1)
+        if x.ndim != 1 or not np.issubdtype(x.dtype, np.number):
+            raise InputError("audio must be (samples,) or (samples, channels) numbers", "push PCM samples")
+        x = np.nan_to_num(x.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        x = resample(np.clip(x, -1.0, 1.0), int(sample_rate), LIVE_RATE)
+        with self._lock:
+            if x.size:
+                self._queue.append(x)
+                self._flushed = False
+            if last:
+                self._flushed = True
+            self._lock.notify_all()
+
+    def push_text(self, text: str) -> None:
+        """Speak ``text``: synthesised phrase by phrase (speaking starts with the first phrase),
+        then the reply ends."""
+        self._check_open()
+        phrases = [p for p in _PHRASE_END.split(text) if p.strip()]
+        if not phrases:
+            raise InputError("nothing to speak", "push some words")
+        for k, phrase in enumerate(phrases):
+            speech = synthesize(phrase, self.options.tts)
+            self.push_audio(speech.audio, speech.sample_rate, last=k == len(phrases) - 1)
+
+    def flush(self) -> None:
+        """The current reply has all its audio: its last frames come out without waiting for more."""
+        with self._lock:
+            self._flushed = True
+            self._lock.notify_all()
+
+    def interrupt(self) -> None:
+        """Drop queued and unplayed speech; the next frame is idle, mouth closed."""
+        with self._lock:
+            self._queue.clear()
+            self._reply_audio = np.zeros(0, np.float32)
+            if self._stream is not None:
+                self._stats_from = self._stream
+            self._stream = None
+            self._flushed = False
+            self.chooser.reset()
+            self._lock.notify_all()
+
+    def close(self) -> None:
+        """End the session: :meth:`frames` stops; pushes are refused."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- output ----------------------------------------------------------------------------------
+    def frames(self, until_idle: bool = False) -> Iterator[LiveFrame]:
+        """Frames in order, idle ones when nothing is pushed, until :meth:`close`. Paced: one every
+        1/fps s of wall clock. Not paced: as fast as they are made. ``until_idle``: end once every
+        pushed reply has been played (a file)."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                if until_idle and self._stream is None and not self._queue:
+                    return
+            if self.options.paced:
+                self._wait_for_slot()
+            frame = self._next_frame()
+            if until_idle and not frame.speaking:
+                with self._lock:
+                    if self._stream is None and not self._queue:
+                        return  # the last reply just ended: a file ends with its speech
+            yield frame
+
+    def _wait_for_slot(self) -> None:
+        now = time.perf_counter()
+        if self._t0 is None:
+            self._t0 = now
+        due = self._t0 + self._index / self.fps
+        if due > now:
+            time.sleep(due - now)
+
+    def _frame_samples(self) -> int:
+        """Samples that play with the next frame (their running total stays index · rate / fps)."""
+        return int(round((self._index + 1) * LIVE_RATE / self.fps)) - self._samples_out
+
+    def _next_frame(self) -> LiveFrame:
+        k = self._frame_samples()
+        with self._lock:
+            if self._stream is None and self._queue:
+                self._stream = MouthStream(self.fps) if self._stats_from is None else self._stats_from.fresh()
+            stream = self._stream
+            if stream is not None:
+                while self._queue:
+                    chunk = self._queue.popleft()
+                    stream.push(chunk)
+                    self._reply_audio = np.concatenate([self._reply_audio, chunk])
+                flushed = self._flushed
+        description = None
+        if stream is not None:
+            description = self._next_description(stream, flushed, k)
+        bg = self._index % len(self.images)
+        image = self.images[bg]
+        if description is None:  # idle
+            audio = np.zeros(k, np.float32)
+            speaking = False
+        else:
+            with self._lock:
+                audio = self._reply_audio[:k]
+                self._reply_audio = self._reply_audio[k:]
+            if len(audio) < k:
+                audio = np.concatenate([audio, np.zeros(k - len(audio), np.float32)])
+            target = self.space.shapes(description[None])[0]
+            j = self.chooser.choose(target)
+            image = self.painter.paint(image, self.background.pose[bg], self.crops[j], j, target,
+                                       self.background.mouth[bg])
+            speaking = True
+        frame = LiveFrame(self._index, self._index / self.fps, image, audio, LIVE_RATE, speaking)
+        self._index += 1
+        self._samples_out += k
+        return frame
+
+    def _next_description(self, stream: MouthStream, flushed: bool, k: int) -> np.ndarray | None:
+        """The mouth of the reply's next frame; None when the reply is over (idle again)."""
+        out = stream.pop(1)
+        while not len(out):
+            if flushed:
+                stream.end()
+                out = stream.pop(1)
+                if not len(out):
+                    self._finish(stream)
+                    return None
+                break
+            if self.options.paced:  # an underrun: the missing sound is a pause
+                silence = np.zeros(k, np.float32)
+                stream.push(silence)
+                with self._lock:
+                    self._reply_audio = np.concatenate([self._reply_audio, silence])
+                out = stream.pop(1)
+                continue
+            with self._lock:  # as fast as possible: wait for the rest of the reply
+                while not self._queue and not self._flushed and not self._closed and self._stream is stream:
+                    self._lock.wait(0.05)
+                if self._stream is not stream or self._closed:
+                    return None
+                while self._queue:
+                    chunk = self._queue.popleft()
+                    stream.push(chunk)
+                    self._reply_audio = np.concatenate([self._reply_audio, chunk])
+                flushed = self._flushed
+            out = stream.pop(1)
+        return out[0]
+
+    def _finish(self, stream: MouthStream) -> None:
+        with self._lock:
+            if self._stream is stream:
+                self._stats_from, self._stream = stream, None
+                self._reply_audio = np.zeros(0, np.float32)
+                self._flushed = False
+                self.chooser.reset()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InputError("the session is closed", "open a new one")
+
+
+def open_session(avatar: object, options: LiveOptions = LiveOptions()) -> Session:
+    """A live session of an enrolled avatar (an :class:`~talkinghead.avatar.Avatar` or its folder)."""
+    from ..avatar.model import Avatar
+
+    person = avatar if isinstance(avatar, Avatar) else Avatar.load(avatar)  # type: ignore[arg-type]
+    return Session(AvatarSpeaker(person), options)
