@@ -91,6 +91,7 @@ def main() -> int:
                     t / "dub_speed.json", r)
     speed = run("say_speed.py", ["--long-sentences", "10" if q else "70"], t / "say_speed.json", r)
     photo = run("photo_demo.py", ["--runs", "1" if q else "3", "--figures", str(OUT_DIR)], t / "photo.json", r)
+    live = run("live_sync.py", ["--clips", "8" if q else "40"], t / "live_sync.json", r)
     plot_baselines(base["baselines"], OUT_DIR / "baselines.png")
     plot_example(OUT_DIR / "mismatched_example.png")
 
@@ -217,6 +218,14 @@ def main() -> int:
                      f"{c['mouth_lmd_pct_iod']:.2f} | {c['mismatched']['mouth_lmd_pct_iod']:.2f} | "
                      f"{c['jitter_ratio']:.2f} |")
     lines += ["", "![wild sync](results/wild_sync.png)", ""]
+    lines += ["## Live mouth (the universal model run causally, `benchmarks/live_sync.py`)", "",
+              f"{live['clips']} GRID held-out clips, 40 ms pushes; opening r of the model's description against "
+              "each clip's real mouth (lag 0), before rendering.", "",
+              "| | opening r | agreement with the whole-recording model |", "|---|---|---|",
+              f"| whole recording (files) | {live['offline']:.3f} | |",
+              f"| a fresh stream per clip (a session's first reply) | {live['cold']:.3f} | {live['cold_vs_offline']:.3f} |",
+              f"| one stream through all clips (reply after reply) | {live['warm']:.3f} | {live['warm_vs_offline']:.3f} |",
+              ""]
     lines += ["## How much footage to enroll", "",
               f"The same {footage['dubbed_clips']} held-out clips dubbed onto avatars enrolled from more or "
               f"less footage (other clips spread over the corpus), onto each avatar's background and onto "
