@@ -8,9 +8,11 @@ is drawn once the sound 80 ms past it, and its neighbour's, has arrived), drawn 
 mouth space, textured from their bank one frame at a time
 (:class:`~talkinghead.render.retrieve.TextureChooser`).
 
-The output timeline never stops: a frame is due every 1/fps s. If a reply's audio arrives slower
-than it plays (an underrun), the missing stretch is played as silence, so picture and sound stay
-together. :meth:`Session.interrupt` drops what is queued; the next frame is idle.
+The output timeline never stops: a frame is due every 1/fps s. A reply starts once the sound its
+first frame reads has arrived (the model's look-ahead: 80 ms past the frame, and the next frame);
+if its audio then arrives slower than it plays (an underrun), the missing stretch is played as
+silence, so picture and sound stay together. :meth:`Session.interrupt` drops what is queued; the
+next frame is idle.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ class Session:
         self._stream: MouthStream | None = None  # the current reply's mouth model
         self._stats_from: MouthStream | None = None  # the last reply's (its statistics carry over)
         self._reply_audio = np.zeros(0, np.float32)  # the current reply's audio not yet played
+        self._started = False  # the current reply has shown its first frame
         self._closed = False
         self._index = 0
         self._samples_out = 0  # samples handed out with frames
@@ -178,6 +181,7 @@ class Session:
                 self._stats_from = self._stream
             self._stream = None
             self._flushed = False
+            self._started = False
             self.chooser.reset()
             self._lock.notify_all()
 
@@ -272,6 +276,8 @@ class Session:
                     self._finish(stream)
                     return None
                 break
+            if self.options.paced and not self._started:  # its first frame waits for the look-ahead
+                return None
             if self.options.paced:  # an underrun: the missing sound is a pause
                 silence = np.zeros(k, np.float32)
                 stream.push(silence)
@@ -290,6 +296,7 @@ class Session:
                     self._reply_audio = np.concatenate([self._reply_audio, chunk])
                 flushed = self._flushed
             out = stream.pop(1)
+        self._started = True
         return out[0]
 
     def _finish(self, stream: MouthStream) -> None:
@@ -298,6 +305,7 @@ class Session:
                 self._stats_from, self._stream = stream, None
                 self._reply_audio = np.zeros(0, np.float32)
                 self._flushed = False
+                self._started = False
                 self.chooser.reset()
 
     def _check_open(self) -> None:

@@ -13,7 +13,8 @@ frame. :class:`MouthStream` gives the same description frame by frame as the aud
   the output does not depend on how the audio was cut into pushes;
 * a video frame is described once the sound ``LOOK_AHEAD_S`` past its centre has arrived, and
   emitted one frame later (the model's ±1-frame smoothing): a look-ahead of ``LOOK_AHEAD_S`` +
-  1/fps, 120 ms at 25 fps;
+  1/fps, 120 ms at 25 fps (the stream's first frame goes out without waiting for its neighbour,
+  so a reply starts one frame sooner);
 * memory is bounded: only the spectrum the next frames still read (``LOOK_BEHIND_S`` before the
   next frame to describe onwards) is held.
 """
@@ -219,7 +220,7 @@ class MouthStream:
             i = k - (self._described - len(self._raw))  # index of frame k in self._raw
             if k + 1 < self._described:
                 nxt = self._raw[i + 1]
-            elif final:
+            elif final or k == 0:  # the stream's first frame does not wait for its neighbour
                 nxt = self._raw[i]
             else:
                 break
