@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..speech.features import FEATURE_RATE, FRAME_SAMPLES, HOP_SAMPLES, N_MELS, NFFT, PREEMPHASIS, mel_filterbank
+from ..timeline import frame_count
 from .universal import (
     DESCRIPTORS,
     FLOOR_DB,
@@ -159,7 +160,7 @@ class MouthStream:
 
     # --- internals -------------------------------------------------------------------------------
     def _total_frames(self) -> int:
-        return max(1, int(round(self._samples / FEATURE_RATE * self.fps)))
+        return frame_count(self._samples / FEATURE_RATE, self.fps)
 
     def _can_describe(self, k: int) -> bool:
         """Frame k's last tap lies within the mel frames made (their centres)."""
