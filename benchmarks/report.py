@@ -92,6 +92,7 @@ def main() -> int:
     speed = run("say_speed.py", ["--long-sentences", "10" if q else "70"], t / "say_speed.json", r)
     photo = run("photo_demo.py", ["--runs", "1" if q else "3", "--figures", str(OUT_DIR)], t / "photo.json", r)
     live = run("live_sync.py", ["--clips", "8" if q else "40"], t / "live_sync.json", r)
+    big = run("big_avatar.py", ["--clips", "60" if q else "250"], t / "big_avatar.json", r)
     sessions = run("live.py", ["--trials", "4" if q else "10", "--sustain", "20" if q else "60"], t / "live.json", r)
     plot_baselines(base["baselines"], OUT_DIR / "baselines.png")
     plot_example(OUT_DIR / "mismatched_example.png")
@@ -243,6 +244,11 @@ def main() -> int:
               f"| two sessions at once (two processes), paced | late frames {[w['late_frames'] for w in two]}, "
               f"peak RSS {[w['peak_rss_mb_process'] for w in two]} MB each | 25 frames/s each, ≤ 400 MB |",
               f"| opening the session | {s['open_session_s']} s | ≤ 1 s for the 250-clip avatar |", ""]
+    lines += [f"A long avatar (`benchmarks/big_avatar.py`: {big['clips']} GRID clips, {big['frames']} frames, "
+              f"enrolled in {big['enroll_s']} s): `Avatar.load` {big['load_s']} s, opening a live session "
+              f"{big['open_session_s']} s; `say` {big['say'][0]['ratio']} × the output's duration the first time "
+              f"(the voice loads: TTS {big['say'][0]['steps_s']['tts']} s), {big['say'][1]['ratio']} × after "
+              f"(bank {big['say'][1]['steps_s']['load']} s). Files (MB): {big['files_mb']}.", ""]
     lines += ["## How much footage to enroll", "",
               f"The same {footage['dubbed_clips']} held-out clips dubbed onto avatars enrolled from more or "
               f"less footage (other clips spread over the corpus), onto each avatar's background and onto "

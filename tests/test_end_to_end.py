@@ -118,3 +118,28 @@ def test_one_speaker_opened_once_speaks_many_times(avatar, new_speech, tmp_path)
 def test_contradictory_speakers_are_refused(kwargs, needle) -> None:
     with pytest.raises(InputError, match=needle), open_speaker(**kwargs):
         pass
+
+
+def test_bank_crops_come_from_the_random_access_store(avatar, tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from talkinghead.avatar import Avatar
+    from talkinghead.avatar.bank import STORE_DATA, STORE_INDEX, BankStore
+    from talkinghead.render.pipeline import bank_crops
+
+    assert (avatar.path / STORE_INDEX).is_file()  # written at enrollment
+    wanted = {0, 7, len(avatar.tracks) - 1}
+    stored = bank_crops(avatar, wanted)
+    copy = tmp_path / "old.avatar"  # an avatar enrolled before the store: built on first use
+    shutil.copytree(avatar.path, copy)
+    (copy / STORE_DATA).unlink()
+    (copy / STORE_INDEX).unlink()
+    old = Avatar.load(copy)
+    monkeypatch.setattr(BankStore, "open", classmethod(lambda cls, folder, bank: None))
+    decoded = bank_crops(old, wanted)  # where no store can be written: decoded from bank.mp4
+    monkeypatch.undo()
+    assert not (copy / STORE_INDEX).exists()
+    rebuilt = bank_crops(old, wanted)
+    assert (copy / STORE_INDEX).is_file()
+    for j in wanted:
+        assert bytes(stored[j]) == bytes(decoded[j]) == bytes(rebuilt[j])  # the same pixels, whichever way

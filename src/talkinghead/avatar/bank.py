@@ -7,6 +7,7 @@ the nose on the mouth, and stored in ``bank.mp4`` at the tracks' frame index.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -74,3 +75,60 @@ class CropGeometry:
     @classmethod
     def from_json(cls, d: dict) -> CropGeometry:
         return cls(tuple(d["centre"]), float(d["side"]), int(d["size"]))
+
+
+JPEG_QUALITY = 95  # bank crops as the renderer holds them (visually lossless at this size)
+STORE_DATA, STORE_INDEX = "bank.jpg.bin", "bank.jpg.idx.npy"  # random-access copy of bank.mp4
+
+
+def encode_crop(image: np.ndarray) -> np.ndarray:
+    """(S, S, 3) uint8 RGB crop → (k,) uint8 JPEG bytes, as bank crops are held."""
+    return cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1]
+
+
+class BankStore:
+    """Random access to the bank: every crop as JPEG bytes in one file, with their offsets.
+
+    ``bank.mp4`` can only be read in order (a crop near its end means decoding all before it); the
+    store is read through a memory map, so opening it costs nothing and memory grows only with the
+    crops used. Built from ``bank.mp4`` (:meth:`build`) at enrollment, or on first use for an avatar
+    enrolled before the store existed.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.offsets = np.load(folder / STORE_INDEX)
+        self.data = np.memmap(folder / STORE_DATA, dtype=np.uint8, mode="r") if self.offsets[-1] else \
+            np.zeros(0, np.uint8)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def jpeg(self, j: int) -> np.ndarray:
+        """Crop ``j`` as (k,) uint8 JPEG bytes."""
+        return np.asarray(self.data[self.offsets[j]:self.offsets[j + 1]])
+
+    @staticmethod
+    def build(bank: Path, folder: Path) -> None:
+        """Write the store for ``bank`` (an mp4 of crops) into ``folder``, atomically."""
+        from .._io import atomic_output
+        from ..video import read_frames
+
+        offsets = [0]
+        with atomic_output(folder / STORE_DATA) as tmp, open(tmp, "wb") as out:
+            for frame in read_frames(bank):
+                data = encode_crop(frame.image)
+                out.write(data.tobytes())
+                offsets.append(offsets[-1] + len(data))
+        with atomic_output(folder / STORE_INDEX) as tmp:
+            np.save(tmp, np.array(offsets, np.int64))
+
+    @classmethod
+    def open(cls, folder: Path, bank: Path) -> BankStore | None:
+        """The store in ``folder``, built first if missing; None if it cannot be written there
+        (a read-only avatar: the caller decodes ``bank`` instead)."""
+        if not (folder / STORE_INDEX).is_file() or not (folder / STORE_DATA).is_file():
+            try:
+                cls.build(bank, folder)
+            except OSError:
+                return None
+        return cls(folder)

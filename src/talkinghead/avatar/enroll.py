@@ -33,7 +33,7 @@ from ..speech import Speech, align
 from ..speech.features import frame_log_mel
 from ..timeline import centre_frame, check_fps, covered_frames, frame_labels
 from ..video import VideoInfo, VideoWriter, probe, read_frames
-from .bank import BANK_SIZE_PX, CropGeometry
+from .bank import BANK_SIZE_PX, BankStore, CropGeometry
 from .dictionary import Occurrence, PhonemePoseDictionary, build_dictionary
 from .meta import AvatarMeta, Counts, Coverage, Quality, SourceClip
 from .model import (
@@ -193,6 +193,7 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
                              "check that the videos show a face and the transcripts match them")
         assert bank is not None and template is not None and crop is not None
         bank.close()
+        BankStore.build(work / BANK_FILE, work)  # random access for rendering
         tracks = state.tracks(template)
         dictionary = build_dictionary(tracks.canonical[:, MOUTH].astype(np.float32), tracks.usable,
                                       [str(tracks.labels[i]) for i in tracks.phoneme], state.occurrences)

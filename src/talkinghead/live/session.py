@@ -109,7 +109,7 @@ class Session:
             usable[:] = False
             usable[keep] = True
         self.chooser = TextureChooser(TextureIndex.build(mouths, usable, t.clip))
-        self.crops = bank_crops(avatar.bank_path, set(int(j) for j in self.chooser.index.frames))
+        self.crops = bank_crops(avatar, set(int(j) for j in self.chooser.index.frames))
         self.painter = MouthPainter(avatar)
         # Idle: one steady stretch of footage, forwards then backwards, as one endless cycle.
         stretch = len(np.unique(plan_background(avatar, 2 * WINDOW_FRAMES).source_frames))

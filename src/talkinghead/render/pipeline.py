@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..avatar.bank import BankStore, encode_crop
 from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
@@ -28,7 +29,6 @@ from .warp import warp_crop
 
 log = logging.getLogger(__name__)
 
-JPEG_QUALITY = 95  # bank crops held in memory between decoding and use
 HELD_FRAMES = 200  # background frames decoded and held at a time (a stretch of footage fits)
 
 
@@ -90,7 +90,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     seconds["plan"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    crops = bank_crops(avatar.bank_path, set(int(j) for j in chosen))
+    crops = bank_crops(avatar, set(int(j) for j in chosen))
     frames = _background_images(background, fps)
     seconds["load"] = time.perf_counter() - t1
 
@@ -136,15 +136,22 @@ class MouthPainter:
                                       warped[..., 3] / 255.0)
 
 
-def bank_crops(bank: Path, wanted: set[int]) -> dict[int, np.ndarray]:
-    """JPEG bytes of the wanted bank crops (held compressed: memory ∝ distinct crops, small)."""
-    frames = pick_frames(bank, wanted)
-    missing = wanted - set(frames)
+def bank_crops(avatar: Avatar, wanted: set[int]) -> dict[int, np.ndarray]:
+    """JPEG bytes of the wanted bank crops (held compressed: memory ∝ distinct crops, small), from
+    the avatar's random-access store (:class:`~talkinghead.avatar.bank.BankStore`), or by
+    decoding ``bank.mp4`` up to the last one where the store cannot be written."""
+    store = BankStore.open(avatar.path, avatar.bank_path)
+    if store is not None:
+        missing = {j for j in wanted if j >= len(store)}
+        crops = {j: store.jpeg(j) for j in wanted - missing}
+    else:
+        frames = pick_frames(avatar.bank_path, wanted)
+        missing = wanted - set(frames)
+        crops = {i: encode_crop(im) for i, im in frames.items()}
     if missing:
-        raise InputError(f"avatar bank '{bank}' is shorter than its tracks ({len(missing)} crops missing)",
+        raise InputError(f"avatar bank '{avatar.bank_path}' is shorter than its tracks ({len(missing)} crops missing)",
                          "enroll again with --force")
-    return {i: cv2.imencode(".jpg", im[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1]
-            for i, im in frames.items()}
+    return crops
 
 
 def _background_images(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray | None]:
