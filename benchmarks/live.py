@@ -160,6 +160,40 @@ def peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def transitions(avatar: Avatar, clips: list[np.ndarray]) -> dict:
+    """Idle → reply → idle, several times, as fast as possible; the lips re-tracked. Jitter (mean
+    |second difference| of the lip points) over the 5 frames around each switch, against the same
+    over the whole run's idle frames (the person's own footage, untouched)."""
+    from talkinghead.evaluate.metrics import normalised_mouth
+    from talkinghead.face import track_frames
+
+    session = open_session(avatar)
+    frames = session.frames()
+    images, speaking = [], []
+    for audio in clips[:4]:
+        for _ in range(25):  # a second of idle
+            f = next(frames)
+            images.append(f.image)
+            speaking.append(f.speaking)
+        session.push_audio(audio, LIVE_RATE, last=True)
+        for f in frames:
+            images.append(f.image)
+            speaking.append(f.speaking)
+            if not f.speaking:
+                break
+    session.close()
+    lips = normalised_mouth(track_frames(images, len(images)).landmarks)
+    second = np.linalg.norm(np.diff(lips, 2, axis=0), axis=-1).mean(axis=1)  # per frame (centred at k+1)
+    flag = np.array(speaking)
+    switches = np.flatnonzero(flag[1:] != flag[:-1]) + 1
+    near = sorted({int(k) for s in switches for k in range(s - 3, s + 2) if 0 <= k < len(second)})
+    idle = [k for k in range(len(second)) if not flag[k] and not flag[k + 1] and not flag[k + 2]]
+    return {"switches": len(switches), "jitter_at_switches": round(float(np.nanmean(second[near])), 5),
+            "jitter_idle_footage": round(float(np.nanmean(second[idle])), 5),
+            "jitter_idle_footage_p95": round(float(np.nanpercentile(second[idle], 95)), 5),
+            "jitter_speaking": round(float(np.nanmean(second[[k for k in range(len(second)) if flag[k + 1]]])), 5)}
+
+
 def _worker(args: tuple) -> dict:
     return sustained(*args)
 
@@ -183,6 +217,7 @@ def main() -> int:
         lat = latency(avatar, clips)
         tlat = text_latency(avatar, max(3, args.trials // 2))
         thr = throughput(avatar, np.concatenate(clips))
+        trans = transitions(avatar, clips)
         one = sustained(str(avatar.path), clips, args.sustain)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with multiprocessing.get_context("spawn").Pool(2) as pool:
@@ -193,7 +228,7 @@ def main() -> int:
         "open_session_s": round(open_s, 2),
         "audio_first_frame_ms": {"p50": pct(lat, 50), "p95": pct(lat, 95), "runs": len(lat)},
         "text_first_frame_ms": {"p50": pct(tlat, 50), "p95": pct(tlat, 95), "runs": len(tlat)},
-        "throughput": thr, "sustained_one": one, "sustained_two": two,
+        "throughput": thr, "transitions": trans, "sustained_one": one, "sustained_two": two,
         "peak_rss_mb_this_process": round(rss),
     }
     print(json.dumps(result, indent=1))

@@ -108,3 +108,19 @@ def test_the_cli_saves_what_the_session_streams(avatar, reply, tmp_path, capsys)
     assert main(["live", str(avatar.path), "-o", str(tmp_path / "x.mp4")]) == 2
     assert "give --audio or --text" in capsys.readouterr().err
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_the_drawn_mouth_fades_out_into_the_footage_after_a_reply(avatar, reply) -> None:
+    from talkinghead.live.session import FADE_FRAMES
+
+    session = open_session(avatar)
+    frames = session.frames()
+    session.push_audio(reply.audio, reply.sample_rate, last=True)
+    f = next(frames)
+    while f.speaking:
+        f = next(frames)
+    after = [f] + [next(frames) for _ in range(FADE_FRAMES + 1)]
+    raw = [session.images[a.index % len(session.images)] for a in after]
+    painted = [not np.array_equal(a.image, r) for a, r in zip(after, raw)]
+    assert painted == [True] * FADE_FRAMES + [False, False]  # fading, then the footage itself
+    assert not any(a.speaking or a.audio.any() for a in after)

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 LIVE_RATE = 16000  # Hz: the audio that comes out with the frames (and that the mouth model reads)
 MAX_TEXTURES = 3000  # bank frames a session draws mouths from (spread over the footage): memory stays bounded
 MIN_RATE, MAX_RATE = 8000, 192000  # Hz of pushed audio accepted
+FADE_FRAMES = 3  # the drawn mouth fades in over this many frames as a reply starts, and out as it ends
 _PHRASE_END = re.compile(r"(?<=[.!?;:。！？；：])\s*")
 
 
@@ -126,6 +127,8 @@ class Session:
         self._stats_from: MouthStream | None = None  # the last reply's (its statistics carry over)
         self._reply_audio = np.zeros(0, np.float32)  # the current reply's audio not yet played
         self._started = False  # the current reply has shown its first frame
+        self._reply_frames = 0  # frames the current reply has shown
+        self._fade_out: list[tuple[int, np.ndarray]] = []  # (bank frame, mouth) still fading out
         self._closed = False
         self._index = 0
         self._samples_out = 0  # samples handed out with frames
@@ -182,6 +185,8 @@ class Session:
             self._stream = None
             self._flushed = False
             self._started = False
+            self._reply_frames = 0
+            self._fade_out = []  # an interruption closes the mouth at once
             self.chooser.reset()
             self._lock.notify_all()
 
@@ -249,6 +254,12 @@ class Session:
         if description is None:  # idle
             audio = np.zeros(k, np.float32)
             speaking = False
+            if self._fade_out:  # the last reply's mouth, fading into the footage's own
+                j, target = self._fade_out.pop(0)
+                w = (len(self._fade_out) + 1) / (FADE_FRAMES + 1)
+                own = self.background.mouth[bg]
+                image = self.painter.paint(image, self.background.pose[bg], self.crops[j], j,
+                                           w * target + (1 - w) * own, own, w)
         else:
             with self._lock:
                 audio = self._reply_audio[:k]
@@ -257,8 +268,14 @@ class Session:
                 audio = np.concatenate([audio, np.zeros(k - len(audio), np.float32)])
             target = self.space.shapes(description[None])[0]
             j = self.chooser.choose(target)
-            image = self.painter.paint(image, self.background.pose[bg], self.crops[j], j, target,
-                                       self.background.mouth[bg])
+            self._reply_frames += 1
+            w = min(1.0, self._reply_frames / (FADE_FRAMES + 1))
+            own = self.background.mouth[bg]
+            if w < 1.0:  # the footage's own mouth moves into the model's
+                target = w * target + (1 - w) * own
+                j = self.chooser.choose(target)
+            image = self.painter.paint(image, self.background.pose[bg], self.crops[j], j, target, own, w)
+            self._fade_out = [(j, target)] * FADE_FRAMES
             speaking = True
         frame = LiveFrame(self._index, self._index / self.fps, image, audio, LIVE_RATE, speaking)
         self._index += 1
@@ -306,6 +323,7 @@ class Session:
                 self._reply_audio = np.zeros(0, np.float32)
                 self._flushed = False
                 self._started = False
+                self._reply_frames = 0
                 self.chooser.reset()
 
     def _check_open(self) -> None:

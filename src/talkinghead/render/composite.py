@@ -58,7 +58,8 @@ class Compositor:
         return m * self.border
 
     def render(self, frame: np.ndarray, pose: np.ndarray, texture: np.ndarray, target: np.ndarray,
-               background_mouth: np.ndarray | None, texture_face: np.ndarray | None = None) -> np.ndarray:
+               background_mouth: np.ndarray | None, texture_face: np.ndarray | None = None,
+               opacity: float = 1.0) -> np.ndarray:
         """The frame with the texture blended in.
 
         Args:
@@ -69,6 +70,7 @@ class Compositor:
             background_mouth: (N_MOUTH, 2) canonical mouth of the background frame, or None.
             texture_face: (S, S) in [0, 1], where the warped texture shows the lower face (see
                 :meth:`mask`), or None to trust all of it.
+            opacity: scales the blend (< 1: the frame's own mouth shows through, a fade).
         """
         if np.isnan(pose).any():
             return frame
@@ -76,7 +78,7 @@ class Compositor:
         to_crop = self.crop.image_to_crop(pose)
         bg_crop = cv2.warpAffine(frame, to_crop, (size, size), flags=RESAMPLING,
                                  borderMode=cv2.BORDER_REPLICATE)
-        alpha = self.mask(target, background_mouth, texture_face)
+        alpha = self.mask(target, background_mouth, texture_face) * np.float32(opacity)
         ring = (alpha > RING[0]) & (alpha < RING[1])
         tex = texture.astype(np.float32)
         if ring.sum() > 20:

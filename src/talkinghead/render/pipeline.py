@@ -123,17 +123,18 @@ class MouthPainter:
         self.compositor = Compositor(avatar.crop)
 
     def paint(self, image: np.ndarray, pose: np.ndarray, crop_jpeg: np.ndarray, j: int, target: np.ndarray,
-              background_mouth: np.ndarray) -> np.ndarray:
+              background_mouth: np.ndarray, opacity: float = 1.0) -> np.ndarray:
         """(H, W, 3) uint8 RGB ``image`` with bank frame ``j``'s mouth (its crop as JPEG bytes)
         warped to ``target`` (N_MOUTH, 2) canonical, placed in the frame's head ``pose`` (4,);
-        ``background_mouth`` is the frame's own canonical mouth (what must be covered)."""
+        ``background_mouth`` is the frame's own canonical mouth (what must be covered);
+        ``opacity`` < 1 lets the frame's own mouth show through (a fade in or out)."""
         texture = cv2.imdecode(crop_jpeg, cv2.IMREAD_COLOR)[..., ::-1]
         # The texture's own lower face travels with it through the warp (a fourth channel).
         face = self.compositor.region(self.mouths[j], value=255.0).astype(np.uint8)
         warped = warp_crop(np.dstack([texture, face]), self.crop.to_crop(self.mouths[j]),
                            self.crop.to_crop(target), self.crop.px_per_iod)
         return self.compositor.render(image, pose, warped[..., :3], target, background_mouth,
-                                      warped[..., 3] / 255.0)
+                                      warped[..., 3] / 255.0, opacity)
 
 
 def bank_crops(avatar: Avatar, wanted: set[int]) -> dict[int, np.ndarray]:
