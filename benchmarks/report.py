@@ -243,7 +243,11 @@ def main() -> int:
               f"drift {one['drift_frames']} frames | none late, ≤ 1 frame (10 min at 512×512) |",
               f"| two sessions at once (two processes), paced | late frames {[w['late_frames'] for w in two]}, "
               f"peak RSS {[w['peak_rss_mb_process'] for w in two]} MB each | 25 frames/s each, ≤ 400 MB |",
-              f"| opening the session | {s['open_session_s']} s | ≤ 1 s for the 250-clip avatar |", ""]
+              f"| opening the session | {s['open_session_s']} s | ≤ 1 s for the 250-clip avatar |",
+              f"| lip jitter at idle ↔ speech switches (re-tracked; {s['transitions']['switches']} switches) | "
+              f"{s['transitions']['jitter_at_switches']} IOD/frame² (the idle footage's own: mean "
+              f"{s['transitions']['jitter_idle_footage']}, p95 {s['transitions']['jitter_idle_footage_p95']}) | "
+              "within the footage's range |", ""]
     lines += [f"A long avatar (`benchmarks/big_avatar.py`: {big['clips']} GRID clips, {big['frames']} frames, "
               f"enrolled in {big['enroll_s']} s): `Avatar.load` {big['load_s']} s, opening a live session "
               f"{big['open_session_s']} s; `say` {big['say'][0]['ratio']} × the output's duration the first time "
