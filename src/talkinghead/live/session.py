@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import re
 import threading
 import time
@@ -27,14 +28,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
 from ..motion import MouthSpace
 from ..motion.stream import MouthStream
-from ..render.background import WINDOW_FRAMES, plan_background
+from ..render.background import plan_background
 from ..render.pipeline import MouthPainter, bank_crops
 from ..render.retrieve import TextureChooser, TextureIndex
-from ..render.speaker import AvatarSpeaker
+from ..render.speaker import AvatarSpeaker, Speaker, open_speaker
 from ..speech import TTSOptions, synthesize
 from ..timeline import check_fps
 from ..video import pick_frames
@@ -95,7 +97,7 @@ class Session:
     """A live session of one enrolled person; see the module's docstring. Thread-safe: push from
     one thread while another iterates :meth:`frames`."""
 
-    def __init__(self, speaker: AvatarSpeaker, options: LiveOptions = LiveOptions()) -> None:
+    def __init__(self, speaker: Speaker, options: LiveOptions = LiveOptions()) -> None:
         if not isinstance(speaker, AvatarSpeaker) or speaker.video is not None:
             raise InputError("a live session needs an enrolled avatar", "open one with `talkinghead enroll`")
         avatar = speaker.avatar
@@ -113,8 +115,7 @@ class Session:
         self.crops = bank_crops(avatar, set(int(j) for j in self.chooser.index.frames))
         self.painter = MouthPainter(avatar)
         # Idle: one steady stretch of footage, forwards then backwards, as one endless cycle.
-        stretch = len(np.unique(plan_background(avatar, 2 * WINDOW_FRAMES).source_frames))
-        self.background = plan_background(avatar, max(1, 2 * stretch - 2))
+        self.background = plan_background(avatar, None)
         held = pick_frames(self.background.source, set(int(i) for i in self.background.source_frames), avatar.fps)
         self.images = [held.get(int(i)) for i in self.background.source_frames]
         if any(im is None for im in self.images):
@@ -179,15 +180,8 @@ class Session:
         """Drop queued and unplayed speech; the next frame is idle, mouth closed."""
         with self._lock:
             self._queue.clear()
-            self._reply_audio = np.zeros(0, np.float32)
-            if self._stream is not None:
-                self._stats_from = self._stream
-            self._stream = None
-            self._flushed = False
-            self._started = False
-            self._reply_frames = 0
+            self._end_reply()
             self._fade_out = []  # an interruption closes the mouth at once
-            self.chooser.reset()
             self._lock.notify_all()
 
     def close(self) -> None:
@@ -241,10 +235,7 @@ class Session:
                 self._stream = MouthStream(self.fps) if self._stats_from is None else self._stats_from.fresh()
             stream = self._stream
             if stream is not None:
-                while self._queue:
-                    chunk = self._queue.popleft()
-                    stream.push(chunk)
-                    self._reply_audio = np.concatenate([self._reply_audio, chunk])
+                self._drain(stream)
                 flushed = self._flushed
         description = None
         if stream is not None:
@@ -307,33 +298,42 @@ class Session:
                     self._lock.wait(0.05)
                 if self._stream is not stream or self._closed:
                     return None
-                while self._queue:
-                    chunk = self._queue.popleft()
-                    stream.push(chunk)
-                    self._reply_audio = np.concatenate([self._reply_audio, chunk])
+                self._drain(stream)
                 flushed = self._flushed
             out = stream.pop(1)
         self._started = True
         return out[0]
 
+    def _drain(self, stream: MouthStream) -> None:
+        """Move the queued audio into the reply (its mouth model and its sound to play); under
+        the lock."""
+        while self._queue:
+            chunk = self._queue.popleft()
+            stream.push(chunk)
+            self._reply_audio = np.concatenate([self._reply_audio, chunk])
+
+    def _end_reply(self) -> None:
+        """Forget the current reply (its statistics carry over to the next); under the lock."""
+        if self._stream is not None:
+            self._stats_from = self._stream
+        self._stream = None
+        self._reply_audio = np.zeros(0, np.float32)
+        self._flushed = False
+        self._started = False
+        self._reply_frames = 0
+        self.chooser.reset()
+
     def _finish(self, stream: MouthStream) -> None:
         with self._lock:
             if self._stream is stream:
-                self._stats_from, self._stream = stream, None
-                self._reply_audio = np.zeros(0, np.float32)
-                self._flushed = False
-                self._started = False
-                self._reply_frames = 0
-                self.chooser.reset()
+                self._end_reply()
 
     def _check_open(self) -> None:
         if self._closed:
             raise InputError("the session is closed", "open a new one")
 
 
-def open_session(avatar: object, options: LiveOptions = LiveOptions()) -> Session:
+def open_session(avatar: Avatar | str | os.PathLike, options: LiveOptions = LiveOptions()) -> Session:
     """A live session of an enrolled avatar (an :class:`~talkinghead.avatar.Avatar` or its folder)."""
-    from ..avatar.model import Avatar
-
-    person = avatar if isinstance(avatar, Avatar) else Avatar.load(avatar)  # type: ignore[arg-type]
-    return Session(AvatarSpeaker(person), options)
+    with open_speaker(avatar) as speaker:  # an avatar's speaker holds nothing to release
+        return Session(speaker, options)

@@ -45,7 +45,7 @@ def ping_pong(length: int, n: int) -> np.ndarray:
     return cycle[np.arange(n) % len(cycle)]
 
 
-def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> BackgroundPlan:
+def plan_background(avatar: Avatar, n: int | None, window: int = WINDOW_FRAMES) -> BackgroundPlan:
     """Pick one stretch of enrollment footage with steady head, closed jaw and the person's usual
     head pose, and ping-pong it.
 
@@ -55,6 +55,9 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
     makes every mouth shape look tilted (a few degrees move lip points by a good part of the
     difference between two sentences' mouths), and a head turned or
     tipped away from the usual shows the mouth from another angle all through.
+
+    ``n`` output frames; None gives exactly one cycle (forwards, then back to the frame after the
+    first), which repeats without a jump: a live session's idle loop.
     """
     t = avatar.tracks
     heads = head_shape(t.canonical)  # (N, len(HEAD_SHAPE), 2)
@@ -81,6 +84,8 @@ def plan_background(avatar: Avatar, n: int, window: int = WINDOW_FRAMES) -> Back
                 best, best_score = idx[sl], score
     if best is None:
         raise ValueError("the avatar has no stretch of usable frames for a background")
+    if n is None:  # one whole cycle, forwards and back: looped, it never jumps
+        n = 2 * len(best) - 2 if len(best) > 1 else 1
     order = best[ping_pong(len(best), n)]
     source = avatar.source(int(t.clip[order[0]]))
     return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
