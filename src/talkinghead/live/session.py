@@ -257,14 +257,13 @@ class Session:
                 self._reply_audio = self._reply_audio[k:]
             if len(audio) < k:
                 audio = np.concatenate([audio, np.zeros(k - len(audio), np.float32)])
-            target = self.space.shapes(description[None])[0]
-            j = self.chooser.choose(target)
             self._reply_frames += 1
             w = min(1.0, self._reply_frames / (FADE_FRAMES + 1))
             own = self.background.mouth[bg]
-            if w < 1.0:  # the footage's own mouth moves into the model's
+            target = self.space.shapes(description[None])[0]
+            if w < 1.0:  # as a reply starts, the footage's own mouth moves into the model's
                 target = w * target + (1 - w) * own
-                j = self.chooser.choose(target)
+            j = self.chooser.choose(target)
             image = self.painter.paint(image, self.background.pose[bg], self.crops[j], j, target, own, w)
             self._fade_out = [(j, target)] * FADE_FRAMES
             speaking = True
