@@ -66,9 +66,9 @@ def test_idle_between_replies_and_interrupt_drops_the_rest(avatar, reply) -> Non
 
 def test_idle_footage_loops_without_a_jump(avatar) -> None:
     session = open_session(avatar, LiveOptions())
-    n = len(session.images)
+    n = session.face.cycle
     # The cycle's last frame and its first are neighbours in the source (forwards, then back).
-    src = session.background.source_frames
+    src = session.face.background.source_frames
     assert abs(int(src[-1]) - int(src[0])) <= 1 and n >= 2
 
 
@@ -120,7 +120,52 @@ def test_the_drawn_mouth_fades_out_into_the_footage_after_a_reply(avatar, reply)
     while f.speaking:
         f = next(frames)
     after = [f] + [next(frames) for _ in range(FADE_FRAMES + 1)]
-    raw = [session.images[a.index % len(session.images)] for a in after]
+    raw = [session.face.idle(a.index % session.face.cycle) for a in after]
     painted = [not np.array_equal(a.image, r) for a, r in zip(after, raw)]
     assert painted == [True] * FADE_FRAMES + [False, False]  # fading, then the footage itself
     assert not any(a.speaking or a.audio.any() for a in after)
+
+
+def test_an_interrupted_text_reply_drops_its_later_phrases(avatar) -> None:
+    import threading
+
+    session = open_session(avatar)
+    frames = session.frames()
+    pushing = threading.Thread(target=session.push_text,
+                               args=("Open the window. " + "The blue book is on the table. " * 6,))
+    pushing.start()
+    f = next(frames)
+    while not f.speaking:  # idle until the first phrase is synthesised
+        f = next(frames)
+    session.interrupt()
+    pushing.join()
+    after = [next(frames) for _ in range(50)]
+    assert not any(a.speaking or a.audio.any() for a in after)  # nothing of the reply comes back
+
+
+def test_a_portrait_speaks_live_and_idles_with_closed_lips(reply, tmp_path) -> None:
+    from talkinghead.live.session import FADE_FRAMES, _PhotoFace
+    from talkinghead.render.photo import PHOTO_FPS
+
+    session = open_session(None)  # the built-in portrait
+    assert isinstance(session.face, _PhotoFace) and session.fps == PHOTO_FPS
+    frames = session.frames()
+    idle = [next(frames) for _ in range(3)]
+    session.push_audio(reply.audio, reply.sample_rate, last=True)
+    spoken = []
+    f = next(frames)
+    while f.speaking or not spoken:
+        if f.speaking:
+            spoken.append(f)
+        f = next(frames)
+    tail = [f] + [next(frames) for _ in range(FADE_FRAMES + 2)]
+    assert not any(i.speaking for i in idle) and abs(len(spoken) - frame_count(reply.duration, session.fps)) <= 1
+    out = tmp_path / "portrait.mp4"
+    with VideoWriter(out, session.fps, audio=np.concatenate([f.audio for f in spoken]), sample_rate=LIVE_RATE) as w:
+        for f in spoken:
+            w.write(f.image)
+    m = evaluate(out).metrics
+    assert m["face_found"] == 1.0 and m["audio_mouth_correlation_best"] > 0.4
+    # After the fade the lips are the portrait's own closed ones: the idle frame at that point.
+    last = tail[-1]
+    assert np.array_equal(last.image, session.face.idle(last.index % session.face.cycle))

@@ -1,12 +1,14 @@
-"""A live session: an enrolled person who speaks while the speech arrives.
+"""A live session: an enrolled person (or a portrait) who speaks while the speech arrives.
 
 Audio (or text, synthesised phrase by phrase) is pushed in pieces; frames come out with the audio
 that plays with them. Between replies the person idles: a steady stretch of their own footage,
-looped forwards and backwards (no jump at the turns), untouched. While speech plays, the mouth is
+looped forwards and backwards (no jump at the turns), untouched; a portrait blinks and sways
+with closed lips. While speech plays, the mouth is
 the universal model's, run causally (:class:`~talkinghead.motion.stream.MouthStream`: the frame
 is drawn once the sound 80 ms past it, and its neighbour's, has arrived), drawn in the person's
 mouth space, textured from their bank one frame at a time
-(:class:`~talkinghead.render.retrieve.TextureChooser`).
+(:class:`~talkinghead.render.retrieve.TextureChooser`) — or, for a portrait, its lips warped in
+the generic mouth space of its face.
 
 The output timeline never stops: a frame is due every 1/fps s. A reply starts once the sound its
 first frame reads has arrived (the model's look-ahead: 80 ms past the frame, and the next frame);
@@ -23,8 +25,10 @@ import os
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -32,11 +36,14 @@ from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
 from ..motion import MouthSpace
+from ..motion.idle import blinks, head_sway
 from ..motion.stream import MouthStream
-from ..render.background import plan_background
+from ..motion.visemes import generic_mouths
+from ..render.background import ping_pong, plan_background
+from ..render.photo import PhotoAnimator, Portrait
 from ..render.pipeline import MouthPainter, bank_crops
 from ..render.retrieve import TextureChooser, TextureIndex
-from ..render.speaker import AvatarSpeaker, Speaker, open_speaker
+from ..render.speaker import AvatarSpeaker, PhotoSpeaker, Speaker, open_speaker
 from ..speech import TTSOptions, synthesize
 from ..timeline import check_fps
 from ..video import pick_frames
@@ -48,6 +55,7 @@ LIVE_RATE = 16000  # Hz: the audio that comes out with the frames (and that the 
 MAX_TEXTURES = 3000  # bank frames a session draws mouths from (spread over the footage): memory stays bounded
 MIN_RATE, MAX_RATE = 8000, 192000  # Hz of pushed audio accepted
 FADE_FRAMES = 3  # the drawn mouth fades in over this many frames as a reply starts, and out as it ends
+PHOTO_IDLE_S = 30.0  # a portrait's idle loop: this much blinking and sway, played forwards then back
 _PHRASE_END = re.compile(r"(?<=[.!?;:。！？；：])\s*")
 
 
@@ -93,16 +101,41 @@ class LiveFrame:
     speaking: bool
 
 
-class Session:
-    """A live session of one enrolled person; see the module's docstring. Thread-safe: push from
-    one thread while another iterates :meth:`frames`."""
+class _Face(ABC):
+    """What a session draws: the person idling in an endless loop of ``cycle`` frames, and a given
+    mouth over frame ``k`` of that loop.
 
-    def __init__(self, speaker: Speaker, options: LiveOptions = LiveOptions()) -> None:
-        if not isinstance(speaker, AvatarSpeaker) or speaker.video is not None:
-            raise InputError("a live session needs an enrolled avatar", "open one with `talkinghead enroll`")
-        avatar = speaker.avatar
-        self.options = options
-        self.fps = float(options.fps or avatar.fps)
+    Attributes:
+        space: the person's mouth space (the universal model's descriptions → their shapes).
+        cycle: frames in the idle loop (it repeats without a jump).
+    """
+
+    space: MouthSpace
+    cycle: int
+
+    @abstractmethod
+    def own_mouth(self, k: int) -> np.ndarray:
+        """(N_MOUTH, 2) canonical, IOD units: the mouth loop frame ``k`` shows on its own."""
+
+    @abstractmethod
+    def idle(self, k: int) -> np.ndarray:
+        """(H, W, 3) uint8 RGB: loop frame ``k`` untouched."""
+
+    @abstractmethod
+    def draw(self, k: int, mouth: np.ndarray, opacity: float, hold: bool = False) -> np.ndarray:
+        """(H, W, 3) uint8 RGB: loop frame ``k`` with ``mouth`` (N_MOUTH, 2) canonical drawn at
+        ``opacity`` (< 1: the frame's own mouth shows through); ``hold`` keeps the texture of the
+        last drawn frame (a fade-out) instead of choosing one for ``mouth``."""
+
+    def reset(self) -> None:  # noqa: B027 - most faces keep nothing between replies
+        """A reply ended (textures are chosen afresh for the next)."""
+
+
+class _AvatarFace(_Face):
+    """An enrolled person: a steady stretch of their footage, forwards then backwards, untouched
+    when idle; while speaking, a bank frame's mouth warped to the model's shape over it."""
+
+    def __init__(self, avatar: Avatar) -> None:
         t = avatar.tracks
         mouths = t.canonical[:, MOUTH].astype(np.float32)
         self.space = MouthSpace.fit(mouths, t.usable)
@@ -114,13 +147,73 @@ class Session:
         self.chooser = TextureChooser(TextureIndex.build(mouths, usable, t.clip))
         self.crops = bank_crops(avatar, set(int(j) for j in self.chooser.index.frames))
         self.painter = MouthPainter(avatar)
-        # Idle: one steady stretch of footage, forwards then backwards, as one endless cycle.
-        self.background = plan_background(avatar, None)
+        self.background = plan_background(avatar, None)  # exactly one cycle
         held = pick_frames(self.background.source, set(int(i) for i in self.background.source_frames), avatar.fps)
         self.images = [held.get(int(i)) for i in self.background.source_frames]
         if any(im is None for im in self.images):
             raise InputError(f"the avatar's footage '{self.background.source}' could not be read",
                              "put the video back, or enroll again")
+        self.cycle = len(self.images)
+        self._texture = int(self.chooser.index.frames[0])
+
+    def own_mouth(self, k: int) -> np.ndarray:
+        return self.background.mouth[k]
+
+    def idle(self, k: int) -> np.ndarray:
+        return self.images[k]
+
+    def draw(self, k: int, mouth: np.ndarray, opacity: float, hold: bool = False) -> np.ndarray:
+        if not hold:
+            self._texture = self.chooser.choose(mouth)
+        j = self._texture
+        return self.painter.paint(self.images[k], self.background.pose[k], self.crops[j], j, mouth,
+                                  self.background.mouth[k], opacity)
+
+    def reset(self) -> None:
+        self.chooser.reset()
+
+
+class _PhotoFace(_Face):
+    """A portrait: it blinks and sways (a loop of generated idle motion, forwards then back) with
+    closed lips; while speaking, its lips are warped to the model's shape in the generic mouth
+    space of its face."""
+
+    def __init__(self, portrait: Portrait, fps: float) -> None:
+        self.animator = PhotoAnimator(portrait)
+        self.space = MouthSpace.fit(generic_mouths(self.animator.rest_mouth))
+        n = max(2, int(PHOTO_IDLE_S * fps))
+        self.blink = blinks(n, fps)
+        self.sway = head_sway(n, fps)
+        self.order = ping_pong(n, 2 * n - 2)
+        self.cycle = len(self.order)
+
+    def own_mouth(self, k: int) -> np.ndarray:
+        return self.animator.rest_mouth
+
+    def idle(self, k: int) -> np.ndarray:
+        return self.draw(k, self.animator.rest_mouth, 1.0)
+
+    def draw(self, k: int, mouth: np.ndarray, opacity: float, hold: bool = False) -> np.ndarray:
+        # The warp is continuous: a mouth blended towards the rest shape is all a fade needs.
+        o = self.order[k]
+        return self.animator.render(mouth, float(self.blink[o]), self.sway[o])
+
+
+class Session:
+    """A live session of one enrolled person; see the module's docstring. Thread-safe: push from
+    one thread while another iterates :meth:`frames`."""
+
+    def __init__(self, speaker: Speaker, options: LiveOptions = LiveOptions()) -> None:
+        if isinstance(speaker, AvatarSpeaker) and speaker.video is None:
+            self.fps = float(options.fps or speaker.fps)
+            self.face: _Face = _AvatarFace(speaker.avatar)
+        elif isinstance(speaker, PhotoSpeaker):
+            self.fps = float(options.fps or speaker.fps)
+            self.face = _PhotoFace(speaker.portrait, self.fps)
+        else:
+            raise InputError("a live session needs an enrolled avatar or a portrait",
+                             "open one with `talkinghead enroll`, or give a photo")
+        self.options = options
         self._lock = threading.Condition()
         self._queue: collections.deque[np.ndarray] = collections.deque()  # pushed audio at LIVE_RATE
         self._flushed = False  # the current reply has all its audio
@@ -129,7 +222,8 @@ class Session:
         self._reply_audio = np.zeros(0, np.float32)  # the current reply's audio not yet played
         self._started = False  # the current reply has shown its first frame
         self._reply_frames = 0  # frames the current reply has shown
-        self._fade_out: list[tuple[int, np.ndarray]] = []  # (bank frame, mouth) still fading out
+        self._fade_out: list[np.ndarray] = []  # the last reply's mouth, still fading out
+        self._epoch = 0  # counts interruptions: speech synthesised before one is dropped
         self._closed = False
         self._index = 0
         self._samples_out = 0  # samples handed out with frames
@@ -150,8 +244,13 @@ class Session:
         if x.ndim != 1 or not np.issubdtype(x.dtype, np.number):
             raise InputError("audio must be (samples,) or (samples, channels) numbers", "push PCM samples")
         x = np.nan_to_num(x.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-        x = resample(np.clip(x, -1.0, 1.0), int(sample_rate), LIVE_RATE)
+        self._queue_audio(resample(np.clip(x, -1.0, 1.0), int(sample_rate), LIVE_RATE), last)
+
+    def _queue_audio(self, x: np.ndarray, last: bool, epoch: int | None = None) -> None:
+        """Queue (n,) float32 samples at LIVE_RATE, unless an interruption came after ``epoch``."""
         with self._lock:
+            if epoch is not None and epoch != self._epoch:
+                return
             if x.size:
                 self._queue.append(x)
                 self._flushed = False
@@ -161,14 +260,19 @@ class Session:
 
     def push_text(self, text: str) -> None:
         """Speak ``text``: synthesised phrase by phrase (speaking starts with the first phrase),
-        then the reply ends."""
+        then the reply ends. An :meth:`interrupt` meanwhile drops the phrases not yet queued."""
         self._check_open()
         phrases = [p for p in _PHRASE_END.split(text) if p.strip()]
         if not phrases:
             raise InputError("nothing to speak", "push some words")
+        epoch = self._epoch
         for k, phrase in enumerate(phrases):
             speech = synthesize(phrase, self.options.tts)
-            self.push_audio(speech.audio, speech.sample_rate, last=k == len(phrases) - 1)
+            if epoch != self._epoch:  # interrupted while synthesising: the rest is dropped
+                return
+            self._check_open()
+            x = resample(np.asarray(speech.audio, np.float32), speech.sample_rate, LIVE_RATE)
+            self._queue_audio(x, k == len(phrases) - 1, epoch)
 
     def flush(self) -> None:
         """The current reply has all its audio: its last frames come out without waiting for more."""
@@ -177,8 +281,10 @@ class Session:
             self._lock.notify_all()
 
     def interrupt(self) -> None:
-        """Drop queued and unplayed speech; the next frame is idle, mouth closed."""
+        """Drop queued and unplayed speech (and text still being synthesised); the next frame is
+        idle, mouth closed."""
         with self._lock:
+            self._epoch += 1
             self._queue.clear()
             self._end_reply()
             self._fade_out = []  # an interruption closes the mouth at once
@@ -240,17 +346,17 @@ class Session:
         description = None
         if stream is not None:
             description = self._next_description(stream, flushed, k)
-        bg = self._index % len(self.images)
-        image = self.images[bg]
+        bg = self._index % self.face.cycle
+        own = self.face.own_mouth(bg)
         if description is None:  # idle
             audio = np.zeros(k, np.float32)
             speaking = False
             if self._fade_out:  # the last reply's mouth, fading into the footage's own
-                j, target = self._fade_out.pop(0)
+                target = self._fade_out.pop(0)
                 w = (len(self._fade_out) + 1) / (FADE_FRAMES + 1)
-                own = self.background.mouth[bg]
-                image = self.painter.paint(image, self.background.pose[bg], self.crops[j], j,
-                                           w * target + (1 - w) * own, own, w)
+                image = self.face.draw(bg, w * target + (1 - w) * own, w, hold=True)
+            else:
+                image = self.face.idle(bg)
         else:
             with self._lock:
                 audio = self._reply_audio[:k]
@@ -259,13 +365,11 @@ class Session:
                 audio = np.concatenate([audio, np.zeros(k - len(audio), np.float32)])
             self._reply_frames += 1
             w = min(1.0, self._reply_frames / (FADE_FRAMES + 1))
-            own = self.background.mouth[bg]
-            target = self.space.shapes(description[None])[0]
+            target = self.face.space.shapes(description[None])[0]
             if w < 1.0:  # as a reply starts, the footage's own mouth moves into the model's
                 target = w * target + (1 - w) * own
-            j = self.chooser.choose(target)
-            image = self.painter.paint(image, self.background.pose[bg], self.crops[j], j, target, own, w)
-            self._fade_out = [(j, target)] * FADE_FRAMES
+            image = self.face.draw(bg, target, w)
+            self._fade_out = [target] * FADE_FRAMES
             speaking = True
         frame = LiveFrame(self._index, self._index / self.fps, image, audio, LIVE_RATE, speaking)
         self._index += 1
@@ -320,7 +424,7 @@ class Session:
         self._flushed = False
         self._started = False
         self._reply_frames = 0
-        self.chooser.reset()
+        self.face.reset()
 
     def _finish(self, stream: MouthStream) -> None:
         with self._lock:
@@ -332,7 +436,17 @@ class Session:
             raise InputError("the session is closed", "open a new one")
 
 
-def open_session(avatar: Avatar | str | os.PathLike, options: LiveOptions = LiveOptions()) -> Session:
-    """A live session of an enrolled avatar (an :class:`~talkinghead.avatar.Avatar` or its folder)."""
-    with open_speaker(avatar) as speaker:  # an avatar's speaker holds nothing to release
+def open_session(speaker: Speaker | Avatar | str | os.PathLike | None = None,
+                 options: LiveOptions = LiveOptions()) -> Session:
+    """A live session of an enrolled avatar (an :class:`~talkinghead.avatar.Avatar` or its
+    folder), a portrait (an image file), an opened :class:`~talkinghead.render.speaker.Speaker`,
+    or None for the built-in portrait."""
+    if isinstance(speaker, Speaker):
         return Session(speaker, options)
+    if isinstance(speaker, (str, os.PathLike)) and not Path(speaker).is_dir():
+        avatar, photo = None, speaker
+    else:
+        avatar, photo = speaker, None
+    # Neither an avatar's nor a portrait's speaker holds anything to release.
+    with open_speaker(avatar, photo=photo) as opened:
+        return Session(opened, options)
