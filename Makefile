@@ -16,14 +16,14 @@ demo: $(STAMP)
 	$(BIN)/talkinghead say "Hello! I'm talkinghead. On March 3rd, 2024 I said 42 words in 3.5 seconds." -o demo.mp4
 	@echo "wrote demo.mp4: the built-in portrait saying the demo sentence"
 
-# The web-page test drives Debian's chromium through chromedriver: installed here when missing
-# (as root with apt-get, as on CI); elsewhere that one test skips and says why.
+# The web-page tests drive Debian's chromium with playwright: installed here when missing (as
+# root with apt-get, as on CI); elsewhere those tests skip and say why.
 test: $(STAMP)
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	@if ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium + chromium-driver for the web-page test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	  else echo "chromium/chromedriver missing and not root: the web-page test will be skipped"; fi; \
+	    echo "installing chromium for the web-page tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing and not root: the web-page tests will be skipped"; fi; \
 	fi
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q

@@ -1,13 +1,16 @@
 """Live sessions: latency, throughput, pacing, drift and memory (issue 16's acceptance numbers).
 
-Usage: python benchmarks/live.py [--enroll 20] [--trials 10] [--sustain 60] [--json out.json]
+Usage: python benchmarks/live.py [--enroll 20] [--size 0] [--trials 10] [--sustain 60] [--json out.json]
 
-An avatar is enrolled from GRID s1 clips (spread over the corpus); replies are held-out GRID
-clips' audio pushed in 40 ms chunks in real time, or a sentence pushed as text.
+An avatar is enrolled from GRID s1 clips (spread over the corpus; ``--size S``: their centre
+square upscaled to S×S first, e.g. 512); replies are held-out GRID clips' audio pushed in 40 ms
+chunks in real time, or a sentence pushed as text.
 
 * latency: wall time from pushing a reply's first 40 ms chunk to the first speaking frame coming
   out of a paced session (the consumer takes frames on the wall clock, as a player does);
   text → first speaking frame likewise from ``push_text``;
+* interrupt: half a second into each of those replies, ``interrupt()``: frames until the output
+  is idle with the footage's own (closed) mouth, and speaking frames after it (must be none);
 * throughput: speaking frames/s of a session run as fast as possible, and its CPU time per frame;
 * sustained: a paced session for ``--sustain`` s of alternating replies and idle: late frames
   (yielded more than a frame after their due time), and audio/video drift at the end (samples
@@ -51,11 +54,15 @@ def replies(n: int) -> list[np.ndarray]:
     return out
 
 
-def push_real_time(session, audio: np.ndarray, started: dict | None = None) -> None:
-    """Push ``audio`` in 40 ms chunks on the wall clock; ``started["t"]`` = when the first went in."""
+def push_real_time(session, audio: np.ndarray, started: dict | None = None,
+                   stop: threading.Event | None = None) -> None:
+    """Push ``audio`` in 40 ms chunks on the wall clock; ``started["t"]`` = when the first went in;
+    ``stop`` ends the pushing early."""
     step = int(CHUNK_S * LIVE_RATE)
     t0 = time.perf_counter()
     for k, i in enumerate(range(0, len(audio), step)):
+        if stop is not None and stop.is_set():
+            return
         delay = t0 + k * CHUNK_S - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
@@ -64,25 +71,38 @@ def push_real_time(session, audio: np.ndarray, started: dict | None = None) -> N
             started["t"] = time.perf_counter()
 
 
-def latency(avatar: Avatar, clips: list[np.ndarray]) -> list[float]:
+def latency(avatar: Avatar, clips: list[np.ndarray]) -> tuple[list[float], list[int], int]:
+    """First-speaking-frame latencies, s; frames from ``interrupt()`` to the footage's own idle
+    frame; speaking frames after an interrupt (all replies together)."""
     session = open_session(avatar, LiveOptions(paced=True))
     frames = session.frames()
     got: list[float] = []
+    to_idle: list[int] = []
+    leaked = 0
     for audio in clips:
         for _ in range(10):  # a little idle first
             next(frames)
         started: dict = {}
-        pusher = threading.Thread(target=push_real_time, args=(session, audio, started))
+        stop = threading.Event()
+        pusher = threading.Thread(target=push_real_time, args=(session, audio, started, stop))
         pusher.start()
         while True:
             f = next(frames)
             if f.speaking:
                 got.append(time.perf_counter() - started["t"])
                 break
+        for _ in range(12):  # half a second of the reply
+            next(frames)
+        stop.set()
         pusher.join()
         session.interrupt()
+        after = [next(frames) for _ in range(25)]
+        idle = [not a.speaking and np.array_equal(a.image, session.face.idle(a.index % session.face.cycle))
+                for a in after]
+        to_idle.append(idle.index(True) + 1 if True in idle else len(after) + 1)
+        leaked += sum(a.speaking for a in after)
     session.close()
-    return got
+    return got, to_idle, leaked
 
 
 def text_latency(avatar: Avatar, trials: int) -> list[float]:
@@ -194,6 +214,25 @@ def transitions(avatar: Avatar, clips: list[np.ndarray]) -> dict:
             "jitter_speaking": round(float(np.nanmean(second[[k for k in range(len(second)) if flag[k + 1]]])), 5)}
 
 
+def upscaled(video: Path, size: int, folder: Path) -> Path:
+    """``video``'s centre square resized to size×size (same name, audio kept) under ``folder``."""
+    import cv2
+
+    from talkinghead.video import VideoWriter, probe, read_frames
+
+    out = folder / "footage" / video.name
+    out.parent.mkdir(exist_ok=True)
+    audio, rate = load_audio(video)
+    with VideoWriter(out, probe(video).fps, audio=audio, sample_rate=rate) as writer:
+        for frame in read_frames(video):
+            image = frame.image
+            h, w = image.shape[:2]
+            side = min(h, w)
+            y, x = (h - side) // 2, (w - side) // 2
+            writer.write(cv2.resize(image[y:y + side, x:x + side], (size, size), interpolation=cv2.INTER_CUBIC))
+    return out
+
+
 def _worker(args: tuple) -> dict:
     return sustained(*args)
 
@@ -201,6 +240,7 @@ def _worker(args: tuple) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--enroll", type=int, default=20)
+    ap.add_argument("--size", type=int, default=0, help="upscale the footage's centre square to this size (0: as is)")
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--sustain", type=float, default=60.0)
     ap.add_argument("--json", type=Path)
@@ -209,12 +249,14 @@ def main() -> int:
     train, _ = dub_grid.split(ids, args.enroll, "spread")
     clips = replies(args.trials)
     with tempfile.TemporaryDirectory() as tmp:
-        avatar = enroll(clips_from([dub_grid.DATA / "video" / f"{c}.mp4" for c in train],
-                                   align_dir=dub_grid.DATA / "align"), Path(tmp) / "s1.avatar").avatar
+        videos = [dub_grid.DATA / "video" / f"{c}.mp4" for c in train]
+        if args.size:
+            videos = [upscaled(v, args.size, Path(tmp)) for v in videos]
+        avatar = enroll(clips_from(videos, align_dir=dub_grid.DATA / "align"), Path(tmp) / "s1.avatar").avatar
         t0 = time.perf_counter()
         open_session(avatar).close()
         open_s = time.perf_counter() - t0
-        lat = latency(avatar, clips)
+        lat, to_idle, leaked = latency(avatar, clips)
         tlat = text_latency(avatar, max(3, args.trials // 2))
         thr = throughput(avatar, np.concatenate(clips))
         trans = transitions(avatar, clips)
@@ -227,6 +269,8 @@ def main() -> int:
         "frame_size": list(avatar.meta.frame_size), "fps": avatar.fps, "enrolled_clips": len(train),
         "open_session_s": round(open_s, 2),
         "audio_first_frame_ms": {"p50": pct(lat, 50), "p95": pct(lat, 95), "runs": len(lat)},
+        "interrupt_frames_to_idle": {"max": max(to_idle), "median": float(np.median(to_idle)), "runs": len(to_idle)},
+        "speaking_frames_after_interrupt": leaked,
         "text_first_frame_ms": {"p50": pct(tlat, 50), "p95": pct(tlat, 95), "runs": len(tlat)},
         "throughput": thr, "transitions": trans, "sustained_one": one, "sustained_two": two,
         "peak_rss_mb_this_process": round(rss),

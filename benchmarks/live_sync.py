@@ -2,12 +2,19 @@
 the whole-recording model, on GRID's 40 held-out clips (dub_grid.py's), scored against each clip's
 real mouth opening.
 
-Usage: python benchmarks/live_sync.py [--clips 40] [--json out.json]
+Usage: python benchmarks/live_sync.py [--clips 40] [--rendered 40] [--json out.json]
 
 Two ways to stream: a fresh stream per clip (a session's first reply: the running statistics
 start cold) and one stream through all clips in turn (a session hearing reply after reply). Each
 clip's description is scored at lag 0 (opening r against the real mouth), as is the
 whole-recording model's; their agreement is reported too.
+
+Rendered (``--rendered N``, issue 16's sync point): the avatar dub_grid.py enrolls (its 60 clips)
+speaks N held-out clips' audio in a live session (pushed in 40 ms chunks, as fast as possible),
+once with a fresh session per clip and once with one session through them all; each output is
+re-tracked and scored against the real clip (opening r, as dub_grid.py), beside the file
+``dub`` of the same audio without a transcript (the same universal model, run on the whole
+recording).
 """
 
 from __future__ import annotations
@@ -16,17 +23,22 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dub_grid
+from talkinghead.avatar import clips_from, enroll
+from talkinghead.evaluate import evaluate
 from talkinghead.evaluate.metrics import opening
 from talkinghead.evaluate.timeline import track_video
+from talkinghead.live import LIVE_RATE, open_session
 from talkinghead.motion.stream import MouthStream
 from talkinghead.motion.universal import universal_model
-from talkinghead.video import load_audio
+from talkinghead.render import dub
+from talkinghead.video import VideoWriter, load_audio
 from talkinghead.video.audio import resample
 
 CHUNK = 640  # samples at 16 kHz: 40 ms pushes
@@ -49,13 +61,48 @@ def stream(audio: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
+def speak_live(session, audio: np.ndarray, out: Path) -> None:
+    """One reply through ``session`` (16 kHz audio in 40 ms pushes) saved as an mp4."""
+    for i in range(0, len(audio), CHUNK):
+        session.push_audio(audio[i:i + CHUNK], LIVE_RATE, last=i + CHUNK >= len(audio))
+    frames = list(session.frames(until_idle=True))
+    with VideoWriter(out, session.fps, audio=np.concatenate([f.audio for f in frames]), sample_rate=LIVE_RATE) as w:
+        for f in frames:
+            w.write(f.image)
+
+
+def rendered(test: list[str], train: list[str]) -> dict:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        avatar = enroll(clips_from([dub_grid.DATA / "video" / f"{c}.mp4" for c in train],
+                                   align_dir=dub_grid.DATA / "align"), tmp / "s1.avatar").avatar
+        warm = open_session(avatar)
+        for cid in test:
+            real = dub_grid.DATA / "video" / f"{cid}.mp4"
+            a, rate = load_audio(real)
+            x = resample(a, rate, LIVE_RATE)
+            dub(avatar, real, tmp / "file.mp4")
+            speak_live(open_session(avatar), x, tmp / "cold.mp4")
+            speak_live(warm, x, tmp / "warm.mp4")
+            rows.append({k: evaluate(tmp / f"{k}.mp4", real).metrics["opening_correlation"]
+                         for k in ("file", "cold", "warm")})
+        warm.close()
+    out = {k: round(statistics.fmean(r[k] for r in rows), 4) for k in rows[0]}
+    out["cold_minus_file"] = round(out["cold"] - out["file"], 4)
+    out["warm_minus_file"] = round(out["warm"] - out["file"], 4)
+    out["clips"] = len(rows)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", type=int, default=40)
+    ap.add_argument("--rendered", type=int, default=40, help="held-out clips rendered live and as files (0: none)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     ids = sorted(p.stem for p in (dub_grid.DATA / "video").glob("*.mp4"))
-    _, rest = dub_grid.split(ids, dub_grid.ENROLL, "spread")
+    train, rest = dub_grid.split(ids, dub_grid.ENROLL, "spread")
     model = universal_model()
     clips = []
     for cid in dub_grid.held_out(rest, args.clips):
@@ -76,6 +123,8 @@ def main() -> int:
                      "cold_vs_offline": corr(cold, offline), "warm_vs_offline": corr(warm, offline)})
     result = {key: round(statistics.fmean(r[key] for r in rows), 4) for key in rows[0]}
     result["clips"] = len(rows)
+    if args.rendered:
+        result["rendered"] = rendered(dub_grid.held_out(rest, args.rendered), train)
     print(json.dumps(result, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

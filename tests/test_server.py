@@ -1,16 +1,18 @@
 """The service: API through FastAPI's TestClient, a real server process for concurrency and
-restarts, hostile input, enrollment from GRID (skips without ../shared), and the page in a real
-headless Chromium (skips with a reason where Debian's chromium/chromedriver are not installed;
-`make test` installs them)."""
+restarts and live clients that vanish, hostile input, enrollment from GRID (skips without
+../shared), and the pages in a real headless Chromium driven by playwright (skips with a reason
+where Debian's chromium is not installed; `make test` installs it)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -246,54 +248,131 @@ def test_restart_keeps_results_and_fails_the_interrupted_job(server) -> None:
     assert leftovers == []  # the interrupted output was never half-written under its name
 
 
-# --- the page in a real browser -------------------------------------------------------------
+# --- live sessions on a real server ----------------------------------------------------------
 
-def _browser():
+def _raw_live(port: int, receive_buffer: int | None = None) -> socket.socket:
+    """A WebSocket opened to /live by hand (the handshake only): a client that can vanish at
+    any moment, or never read."""
+    s = socket.socket()
+    if receive_buffer:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    s.connect(("127.0.0.1", port))
+    s.sendall(f"GET /live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return s
+
+
+def _live_open(c) -> int:
+    return c.get("/live/sessions").json()["open"]
+
+
+def test_live_clients_that_vanish_or_stop_reading_leave_nothing_behind(server) -> None:
+    server.start()
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        gone = _raw_live(server.port)
+        got = 0
+        while got < 200_000:  # frames are flowing
+            got += len(gone.recv(65536))
+        gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        gone.close()  # a reset, no closing handshake: the tab was killed
+        stuck = _raw_live(server.port, receive_buffer=4096)  # connected, never reads
+        t0 = time.monotonic()
+        while _live_open(c) and time.monotonic() - t0 < 60:
+            time.sleep(0.2)
+        assert _live_open(c) == 0, "a session outlived its client"
+        stuck.close()
+        assert c.get("/jobs").status_code == 200  # the server lives on
+        again = _raw_live(server.port)
+        assert len(again.recv(4096)) > 0  # and opens new sessions
+        again.close()
+
+
+# --- the page in a real browser --------------------------------------------------------------
+
+@contextlib.contextmanager
+def _page(url: str):
+    """A page of ``url`` in Debian's headless chromium driven by playwright (skips with a
+    reason where chromium is not installed; fails on CI); console errors are collected."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not (chromium and driver):
-        reason = "Debian's chromium and chromium-driver are not installed (make test installs them as root)"
+    if not chromium:
+        reason = "Debian's chromium is not installed (make test installs it as root)"
         if os.environ.get("CI"):
-            pytest.fail(reason)  # CI must run the page test, not skip it
+            pytest.fail(reason)  # CI must run the page tests, not skip them
         pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from playwright.sync_api import sync_playwright
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--autoplay-policy=no-user-gesture-required", "--mute-audio", "--window-size=1280,1000"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",
+            "--mute-audio", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1100})
+            page.errors = []
+            page.on("console", lambda m: page.errors.append(f"{m.text} ({m.location.get('url')})")
+                    if m.type == "error" else None)
+            page.on("pageerror", lambda e: page.errors.append(str(e)))
+            page.goto(url)
+            yield page
+        finally:
+            browser.close()
 
 
 def test_the_page_in_headless_chromium(server) -> None:
-    browser = _browser()
     server.start()
-    try:
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        browser.get(server.url)
-        assert browser.title == "talkinghead"
-        browser.find_element(By.ID, "text").send_keys("Hello from the browser. Bob made a map.")
-        browser.find_element(By.ID, "generate").click()
-        WebDriverWait(browser, 180).until(
-            lambda b: b.find_element(By.ID, "result").is_displayed() or b.find_element(By.ID, "error").is_displayed())
-        assert not browser.find_element(By.ID, "error").is_displayed(), browser.find_element(By.ID, "error").text
+    with _page(server.url) as page:
+        assert page.title() == "talkinghead"
+        page.fill("#text", "Hello from the browser. Bob made a map.")
+        page.click("#generate")
+        page.wait_for_selector("#result:not([hidden]), #error:not([hidden])", state="attached", timeout=180_000)
+        assert page.is_hidden("#error"), page.inner_text("#error")
         # The video element loads the file and plays it; its duration is the speech's.
-        WebDriverWait(browser, 30).until(lambda b: b.execute_script(
-            "const v = document.getElementById('player'); return v.readyState >= 1 && v.duration > 0"))
-        WebDriverWait(browser, 30).until(lambda b: b.execute_script(
-            "return document.getElementById('player').currentTime > 0.2"))
-        shown = browser.execute_script("return document.getElementById('player').duration")
-        src = browser.execute_script("return document.getElementById('player').getAttribute('src')")
+        page.wait_for_function("() => { const v = document.getElementById('player');"
+                               " return v.readyState >= 1 && v.duration > 0 && v.currentTime > 0.2; }",
+                               timeout=30_000)
+        shown = page.evaluate("document.getElementById('player').duration")
+        src = page.get_attribute("#player", "src")
         video_id = src.rsplit("/", 1)[1].removesuffix(".mp4")
         info = probe(server.data / "videos" / f"{video_id}.mp4")
         assert abs(shown - info.duration) < 0.1
         with httpx.Client(base_url=server.url) as c:
             job = next(j for j in c.get("/jobs").json() if j.get("result_id") == video_id)
         assert job["state"] == "done"
-        browser.save_screenshot(str(server.data / "page.png"))
-    finally:
-        browser.quit()
+        assert page.errors == []
+        page.screenshot(path=str(server.data / "page.png"))
+
+
+def test_the_live_page_speaks_and_stops_in_headless_chromium(server) -> None:
+    server.start()
+    with _page(server.url) as page:
+        page.focus("#live-text")  # opens the session while the user types
+        page.wait_for_function("() => window.liveStats.ready", timeout=30_000)
+        page.wait_for_timeout(1500)  # the user types (meanwhile the voice loads)
+        page.fill("#live-text", "Hello! I am speaking live, while the sound is made. Bob made a map, "
+                                "and the blue book is on the table by the open window.")
+        page.click("#live-speak")
+        page.wait_for_function("() => window.liveStats.speakingShown > 25", timeout=60_000)
+        stats = page.evaluate("() => ({...window.liveStats})")
+        state = page.evaluate("() => live.audio.state")
+        assert state == "running" and stats["audioScheduled"] >= stats["speakingShown"]
+        assert stats["firstSpeakingMs"] is not None and stats["firstSpeakingMs"] < 2000, stats
+        page.screenshot(path=str(server.data / "live.png"))
+        page.click("#live-stop")
+        page.wait_for_timeout(200)
+        shown = page.evaluate("() => window.liveStats.speakingShown")
+        page.wait_for_timeout(1000)
+        after = page.evaluate("() => ({...window.liveStats})")
+        assert after["speakingShown"] == shown and not after["lastSpeaking"], (stats, after)  # stopped: idle since
+        # The face goes on (idle frames arrive, 25 a second, and are drawn as the screen refreshes).
+        assert after["received"] >= stats["received"] + 25 and after["shown"] > stats["shown"]
+        with httpx.Client(base_url=server.url) as c:
+            assert _live_open(c) == 1
+            page.click("#live-end")
+            t0 = time.monotonic()
+            while _live_open(c) and time.monotonic() - t0 < 10:
+                time.sleep(0.1)
+            assert _live_open(c) == 0
+        assert page.errors == [] and after["errors"] == []

@@ -247,11 +247,14 @@ def _cmd_serve(args: argparse.Namespace, bars: _Bars) -> int:
     from .server import ServerConfig, create_app
 
     config = ServerConfig(data=Path(args.data), workers=args.workers, max_upload_mb=args.max_upload_mb,
-                          max_media_s=args.max_media_s, cors_origins=tuple(args.cors or ()))
+                          max_media_s=args.max_media_s, cors_origins=tuple(args.cors or ()), max_live=args.max_live)
     app = create_app(config)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("listening on %s: other machines can reach this service", args.host)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+    # wsproto: the WebSocket implementation we depend on (and test); a message over 4 MiB is
+    # refused by the protocol layer itself (close 1009), over 1 MiB by the live endpoint.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info",
+                ws="wsproto", ws_max_size=4 << 20)
     return EXIT_OK
 
 
@@ -371,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="jobs run at once (processes)")
     p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest upload, MB")
     p.add_argument("--max-media-s", type=float, default=600.0, help="longest uploaded video/audio, s")
+    p.add_argument("--max-live", type=int, default=2, help="live sessions at once (each takes most of a core)")
     p.add_argument("--cors", action="append", metavar="ORIGIN", help="allow this browser origin (repeatable)")
     p.set_defaults(func=_cmd_serve)
 

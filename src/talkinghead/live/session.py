@@ -274,6 +274,16 @@ class Session:
             x = resample(np.asarray(speech.audio, np.float32), speech.sample_rate, LIVE_RATE)
             self._queue_audio(x, k == len(phrases) - 1, epoch)
 
+    @property
+    def queued_s(self) -> float:
+        """Speech pushed but not yet played, s."""
+        with self._lock:
+            return (sum(len(x) for x in self._queue) + len(self._reply_audio)) / LIVE_RATE
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def flush(self) -> None:
         """The current reply has all its audio: its last frames come out without waiting for more."""
         with self._lock:

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import InputError
+from ..speech import TTSOptions
+from .live import LiveSessions, serve_live
 from .params import JobKind, PhotoEnrollment, VideoEnrollment, VideoRequest
 from .store import AvatarRow, Job, Store, new_id
 from .uploads import error, save_upload
@@ -49,6 +51,7 @@ class ServerConfig:
         max_media_s: longest accepted uploaded video or audio, s.
         max_text_chars: longest accepted text to speak.
         cors_origins: origins allowed to call the API from a browser (none by default).
+        max_live: live sessions (``/live`` WebSockets) open at once; each takes most of a core.
     """
 
     data: Path = Path("talkinghead-data")
@@ -57,12 +60,15 @@ class ServerConfig:
     max_media_s: float = 600.0
     max_text_chars: int = 5000
     cors_origins: tuple[str, ...] = ()
+    max_live: int = 2
 
     def __post_init__(self) -> None:
         if not 1 <= self.workers <= 32:
             raise InputError(f"{self.workers} workers is out of range", "use --workers between 1 and 32")
         if self.max_upload_mb <= 0 or self.max_media_s <= 0 or self.max_text_chars <= 0:
             raise InputError("upload, duration and text limits must be positive", "check the limits")
+        if not 0 <= self.max_live <= 64:
+            raise InputError(f"{self.max_live} live sessions is out of range", "use --max-live between 0 and 64")
 
     @property
     def max_bytes(self) -> int:
@@ -76,6 +82,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         (data / sub).mkdir(parents=True, exist_ok=True)
     store = Store(data / "talkinghead.db")
     state: dict = {}
+    live = LiveSessions(config.max_live)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -249,6 +256,24 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
+    # --- live ---------------------------------------------------------------------------------
+    @app.websocket("/live")
+    async def live_session(ws: WebSocket) -> None:
+        """A live session (protocol: :mod:`talkinghead.server.live`)."""
+        try:
+            rate, lang, voice = _speech_fields(dict(ws.query_params))
+            tts = TTSOptions(voice=voice, rate=rate, lang=lang)
+        except InputError as exc:
+            await ws.accept()
+            await ws.send_json({"type": "error", "error": exc.problem, "fix": exc.fix})
+            await ws.close(1008)
+            return
+        await serve_live(ws, store, data, live, config.max_text_chars, config.max_media_s, tts)
+
+    @app.get("/live/sessions", summary="Live sessions open now, and the most the server runs")
+    async def live_sessions() -> dict:
+        return {"open": live.open, "limit": live.limit}
+
     # --- the page ---------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
@@ -331,19 +356,25 @@ def _video_params(body: dict, audio_name: str | None, config: ServerConfig, stor
         a = _avatar_or_404(store, str(avatar_id))
         if a.state != "ready":
             raise error(409, f"avatar {avatar_id} is {a.state}", "wait for its enrollment, or pick another")
+    rate, lang, voice = _speech_fields(body)
+    return VideoRequest(str(avatar_id) if avatar_id is not None else None, text, audio_name, rate, lang, voice)
+
+
+def _speech_fields(body: dict) -> tuple[float, str, str | None]:
+    """(rate, lang, voice) of a request's synthetic speech, checked (InputError: 422)."""
     try:
         rate = float(body.get("rate", 1.0))
     except (TypeError, ValueError):
-        raise error(422, "'rate' must be a number", "use 0.5-2") from None
+        raise InputError("'rate' must be a number", "use 0.5-2") from None
     if not 0.5 <= rate <= 2.0:
-        raise error(422, f"rate {rate:g} is out of range", "use 0.5-2")
+        raise InputError(f"rate {rate:g} is out of range", "use 0.5-2")
     lang = body.get("lang", "auto")
     if lang not in ("auto", "en", "zh"):
-        raise error(422, f"unknown language '{lang}'", "use auto, en or zh")
+        raise InputError(f"unknown language '{lang}'", "use auto, en or zh")
     voice = body.get("voice") or None
     if voice is not None and (not isinstance(voice, str) or not re.fullmatch(r"[A-Za-z0-9_+-]{1,40}", voice)):
-        raise error(422, "'voice' must be an espeak-ng voice name", "see `talkinghead voices`")
-    return VideoRequest(str(avatar_id) if avatar_id is not None else None, text, audio_name, rate, lang, voice)
+        raise InputError("'voice' must be an espeak-ng voice name", "see `talkinghead voices`")
+    return rate, lang, voice
 
 
 def _avatar_or_404(store: Store, avatar_id: str) -> AvatarRow:

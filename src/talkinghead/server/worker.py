@@ -119,16 +119,7 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRe
     from ..render import RenderOptions, dub, say
     from ..speech import TTSOptions
 
-    avatar, photo = None, None
-    if params.avatar_id:
-        a = store.avatar(params.avatar_id)
-        if a is None or a.state != "ready":
-            raise InputError("the avatar is gone or not ready", "pick another avatar")
-        folder = data / "avatars" / a.id
-        if a.kind == AvatarKind.PHOTO:
-            photo = _photo_file(folder)
-        else:
-            avatar = folder / "person.avatar"
+    avatar, photo = speaker_files(store, data, params.avatar_id)
     out_dir = data / "videos"
     out_dir.mkdir(exist_ok=True)
     output = out_dir / f"{video_id}.mp4"
@@ -140,6 +131,20 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRe
         tts = TTSOptions(voice=params.voice, rate=params.rate, lang=params.lang)
         report = say(avatar, params.text, output, tts, RenderOptions(), hook, photo=photo)
     store.add_video(video_id, job_id, report.duration)
+
+
+def speaker_files(store: Store, data: Path, avatar_id: str | None) -> tuple[Path | None, Path | None]:
+    """(avatar folder, photo file) of a stored avatar (one of them None), or (None, None) for the
+    built-in portrait (``avatar_id`` None)."""
+    if avatar_id is None:
+        return None, None
+    a = store.avatar(avatar_id)
+    if a is None or a.state != "ready":
+        raise InputError("the avatar is gone or not ready", "pick another avatar")
+    folder = data / "avatars" / a.id
+    if a.kind == AvatarKind.PHOTO:
+        return None, _photo_file(folder)
+    return folder / "person.avatar", None
 
 
 def _photo_file(folder: Path) -> Path:

@@ -37,9 +37,9 @@ function follow(job, bar, stage) {
 
 async function loadAvatars() {
   const list = await call("/avatars");
-  const select = $("avatar");
-  const chosen = select.value;
-  select.length = 1;
+  const selects = [$("avatar"), $("live-avatar")];
+  const chosen = selects.map((s) => s.value);
+  selects.forEach((s) => { s.length = 1; });
   $("avatars").innerHTML = "";
   for (const a of list) {
     const li = document.createElement("li");
@@ -51,9 +51,9 @@ async function loadAvatars() {
     }
     li.appendChild(document.createTextNode(label));
     $("avatars").appendChild(li);
-    if (a.state === "ready") select.add(new Option(a.name, a.id));
+    if (a.state === "ready") selects.forEach((s) => s.add(new Option(a.name, a.id)));
   }
-  select.value = chosen;
+  selects.forEach((s, k) => { s.value = chosen[k]; });
 }
 
 $("generate").addEventListener("click", async () => {
@@ -119,6 +119,195 @@ $("add").addEventListener("click", async () => {
   } finally {
     button.disabled = false;
   }
+});
+
+// --- Live: a WebSocket session (protocol in talkinghead/server/live.py) -----------------------
+// Each binary message is one frame: uint32 LE header length, JSON header, JPEG, int16 PCM.
+// Sound is scheduled on an AudioContext clock and each picture is drawn when its sound plays.
+const LIVE_BUFFER_S = 0.12;  // jitter buffer between arrival and playback
+const live = {
+  ws: null, avatar: null, audio: null, rate: 16000, base: null, pending: [], sources: [],
+  clickedAt: null, stopping: false, opening: null, openingFor: null,
+  stats: { received: 0, shown: 0, speakingShown: 0, audioScheduled: 0, lastSpeaking: false,
+           firstSpeakingMs: null, errors: [], ready: false },
+};
+window.liveStats = live.stats;  // read by the browser test
+
+function liveStatus(text) { $("live-status").textContent = text; }
+function liveError(text) {
+  if (text) live.stats.errors.push(text);
+  $("live-error").textContent = text;
+  $("live-error").hidden = !text;
+}
+
+function liveButtons() {
+  const open = live.ws !== null;
+  $("live-stop").disabled = !open;
+  $("live-end").disabled = !open;
+}
+
+function liveConnect(avatarId) {
+  return new Promise((resolve, reject) => {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const query = avatarId ? `?avatar_id=${encodeURIComponent(avatarId)}` : "";
+    const ws = new WebSocket(`${proto}://${location.host}/live${query}`);
+    ws.binaryType = "arraybuffer";
+    let ready = false;
+    ws.onmessage = (e) => {
+      if (typeof e.data !== "string") { liveFrame(e.data); return; }
+      const m = JSON.parse(e.data);
+      if (m.type === "ready") {
+        ready = true;
+        live.rate = m.sample_rate;
+        live.stats.ready = true;
+        const canvas = $("live-view");
+        canvas.width = m.width; canvas.height = m.height;
+        liveStatus(`Live at ${m.fps} frames/s (look-ahead ${m.lookahead_ms} ms).`);
+        resolve(ws);
+      } else if (m.type === "error") {
+        const text = m.fix ? `${m.error}. ${m.fix}` : m.error;
+        liveError(text);
+        if (!ready) reject(new Error(text));
+      }
+    };
+    ws.onclose = () => {
+      if (live.ws === ws) { live.ws = null; live.base = null; liveButtons(); liveStatus("Session ended."); }
+      if (!ready) reject(new Error("the live session could not be opened"));
+    };
+  });
+}
+
+function liveFrame(buffer) {
+  const view = new DataView(buffer);
+  const n = view.getUint32(0, true);
+  const head = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
+  const jpeg = new Blob([new Uint8Array(buffer, 4 + n, head.jpeg)], { type: "image/jpeg" });
+  const pcm = new Int16Array(buffer.slice(4 + n + head.jpeg));
+  live.stats.received += 1;
+  // After Stop, frames the server sent before it heard the interruption are dropped unseen.
+  if (live.stopping && head.speaking) return;
+  live.stopping = false;
+  const ctx = live.audio;
+  if (!ctx) {  // no sound yet (it needs a click): show the idle face as it comes
+    createImageBitmap(jpeg).then((image) => {
+      $("live-view").getContext("2d").drawImage(image, 0, 0);
+      image.close();
+    });
+    return;
+  }
+  // The first frame (or one that arrives too late to play) sets the clock: frame time t plays at base + t.
+  if (live.base === null || live.base + head.t < ctx.currentTime + 0.01) live.base = ctx.currentTime + LIVE_BUFFER_S - head.t;
+  const when = live.base + head.t;
+  if (pcm.length) {
+    const sound = ctx.createBuffer(1, pcm.length, live.rate);
+    const channel = sound.getChannelData(0);
+    for (let i = 0; i < pcm.length; i++) channel[i] = pcm[i] / 32768;
+    const source = ctx.createBufferSource();
+    source.buffer = sound;
+    source.connect(ctx.destination);
+    source.start(when);
+    live.sources.push({ source, when, speaking: head.speaking });
+    live.stats.audioScheduled += 1;
+  }
+  const item = { when, speaking: head.speaking, image: null };
+  live.pending.push(item);
+  createImageBitmap(jpeg).then((image) => { item.image = image; });
+}
+
+function liveDraw() {
+  if (live.audio) {
+    const now = live.audio.currentTime;
+    let shown = null;
+    while (live.pending.length && live.pending[0].when <= now && live.pending[0].image) {
+      if (shown) shown.image.close();
+      shown = live.pending.shift();
+    }
+    if (shown) {
+      $("live-view").getContext("2d").drawImage(shown.image, 0, 0);
+      shown.image.close();
+      live.stats.shown += 1;
+      live.stats.lastSpeaking = shown.speaking;
+      if (shown.speaking) {
+        live.stats.speakingShown += 1;
+        if (live.clickedAt !== null) {
+          live.stats.firstSpeakingMs = Math.round(performance.now() - live.clickedAt);
+          liveStatus(`Speaking (first frame ${live.stats.firstSpeakingMs} ms after Speak).`);
+          live.clickedAt = null;
+        }
+      }
+    }
+    live.sources = live.sources.filter((s) => s.when + 0.1 > now);
+  }
+  requestAnimationFrame(liveDraw);
+}
+requestAnimationFrame(liveDraw);
+
+function liveSend(message) {
+  if (live.ws && live.ws.readyState === WebSocket.OPEN) live.ws.send(JSON.stringify(message));
+}
+
+async function liveEnsure() {
+  // One session per chosen speaker, opened as soon as the user heads for the text box.
+  const who = $("live-avatar").value;
+  if (live.ws !== null && live.avatar === who) return;
+  if (live.opening && live.openingFor === who) { await live.opening; return; }
+  if (live.ws) live.ws.close();
+  live.ws = null;
+  liveStatus("Opening the session…");
+  live.openingFor = who;
+  live.opening = liveConnect(who);
+  try {
+    const ws = await live.opening;
+    live.ws = ws;
+    live.avatar = who;
+    liveButtons();
+  } finally {
+    live.opening = null;
+  }
+}
+
+$("live-text").addEventListener("focus", () => { liveEnsure().catch((e) => liveError(e.message)); });
+$("live-avatar").addEventListener("change", () => {
+  if (live.ws || live.opening) liveEnsure().catch((e) => liveError(e.message));
+});
+
+$("live-speak").addEventListener("click", async () => {
+  liveError("");
+  const text = $("live-text").value.trim();
+  if (!text) { liveError("Type something to say first."); return; }
+  const button = $("live-speak");
+  button.disabled = true;
+  try {
+    live.audio = live.audio || new AudioContext();  // created on a click: browsers allow sound then
+    await live.audio.resume();
+    await liveEnsure();
+    live.clickedAt = performance.now();
+    live.stopping = false;
+    liveSend({ type: "text", text });
+  } catch (e) {
+    liveError(e.message);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("live-stop").addEventListener("click", () => {
+  liveSend({ type: "interrupt" });
+  live.stopping = true;
+  // What is already here of the dropped speech is not played either.
+  const now = live.audio ? live.audio.currentTime : 0;
+  for (const s of live.sources) if (s.speaking && s.when > now) s.source.stop();
+  live.pending = live.pending.filter((p) => {
+    if (p.speaking && p.image) p.image.close();
+    return !p.speaking;
+  });
+  live.clickedAt = null;
+  liveStatus("Stopped.");
+});
+
+$("live-end").addEventListener("click", () => {
+  liveSend({ type: "close" });
+  if (live.ws) live.ws.close();
 });
 
 loadAvatars().catch((e) => { $("enroll-error").textContent = e.message; $("enroll-error").hidden = false; });
