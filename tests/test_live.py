@@ -64,6 +64,18 @@ def test_idle_between_replies_and_interrupt_drops_the_rest(avatar, reply) -> Non
         session.push_audio(reply.audio, reply.sample_rate)
 
 
+def test_frames_as_an_async_iterator(avatar, reply) -> None:
+    import asyncio
+
+    async def run() -> list:
+        session = open_session(avatar)
+        session.push_audio(reply.audio, reply.sample_rate, last=True)
+        return [f async for f in session.aframes(until_idle=True)]
+
+    frames = asyncio.run(run())
+    assert abs(len(frames) - frame_count(reply.duration, 25.0)) <= 1 and all(f.speaking for f in frames)
+
+
 def test_idle_footage_loops_without_a_jump(avatar) -> None:
     session = open_session(avatar, LiveOptions())
     n = session.face.cycle
@@ -107,7 +119,12 @@ def test_the_cli_saves_what_the_session_streams(avatar, reply, tmp_path, capsys)
     assert abs(len(audio) / rate - len(streamed) / session.fps) < 0.1
     assert main(["live", str(avatar.path), "-o", str(tmp_path / "x.mp4")]) == 2
     assert "give --audio or --text" in capsys.readouterr().err
+    assert main(["live", str(avatar.path), "--photo", str(FIXTURES / "speaker.mp4"), "--audio", str(wav),
+                 "-o", str(tmp_path / "x.mp4")]) == 2
+    assert "not both" in capsys.readouterr().err
     assert not (tmp_path / "x.mp4").exists()
+    assert main(["live", "--audio", str(wav), "-o", str(out)]) == 0  # the built-in portrait
+    assert probe(out).n_frames == frame_count(reply.duration, 25.0) and probe(out).width == 512
 
 
 def test_the_drawn_mouth_fades_out_into_the_footage_after_a_reply(avatar, reply) -> None:

@@ -219,13 +219,16 @@ def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
     import numpy as np
 
     from .live import LIVE_RATE, LiveOptions, open_session
+    from .render import open_speaker
     from .speech import TTSOptions
     from .video import VideoWriter, load_audio
 
     _check_mp4(args.output)
     if bool(args.audio) == bool(args.text):
         raise InputError("give --audio or --text", "talkinghead live NAME.avatar --audio speech.wav -o out.mp4")
-    session = open_session(args.avatar, LiveOptions(fps=args.fps, paced=args.paced, tts=TTSOptions(voice=args.voice)))
+    options = LiveOptions(fps=args.fps, paced=args.paced, tts=TTSOptions(voice=args.voice))
+    with open_speaker(args.avatar, photo=args.photo) as speaker:  # refuses an avatar and a photo together
+        session = open_session(speaker, options)
     with session:
         if args.audio:
             samples, rate = load_audio(args.audio)
@@ -350,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_dub)
 
     p = sub.add_parser("live", help="run a live session on a recording or a text and save what it streams")
-    p.add_argument("avatar", help="an enrolled NAME.avatar directory")
+    p.add_argument("avatar", nargs="?", help="an enrolled NAME.avatar directory (none: a portrait)")
+    p.add_argument("--photo", help="a portrait speaks instead of an avatar (default: the built-in one)")
     p.add_argument("--audio", help="speech to push (wav, mp3, mp4, …)")
     p.add_argument("--text", help="text to push (synthesised phrase by phrase)")
     p.add_argument("--voice", help="piper .onnx voice file or espeak-ng voice name (with --text)")

@@ -19,6 +19,7 @@ next frame is idle.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import os
@@ -26,7 +27,7 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -330,6 +331,13 @@ class Session:
                 with self._lock:
                     if self._stream is None and not self._queue:
                         return  # the last reply just ended: a file ends with its speech
+            yield frame
+
+    async def aframes(self, until_idle: bool = False) -> AsyncIterator[LiveFrame]:
+        """:meth:`frames` as an async iterator (each frame is made in a worker thread, so the
+        event loop stays free)."""
+        frames = self.frames(until_idle)
+        while (frame := await asyncio.to_thread(next, frames, None)) is not None:
             yield frame
 
     def _wait_for_slot(self) -> None:
