@@ -93,9 +93,14 @@ def plan_background(avatar: Avatar, n: int | None, window: int = WINDOW_FRAMES) 
 
 
 def plan_in_order(avatar: Avatar, n: int) -> BackgroundPlan:
-    """A dub of an existing video: its own frames in order (ping-pong if the speech is longer)."""
+    """A dub of an existing video: its own frames in order (ping-pong if the speech is longer).
+    Frames without a usable face (a face-less shot, a scene cut away: the tracker may follow a
+    ghost of the face for a few frames after a cut, which its fit residual gives away) get no
+    pose: they pass through untouched."""
     t = avatar.tracks
     order = ping_pong(len(t), n)
     source = avatar.source(0)
-    return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
+    pose = t.pose[order].astype(np.float64)
+    pose[~t.usable[order]] = np.nan
+    return BackgroundPlan(source, t.frame[order].astype(int), pose,
                           t.canonical[order][:, MOUTH].astype(np.float32), head_shape(t.canonical[order]))

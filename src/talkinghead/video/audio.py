@@ -6,6 +6,7 @@ import os
 import wave
 from math import gcd
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -13,9 +14,23 @@ from scipy.signal import resample_poly
 from .._io import atomic_output
 from ..errors import InputError
 
+if TYPE_CHECKING:
+    import av
+
+
+def media_origin(container: av.container.InputContainer) -> float | None:
+    """Time zero of a file's audio and video, s: the earliest non-negative start of its audio and
+    video streams (None when no stream states one). Video frames and audio samples are both
+    placed from it, so a stream that starts late keeps its offset (a negative start is the
+    encoder's priming, dropped by the decoder)."""
+    starts = [max(0.0, float(s.start_time * s.time_base)) for s in container.streams
+              if s.type in ("audio", "video") and s.start_time is not None and s.time_base is not None]
+    return min(starts) if starts else None
+
 
 def load_audio(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
-    """Decode the first audio stream of ``path`` (wav, mp3, flac, mp4, mpg, …) to mono.
+    """Decode the first audio stream of ``path`` (wav, mp3, flac, mp4, mpg, …) to mono, from the
+    file's :func:`media_origin` (silence before a late-starting audio stream).
 
     Args:
         path: any file FFmpeg reads.
@@ -43,6 +58,11 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None) -> tuple
             rate = sample_rate or stream.rate or stream.codec_context.sample_rate
             # Resample inside FFmpeg to planar float mono: correct channel downmix for any layout.
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+            origin = media_origin(container)
+            if origin is not None and stream.start_time is not None and stream.time_base is not None:
+                late = float(stream.start_time * stream.time_base) - origin
+                if late > 0:
+                    chunks.append(np.zeros(int(round(late * rate)), np.float32))
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))

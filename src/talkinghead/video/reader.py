@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
+from .audio import media_origin
 
 if TYPE_CHECKING:  # PyAV is imported where a file is opened
     import av
@@ -30,12 +31,15 @@ class VideoInfo:
 
     Attributes:
         path: the file.
-        width, height: frame size, pixels.
-        fps: the video stream's average frame rate, frames/s (25.0 when the file states none).
+        width, height: frame size as shown, pixels (after the rotation below).
+        fps: the video stream's average frame rate, frames/s (25.0 when the file states none); for
+            a variable-rate stream, the constant rate it is read at (its base rate, e.g. 30).
         duration: length, s (the video stream's if known, else the container's).
         n_frames: estimated frame count at ``fps``: ``round(duration * fps)``.
         has_audio: the file has at least one audio stream.
         variable_rate: the first packets' timestamps are unevenly spaced (VFR); False when unknown.
+        rotation: degrees counterclockwise the stored frames are turned to be shown upright (a
+            phone's rotation metadata: 0, 90, 180 or 270); :func:`read_frames` applies it.
     """
 
     path: Path
@@ -46,6 +50,7 @@ class VideoInfo:
     n_frames: int
     has_audio: bool
     variable_rate: bool
+    rotation: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +101,16 @@ def _stream_fps(stream: av.video.stream.VideoStream) -> float:
     return DEFAULT_FPS
 
 
+def _constant_rate(stream: av.video.stream.VideoStream, average: float) -> float:
+    """The constant rate a variable-rate stream is read at, frames/s: its base rate (FFmpeg's
+    r_frame_rate, the rate its timestamps are laid on: 30 for a phone's 29.7-on-average video,
+    25 for a 25 fps clip with dropped frames) when that is plausible, else the average rounded."""
+    for rate in (stream.base_rate, stream.guessed_rate):
+        if rate and 0.9 * average <= float(rate) <= 61.0:
+            return float(rate)
+    return float(max(1, round(average)))
+
+
 def _is_variable_rate(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> bool:
     """True when the first packets' presentation times are unevenly spaced.
 
@@ -131,6 +146,24 @@ def _is_variable_rate(container: av.container.InputContainer, stream: av.video.s
     return bool(steps.max() - steps.min() > tolerance)
 
 
+def _quarter_turns(frame: av.VideoFrame) -> int:
+    """Counterclockwise quarter turns that show ``frame`` upright (its display matrix), 0–3."""
+    return int(round(float(getattr(frame, "rotation", 0) or 0) / 90.0)) % 4
+
+
+def _first_rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
+    """The first decodable frame's quarter turns (0 when none decodes)."""
+    import av
+
+    try:
+        container.seek(0)
+        for frame in container.decode(stream):
+            return _quarter_turns(frame)
+    except av.FFmpegError:
+        pass
+    return 0
+
+
 def probe(path: str | os.PathLike) -> VideoInfo:
     """Read a video file's header (and a few packets) to describe it.
 
@@ -164,9 +197,12 @@ def probe(path: str | os.PathLike) -> VideoInfo:
             variable = _is_variable_rate(container, stream)
         except av.FFmpegError:
             variable = False  # damaged packets: read_frames will report what it can
-        return VideoInfo(path=p, width=int(ctx.width), height=int(ctx.height), fps=fps,
-                         duration=duration, n_frames=int(round(duration * fps)),
-                         has_audio=has_audio, variable_rate=variable)
+        if variable:
+            fps = _constant_rate(stream, fps)
+        turns = _first_rotation(container, stream)
+        w, h = (int(ctx.height), int(ctx.width)) if turns % 2 else (int(ctx.width), int(ctx.height))
+        return VideoInfo(path=p, width=w, height=h, fps=fps, duration=duration, n_frames=int(round(duration * fps)),
+                         has_audio=has_audio, variable_rate=variable, rotation=90 * turns)
     finally:
         container.close()
 
@@ -187,10 +223,12 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
                 max_size: int | None = None) -> Iterator[Frame]:
     """Decode the first video stream as a constant-rate sequence of RGB frames, streaming.
 
-    Output frame ``k`` (time ``k / fps`` s, counted from the first frame) shows the decoded frame
+    Output frame ``k`` (time ``k / fps`` s, counted from the file's
+    :func:`~talkinghead.video.audio.media_origin`, where the sound starts too) shows the decoded frame
     whose presentation time is the latest at or before ``k / fps``: frames are repeated to fill
     gaps and dropped when the source is faster, so variable-rate input comes out constant-rate.
-    At most two decoded frames are held at any time.
+    At most two decoded frames are held at any time. Frames are turned upright as the file's
+    rotation metadata says (a phone's portrait video comes out portrait).
 
     Args:
         path: any video FFmpeg reads.
@@ -230,13 +268,17 @@ def _read_frames(p: Path, container: av.container.InputContainer, fps: float | N
         held = None  # latest decoded av.VideoFrame not yet superseded
         held_time = 0.0  # its time, s, relative to the first frame
         held_image: np.ndarray | None = None  # its RGB image, converted once, when first emitted
-        t0: float | None = None
+        t0 = media_origin(container)  # shared with the audio: a late video start keeps its offset
         n_decoded = 0
 
         def emit() -> Iterator[Frame]:
             nonlocal held_image, k
             if held_image is None:
-                held_image = _fit(held.to_ndarray(format="rgb24"), max_size)
+                image = held.to_ndarray(format="rgb24")
+                turns = _quarter_turns(held)
+                if turns:
+                    image = np.ascontiguousarray(np.rot90(image, turns))
+                held_image = _fit(image, max_size)
                 image = held_image
             else:
                 image = held_image.copy()  # duplicates are independent arrays for the caller
