@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -180,15 +181,42 @@ def test_transcript_sources_are_checked(tmp_path: Path, grid) -> None:
     vids = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
     with pytest.raises(InputError, match="one transcript but there are 2 videos"):
         clips_from(vids, text="hello")
-    with pytest.raises(InputError, match="no transcript given"):
-        clips_from(vids)
+    assert [c.transcript for c in clips_from(vids)] == [None, None]  # none: recognised at enrollment
     with pytest.raises(InputError, match="no alignment file"):
         clips_from(vids, align_dir=grid / "align")
     tsv = tmp_path / "t.tsv"
     tsv.write_text("a.mp4\thello there\nb hello without a tab\n")
     with pytest.raises(InputError, match="line 2"):
         clips_from(vids, transcripts=tsv)
-    with pytest.raises(InputError, match="no transcript"):
+    with pytest.raises(InputError, match="does not exist"):
         enroll([ClipInput(vids[0], None)], tmp_path / "o.avatar")
     with pytest.raises(InputError, match="already exists"):
         enroll(clips_from([vids[0]], text="x"), tmp_path, EnrollOptions())
+
+
+def test_enroll_without_a_transcript_recognises_the_speech(tmp_path: Path) -> None:
+    from talkinghead.avatar import coverage_table
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "speaker.mp4"
+    said = (Path(__file__).resolve().parent / "fixtures" / "speaker.txt").read_text().lower()
+    avatar = enroll(clips_from([fixture]), tmp_path / "me.avatar").avatar
+    (source,) = avatar.meta.sources
+    assert source.transcript_source == "recognised" and source.words >= 25
+    heard = set(source.transcript.split())
+    assert len(heard & set(re.findall(r"[a-z]+", said))) >= 0.7 * len(heard)  # mostly the words said
+    assert avatar.mouth_model is not None and avatar.meta.coverage.phonemes_with_own_pose >= 12
+    assert "recognised (English, no transcript given)" in coverage_table(avatar)
+
+
+def test_a_clip_where_no_words_are_heard_still_enrolls(tmp_path: Path) -> None:
+    from talkinghead.video import VideoWriter, read_frames
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "speaker.mp4"
+    quiet = tmp_path / "quiet.mp4"
+    noise = np.random.default_rng(0).normal(0, 1e-4, 16000 * 4).astype(np.float32)
+    with VideoWriter(quiet, 25.0, audio=noise, sample_rate=16000) as w:
+        for f, _ in zip(read_frames(fixture), range(100)):
+            w.write(f.image)
+    avatar = enroll(clips_from([quiet]), tmp_path / "q.avatar").avatar
+    (source,) = avatar.meta.sources
+    assert source.transcript_source == "none" and source.words == 0 and avatar.meta.counts.usable > 90

@@ -106,6 +106,20 @@ def test_photo_avatar_and_a_recording(client, tmp_path) -> None:
     assert not (client.data_dir / "avatars" / avatar_id).exists()
 
 
+def test_enroll_a_video_without_a_transcript(client) -> None:
+    fixture = Path(__file__).resolve().parent / "fixtures" / "speaker.mp4"
+    made = client.post("/avatars", files={"videos": ("me.mp4", fixture.read_bytes(), "video/mp4")})
+    assert made.status_code == 202, made.json()
+    job = _wait(client, made.json()["job"]["id"])
+    assert job["state"] == "done", job
+    a = client.get(f"/avatars/{made.json()['avatar_id']}").json()
+    assert a["state"] == "ready" and "recognised" in a["coverage_table"]
+    two = client.post("/avatars", files=[("videos", ("a.mp4", fixture.read_bytes(), "video/mp4")),
+                                         ("videos", ("b.mp4", fixture.read_bytes(), "video/mp4"))],
+                      data={"transcript": ["only one"]})
+    assert two.status_code == 422 and "2 video(s) but 1 transcript(s)" in two.json()["detail"]["error"]
+
+
 def test_hostile_input(client, tmp_path) -> None:
     data_dir = client.data_dir
     before = {p for p in data_dir.parent.rglob("*")}

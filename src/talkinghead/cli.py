@@ -312,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("enroll", help="learn a person's mouth poses and texture from their footage")
     p.add_argument("videos", nargs="+", help="video files of the person speaking (mp4, mov, mkv, …)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--text", help="transcript of the (single) video")
+    g.add_argument("--text", help="transcript of the (single) video (optional: without one, the English words "
+                   "heard are recognised; in other languages the mouths and textures are still learnt)")
     g.add_argument("--text-file", help="UTF-8 file with the transcript of the (single) video")
     g.add_argument("--transcripts", help="TSV file: video name<TAB>transcript, one line per video")
     g.add_argument("--align-dir", help="folder of GRID-style <video name>.align word alignments")

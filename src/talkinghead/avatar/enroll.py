@@ -29,7 +29,7 @@ from ..face.track import FaceTrack
 from ..motion.learned import MouthModel, TrainingClip, fit_mouth_model
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
-from ..speech import Speech, align
+from ..speech import Speech, align, recognise_and_align
 from ..speech.features import frame_log_mel
 from ..timeline import centre_frame, check_fps, covered_frames, frame_labels
 from ..video import VideoInfo, VideoWriter, probe, read_frames
@@ -138,9 +138,11 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
         frames_done = 0
         for ci, (clip, info) in enumerate(zip(clips, infos)):
             speech = None
-            if not options.no_audio:
+            source = "none"
+            if not options.no_audio and (clip.transcript or "").strip():
                 try:
                     speech = align(clip.video, clip.transcript or "")
+                    source = "given"
                 except (AlignmentError, InputError) as exc:
                     log.info("skipping %s: %s", clip.video, exc.message)
                     skipped.append((str(clip.video), exc.message))
@@ -149,6 +151,18 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
                     continue
                 finally:
                     progress("align", ci + 1, len(clips))
+            elif not options.no_audio:
+                # No transcript: what pocketsphinx hears, aligned back onto the sound; a clip where
+                # nothing is recognised (another language, say) still lends its mouths and textures.
+                speech = recognise_and_align(clip.video)
+                if speech is not None:
+                    source = "recognised"
+                    clip = ClipInput(clip.video, " ".join(w.text for w in speech.words))
+                    log.info("%s: recognised %d words", clip.video, len(speech.words))
+                else:
+                    log.info("%s: no English words recognised; its mouths and textures are used, "
+                             "without phoneme timings", clip.video)
+                progress("align", ci + 1, len(clips))
 
             base = frames_done
 
@@ -185,7 +199,7 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
             for _ in range(bank.frames_written, state.n + n):  # decoder gave fewer frames
                 bank.write(np.full((crop.size, crop.size, 3), 127, np.uint8))
             state.add_clip(len(state.sources), track, usable, speech)
-            state.sources.append(_source_entry(clip, info, n, speech))
+            state.sources.append(_source_entry(clip, info, n, speech, source))
 
         if not state.sources:
             reasons = "; ".join(f"{Path(p).name}: {r}" for p, r in skipped[:3])
@@ -227,12 +241,6 @@ def _check_inputs(clips: Sequence[ClipInput], out: Path, options: EnrollOptions)
         raise InputError(f"'{out}' already exists", "choose another -o name or add --force to replace it")
     if not out.parent.is_dir():
         raise InputError(f"output folder '{out.parent}' does not exist", "create it first")
-    if not options.no_audio:
-        lacking = [str(c.video) for c in clips if not (c.transcript or "").strip()]
-        if lacking:
-            raise InputError(f"no transcript for '{lacking[0]}'",
-                             "give --text, --text-file, --transcripts or --align-dir, "
-                             "or --no-audio for a pose-only avatar")
 
 
 class _Accumulator:
@@ -287,9 +295,10 @@ class _Accumulator:
         return AvatarTracks(labels=np.array(self.labels), template=template.astype(np.float32), **cat)
 
 
-def _source_entry(clip: ClipInput, info: VideoInfo, frames: int, speech: Speech | None) -> SourceClip:
+def _source_entry(clip: ClipInput, info: VideoInfo, frames: int, speech: Speech | None, source: str
+                  ) -> SourceClip:
     return SourceClip(str(Path(clip.video).resolve()), frames, info.width, info.height, info.fps,
-                      round(info.duration, 3), clip.transcript, len(speech.words) if speech else 0)
+                      round(info.duration, 3), clip.transcript, len(speech.words) if speech else 0, source)
 
 
 def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary: PhonemePoseDictionary, crop: CropGeometry,

@@ -23,11 +23,14 @@ def clips_from(videos: Sequence[str | os.PathLike], *, text: str | None = None,
             (the name may be given with or without its folder and extension).
         align_dir: a folder of GRID-style ``<video stem>.align`` files; their words are the
             transcript.
-        no_audio: pose-only enrollment, no transcripts needed.
+        no_audio: pose-only enrollment: the sound is not used at all.
+
+    With no transcript source, every clip comes without one (enrollment then recognises what is
+    said, or learns from the pictures and sound alone).
 
     Raises:
-        InputError: no or several transcript sources, a video without a transcript, --text with
-            several videos, an unreadable TSV.
+        InputError: several transcript sources, a video missing from the TSV or the align folder,
+            --text with several videos, an unreadable TSV.
     """
     paths = [Path(v) for v in videos]
     given = [x is not None for x in (text, transcripts, align_dir)]
@@ -66,9 +69,7 @@ def clips_from(videos: Sequence[str | os.PathLike], *, text: str | None = None,
                                  "give a <video name>.align for every video")
             out.append(ClipInput(p, " ".join(w.text for w in read_grid_align(align_file))))
         return out
-    raise InputError("no transcript given",
-                     "say what is spoken with --text, --text-file, --transcripts or --align-dir "
-                     "(or --no-audio for a pose-only avatar)")
+    return [ClipInput(p, None) for p in paths]  # no transcript: enrollment recognises the speech
 
 
 def _read_tsv(path: Path) -> dict[str, str]:

@@ -37,6 +37,21 @@ def coverage_table(avatar: Avatar) -> str:
     m = avatar.meta
     own = m.coverage.phonemes_with_own_pose
     rows.append("")
+    rows.append("clip transcripts (what the phoneme timings were learnt from):")
+    for s in m.sources:
+        name = Path(s.path).name
+        if s.transcript_source == "given":
+            rows.append(f"  {name}: given, {s.words} words aligned")
+        elif s.transcript_source == "recognised":
+            # How much of the clip the recognised words cover is the confidence we can state:
+            # misheard words still time their phones on the sound; a short hit on long speech
+            # means most of it taught nothing about phonemes.
+            shown = s.transcript if len(s.transcript or "") <= 60 else (s.transcript or "")[:57] + "..."
+            rows.append(f"  {name}: recognised (English, no transcript given), {s.words} words in "
+                        f"{s.duration:.1f} s: \"{shown}\"")
+        else:
+            rows.append(f"  {name}: no words recognised: mouth shapes and textures only")
+    rows.append("")
     rows.append(f"{m.counts.clips} clips, {m.counts.frames} frames "
                 f"({m.counts.usable} usable), {own} of {len(d.phonemes)} phonemes with their "
                 f"own key pose; face found in {m.quality.found_rate:.1%} of frames; rigid-fit "

@@ -32,8 +32,11 @@ class SourceClip:
         width, height: its frame size, px.
         source_fps: its own frame rate, frames/s.
         duration: its length, s.
-        transcript: what was said in it, or None (pose-only).
+        transcript: what was said in it (given, or recognised), or None.
         words: aligned words (0 without a transcript).
+        transcript_source: "given" (by the user), "recognised" (heard by pocketsphinx, English),
+            or "none" (nothing recognised, or a pose-only avatar: the clip lends its mouth
+            shapes, textures and sound, but no phoneme timings).
     """
 
     path: str
@@ -44,6 +47,7 @@ class SourceClip:
     duration: float
     transcript: str | None
     words: int
+    transcript_source: str = "given"
 
 
 @dataclass(frozen=True)

@@ -124,10 +124,11 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         return JSONResponse({"detail": {"error": exc.problem, "fix": exc.fix}}, status_code=422)
 
     # --- avatars ----------------------------------------------------------------------------
-    @app.post("/avatars", status_code=202, summary="Enroll a person from video(s) + transcript, or one photo")
+    @app.post("/avatars", status_code=202, summary="Enroll a person from video(s) (+ transcripts), or one photo")
     async def post_avatar(videos: list[UploadFile] | None = File(None), photo: UploadFile | None = File(None),
                           transcript: list[str] | None = Form(None), name: str = Form("")) -> dict:
-        """``videos`` with one ``transcript`` field per video (in the same order), or ``photo``."""
+        """``videos`` with one ``transcript`` field per video (in the same order; optional: without
+        one the English words heard are recognised), or ``photo``."""
         if bool(videos) == bool(photo):
             raise error(422, "give either video files (with their transcript) or one photo",
                         "send multipart fields 'videos' + 'transcript', or 'photo'")
@@ -138,10 +139,11 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
                 path, _ = await save_upload(photo, folder, ("image",), config.max_bytes, "photo")
                 params: PhotoEnrollment | VideoEnrollment = PhotoEnrollment(path.name)
             else:
-                transcripts = [t.strip() for t in transcript or []]
-                if len(transcripts) != len(videos) or not all(transcripts):
-                    raise error(422, f"{len(videos)} video(s) but {len(transcripts)} non-empty transcript(s)",
-                                "send one 'transcript' field per video, in the same order")
+                # Transcripts are optional: none at all, or one per video (an empty one: recognise it).
+                transcripts = [t.strip() for t in transcript or []] or [""] * len(videos)
+                if len(transcripts) != len(videos):
+                    raise error(422, f"{len(videos)} video(s) but {len(transcripts)} transcript(s)",
+                                "send one 'transcript' field per video, in the same order, or none")
                 if max(map(len, transcripts)) > config.max_text_chars:
                     raise error(422, "a transcript is too long", f"keep each under {config.max_text_chars} characters")
                 names = []

@@ -151,6 +151,23 @@ def recognize(audio: str | os.PathLike | tuple[np.ndarray, int]) -> str:
     return " ".join(w for w in words if w not in _FILLERS and not w.startswith(("[", "+", "<")))
 
 
+def recognise_and_align(audio: str | os.PathLike | tuple[np.ndarray, int]) -> Speech | None:
+    """Speech without a transcript: the English words pocketsphinx hears (:func:`recognize`),
+    force-aligned back onto the audio, so every phone's timing comes from the sound itself even
+    where a word is misheard (what matters for learning mouth shapes is the sound heard, not the
+    spelling). None when nothing is recognised or the words cannot be aligned (speech in another
+    language often ends here)."""
+    if not isinstance(audio, tuple):
+        audio = load_audio(audio)
+    words = recognize(audio)
+    if not words:
+        return None
+    try:
+        return align(audio, words)
+    except (AlignmentError, InputError):
+        return None
+
+
 def _pcm16(audio: np.ndarray) -> np.ndarray:
     """(n,) float32 in [-1, 1] → the 16-bit little-endian samples pocketsphinx reads."""
     return (np.clip(audio, -1, 1) * 32767).astype("<i2")

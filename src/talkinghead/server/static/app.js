@@ -102,10 +102,10 @@ $("add").addEventListener("click", async () => {
     if ($("photo").files[0]) form.append("photo", $("photo").files[0]);
     // One transcript per video: one line each (a single video takes the whole text).
     const files = [...$("videos").files];
-    const lines = files.length > 1 ? $("transcript").value.split("\n").filter((l) => l.trim())
-                                   : [$("transcript").value];
+    const typed = $("transcript").value.trim();
+    const lines = !typed ? [] : files.length > 1 ? typed.split("\n").filter((l) => l.trim()) : [typed];
     files.forEach((f) => form.append("videos", f));
-    if (files.length) lines.forEach((t) => form.append("transcript", t));
+    lines.forEach((t) => form.append("transcript", t));  // none: the server recognises the speech
     const made = await call("/avatars", { method: "POST", body: form });
     $("enroll-job").hidden = false;
     await loadAvatars();
