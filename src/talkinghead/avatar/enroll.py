@@ -32,8 +32,8 @@ from ..progress import ProgressHook, no_progress
 from ..speech import Speech, align, recognise_and_align
 from ..speech.features import frame_log_mel
 from ..timeline import centre_frame, check_fps, covered_frames, frame_labels
-from ..video import VideoInfo, VideoWriter, probe, read_frames
-from .bank import BANK_SIZE_PX, BankStore, CropGeometry
+from ..video import VideoInfo, probe, read_frames
+from .bank import BankWriter, CropGeometry, bank_size_for
 from .dictionary import Occurrence, PhonemePoseDictionary, build_dictionary
 from .meta import AvatarMeta, Counts, Coverage, Quality, SourceClip
 from .model import (
@@ -67,7 +67,9 @@ class EnrollOptions:
         force: replace an existing output directory.
         max_residual: frames whose rigid-point fit residual exceeds this (IOD units) are not
             used as texture or shape data (profile views, tracker failures).
-        bank_size: side of the bank crops, pixels.
+        bank_size: side of the bank crops, pixels; None = follows the footage (see
+            :func:`~talkinghead.avatar.bank.bank_size_for`): the mouth keeps the source's own
+            resolution, so an HD output's mouth is as sharp as the source's.
         bank_crf: x264 quality of bank.mp4 (lower = better; 12 is visually lossless).
         track: face-tracker settings. filters: jitter-filter settings.
     """
@@ -76,7 +78,7 @@ class EnrollOptions:
     no_audio: bool = False
     force: bool = False
     max_residual: float = 0.06
-    bank_size: int = BANK_SIZE_PX
+    bank_size: int | None = None
     bank_crf: int = 12
     track: TrackOptions = field(default_factory=TrackOptions)
     filters: FilterOptions = field(default_factory=FilterOptions)
@@ -129,7 +131,7 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
     total_frames = sum(math.ceil(i.duration * fps) for i in infos)
 
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    bank: VideoWriter | None = None
+    bank: BankWriter | None = None
     try:
         state = _Accumulator(fps)
         skipped: list[tuple[str, str]] = []
@@ -182,10 +184,11 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
                 state.warned_faces = True
             if template is None:
                 template = build_template(raw.landmarks)
-                crop = CropGeometry.from_template(template, options.bank_size)
-                bank = VideoWriter(work / BANK_FILE, fps, (crop.size, crop.size), crf=options.bank_crf)
             track = build_track(raw, template, fps, options.filters)
             usable = track.found & (np.nan_to_num(track.residual, nan=np.inf) <= options.max_residual)
+            if crop is None:
+                crop = CropGeometry.from_template(template, options.bank_size or bank_size_for(track.raw_pose[usable]))
+                bank = BankWriter(work / BANK_FILE, fps, crop.size, options.bank_crf)
             # Second decode: cutting crops needs the pose, which needs the template, which needs
             # a first clip's track; decoding again costs far less than tracking.
             n = len(track)
@@ -207,7 +210,6 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
                              "check that the videos show a face and the transcripts match them")
         assert bank is not None and template is not None and crop is not None
         bank.close()
-        BankStore.build(work / BANK_FILE, work)  # random access for rendering
         tracks = state.tracks(template)
         dictionary = build_dictionary(tracks.canonical[:, MOUTH].astype(np.float32), tracks.usable,
                                       [str(tracks.labels[i]) for i in tracks.phoneme], state.occurrences)

@@ -25,7 +25,7 @@ from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
 from .report import RenderReport
 from .retrieve import TextureIndex, choose_textures
-from .warp import warp_crop
+from .warp import warp_map
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +128,12 @@ class MouthPainter:
         warped to ``target`` (N_MOUTH, 2) canonical, placed in the frame's head ``pose`` (4,);
         ``background_mouth`` is the frame's own canonical mouth (what must be covered);
         ``opacity`` < 1 lets the frame's own mouth show through (a fade in or out)."""
-        texture = cv2.imdecode(crop_jpeg, cv2.IMREAD_COLOR)[..., ::-1]
-        # The texture's own lower face travels with it through the warp (a fourth channel).
-        face = self.compositor.region(self.mouths[j], value=255.0).astype(np.uint8)
-        warped = warp_crop(np.dstack([texture, face]), self.crop.to_crop(self.mouths[j]),
-                           self.crop.to_crop(target), self.crop.px_per_iod)
-        return self.compositor.render(image, pose, warped[..., :3], target, background_mouth,
-                                      warped[..., 3] / 255.0, opacity)
+        texture = np.ascontiguousarray(cv2.imdecode(crop_jpeg, cv2.IMREAD_COLOR)[..., ::-1])
+        m = warp_map(self.crop.to_crop(self.mouths[j]), self.crop.to_crop(target), self.crop.size, self.crop.px_per_iod)
+        # The texture's own lower face travels with it through the warp.
+        face = cv2.remap(self.compositor.region(self.mouths[j]), m[..., 0], m[..., 1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return self.compositor.render(image, pose, texture, target, background_mouth, face, opacity, texture_map=m)
 
 
 def bank_crops(avatar: Avatar, wanted: set[int]) -> dict[int, np.ndarray]:

@@ -43,19 +43,19 @@ def rbf_field(ctrl: np.ndarray, disp: np.ndarray, sigma: float, xs: np.ndarray, 
     return (kg @ weights).reshape(len(ys), len(xs), 2).astype(np.float32)
 
 
-def warp_crop(crop: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, px_per_iod: float
-              ) -> np.ndarray:
-    """Move crop pixels so ``src_pts`` go to ``dst_pts``; the border stays put.
+def warp_map(src_pts: np.ndarray, dst_pts: np.ndarray, size: int, px_per_iod: float) -> np.ndarray:
+    """The backward map that moves crop pixels so ``src_pts`` go to ``dst_pts`` (the border stays
+    put): (S, S, 2) float32, for each pixel of the warped crop, where in the source crop it comes
+    from (x, y), for ``cv2.remap``.
 
-    A smooth Gaussian-RBF displacement field (backward map) instead of a piecewise-affine
-    triangulation: no triangle seams, and a fold-free result for the small lip motions involved.
+    A smooth Gaussian-RBF displacement field instead of a piecewise-affine triangulation: no
+    triangle seams, and a fold-free result for the small lip motions involved.
 
     Args:
-        crop: (S, S, C) uint8 bank crop (C ≤ 4: colour, and any mask that travels with it).
         src_pts, dst_pts: (k, 2) crop pixels of the landmarks in the crop and in the target.
+        size: the crop's side S, pixels.
         px_per_iod: crop scale, pixels per IOD.
     """
-    size = crop.shape[0]
     border = np.linspace(0, size - 1, 9)
     edge = np.array([(x, y) for x in border for y in (0, size - 1)] +
                     [(x, y) for y in border[1:-1] for x in (0, size - 1)], np.float64)
@@ -66,8 +66,16 @@ def warp_crop(crop: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, px_per
     # A smooth field: upsampling the coarse grid is within a fraction of a pixel of exact.
     field = cv2.resize(field, (size, size), interpolation=cv2.INTER_LINEAR)
     xs, ys = np.meshgrid(np.arange(size, dtype=np.float32), np.arange(size, dtype=np.float32))
-    return cv2.remap(crop, xs + field[..., 0], ys + field[..., 1], RESAMPLING,
-                     borderMode=cv2.BORDER_REPLICATE)
+    return np.dstack([xs + field[..., 0], ys + field[..., 1]])
+
+
+def warp_crop(crop: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, px_per_iod: float
+              ) -> np.ndarray:
+    """``crop`` (S, S, C) uint8 (C ≤ 4) warped so ``src_pts`` go to ``dst_pts`` (see
+    :func:`warp_map`). Rendering does not call this: it resamples a texture once, straight into
+    the frame (:meth:`~talkinghead.render.composite.Compositor.render`)."""
+    m = warp_map(src_pts, dst_pts, crop.shape[0], px_per_iod)
+    return cv2.remap(crop, m[..., 0], m[..., 1], RESAMPLING, borderMode=cv2.BORDER_REPLICATE)
 
 
 class ThinPlate:
