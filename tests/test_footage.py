@@ -166,17 +166,22 @@ def test_a_scene_cut_to_a_faceless_shot_passes_through(source, speech, reference
     _in_step(tmp_path / "before.mp4", tmp_path / "reference_before.mp4")
 
 
+def _two_faces(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """The speaker (256 px) and, beside it, the speaker again smaller (176 px) and a second
+    later: two people talking, the second one smaller."""
+    two = []
+    for k, f in enumerate(frames):
+        canvas = np.full((256, 448, 3), 90, np.uint8)
+        canvas[:, :256] = f
+        canvas[40:216, 264:440] = cv2.resize(frames[(k + 25) % len(frames)], (176, 176), interpolation=cv2.INTER_AREA)
+        two.append(canvas)
+    return two
+
+
 def test_with_two_faces_the_largest_is_revoiced_and_the_other_left_alone(source, speech, reference,
                                                                        tmp_path) -> None:
     frames, times, audio, rate = source
-    other = cv2.resize(skdata.astronaut(), (160, 160), interpolation=cv2.INTER_AREA)
-    two = []
-    for f in frames:
-        canvas = np.full((256, 448, 3), 90, np.uint8)
-        canvas[:, :256] = f
-        canvas[48:208, 272:432] = other
-        two.append(canvas)
-    clip = _write_clip(tmp_path / "two.mp4", two, times, audio, rate)
+    clip = _write_clip(tmp_path / "two.mp4", _two_faces(frames), times, audio, rate)
     out = tmp_path / "out.mp4"
     dub(None, speech, out, video=clip)
     made = [f.image for f in read_frames(out)]
@@ -185,3 +190,21 @@ def test_with_two_faces_the_largest_is_revoiced_and_the_other_left_alone(source,
     left_mouth = [_psnr(m[100:145, 95:165], d[100:145, 95:165]) for m, d in zip(made, decoded)]
     assert min(right) > 35 and np.median(left_mouth) < min(right) - 3  # the small face untouched, the large re-voiced
     _in_step(out, reference)
+
+
+def test_face_2_is_revoiced_and_face_1_left_alone(source, speech, tmp_path, capsys) -> None:
+    from talkinghead.cli import main
+
+    frames, times, audio, rate = source
+    clip = _write_clip(tmp_path / "two.mp4", _two_faces(frames), times, audio, rate)
+    sheet = tmp_path / "faces.png"
+    assert main(["faces", str(clip), "-o", str(sheet)]) == 0
+    assert "2 face(s)" in capsys.readouterr().out and cv2.imread(str(sheet)).shape == (256, 448, 3)
+    out = tmp_path / "out.mp4"
+    assert main(["-q", "dub", "--video", str(clip), str(speech), "--face", "2", "-o", str(out)]) == 0
+    made = [f.image for f in read_frames(out)]
+    decoded = [f.image for f in read_frames(clip)]
+    left = [_psnr(m[:, :256], d[:, :256]) for m, d in zip(made, decoded)]
+    right_mouth = [_psnr(m[105:145, 325:380], d[105:145, 325:380]) for m, d in zip(made, decoded)]
+    assert min(left) > 35 and np.median(right_mouth) < min(left) - 3  # face 2 re-voiced, face 1 not
+    assert main(["-q", "dub", str(speech), "--face", "2", "-o", str(tmp_path / "x.mp4")]) == 2  # no --video

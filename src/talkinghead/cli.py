@@ -88,14 +88,15 @@ def _cmd_align(args: argparse.Namespace, bars: _Bars) -> int:
 
 def _cmd_enroll(args: argparse.Namespace, bars: _Bars) -> int:
     from .avatar import EnrollOptions, clips_from, coverage_table, enroll
+    from .face import TrackOptions
 
     text = None
     if args.text is not None or args.text_file is not None:
         text = _read_text(args, "transcript")
     clips = clips_from(args.videos, text=text, transcripts=args.transcripts,
                        align_dir=args.align_dir, no_audio=args.no_audio)
-    report = enroll(clips, args.output, EnrollOptions(fps=args.fps, no_audio=args.no_audio,
-                                                      force=args.force), bars)
+    report = enroll(clips, args.output, EnrollOptions(fps=args.fps, no_audio=args.no_audio, force=args.force,
+                                                      track=TrackOptions(face=args.face)), bars)
     bars.close()
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
@@ -209,9 +210,21 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
         raise InputError("dub takes [AVATAR] AUDIO",
                          "talkinghead dub NAME.avatar speech.wav -o out.mp4 (or --video / --photo)")
     transcript = _read_text(args, "transcript") if (args.text or args.text_file) else None
+    if args.face != 1 and not args.video:
+        raise InputError("--face picks a face of the --video being re-voiced", "add --video, or drop --face")
     report = dub(avatar, audio, args.output, transcript, RenderOptions(fps=args.fps), bars, video=args.video,
-                 photo=args.photo)
+                 photo=args.photo, face=args.face)
     _report(report)
+    return EXIT_OK
+
+
+def _cmd_faces(args: argparse.Namespace, bars: _Bars) -> int:
+    from .face.detect import number_faces
+
+    count = number_faces(args.video, args.output)
+    if count == 0:
+        raise InputError(f"no face found in the first seconds of '{args.video}'", "give a video that shows a face")
+    print(f"{count} face(s); numbered in {args.output} (use --face N with dub --video or enroll)")
     return EXIT_OK
 
 
@@ -321,7 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="avatar directory to create, e.g. me.avatar")
     p.add_argument("--force", action="store_true", help="replace the output if it exists")
     p.add_argument("--fps", type=float, help="avatar frame rate (default: the first video's)")
+    p.add_argument("--face", type=int, default=1, help="which face to enroll where several show "
+                   "(1 = the largest, most central; `talkinghead faces VIDEO` numbers them)")
     p.set_defaults(func=_cmd_enroll)
+
+    p = sub.add_parser("faces", help="number the faces a video shows (for --face), on a picture")
+    p.add_argument("video", help="the video")
+    p.add_argument("-o", "--output", default="faces.png", help="the picture to write (.png or .jpg)")
+    p.set_defaults(func=_cmd_faces)
 
     p = sub.add_parser("inspect", help="coverage table and key-pose contact sheet of an avatar")
     p.add_argument("avatar", help="an enrolled NAME.avatar directory")
@@ -345,6 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an enrolled NAME.avatar and the speech (wav, mp3, mp4, …); only the speech with --video")
     p.add_argument("--video", help="re-voice this video: its own frames and mouths (its sound is not needed)")
     p.add_argument("--photo", help="a portrait says it (default without an avatar: the built-in one)")
+    p.add_argument("--face", type=int, default=1, help="with --video: which face to re-voice where several show "
+                   "(1 = the largest, most central; `talkinghead faces VIDEO` numbers them)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--text", help="transcript of the speech (English): aligned, and the avatar's own mouth model reads it; "
                    "without it the universal model reads the sound alone (any language)")

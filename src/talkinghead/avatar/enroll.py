@@ -179,8 +179,12 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
                 skipped.append((str(clip.video), "no face found in any frame"))
                 continue
             if raw.max_faces_seen > 1 and not state.warned_faces:
-                log.warning("%s shows %d faces; following the largest, most central one",
-                            clip.video, raw.max_faces_seen)
+                if options.track.face == 1:
+                    log.warning("%s shows %d faces; following the largest, most central one (--face N picks "
+                                "another: `talkinghead faces` numbers them)", clip.video, raw.max_faces_seen)
+                else:
+                    log.info("%s shows %d faces; following face %d", clip.video, raw.max_faces_seen,
+                             options.track.face)
                 state.warned_faces = True
             if template is None:
                 template = build_template(raw.landmarks)
@@ -326,13 +330,13 @@ def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary: PhonemePoseDict
 
 
 @contextlib.contextmanager
-def enroll_target(video: str | os.PathLike, near: str | os.PathLike, progress: ProgressHook = no_progress
-                  ) -> Iterator[Avatar]:
+def enroll_target(video: str | os.PathLike, near: str | os.PathLike, progress: ProgressHook = no_progress,
+                  face: int = 1) -> Iterator[Avatar]:
     """A video about to be re-voiced, enrolled on the fly: its head poses, mouths and textures
     only (no sound, transcript or recognition needed), in a temporary folder beside ``near`` (the
     output file, so it lands on the same disk); the folder is removed when the block ends,
-    however it ends."""
+    however it ends. ``face``: which face to re-voice where several show (see ``TrackOptions.face``)."""
     parent = Path(near).parent if Path(near).parent.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
-        yield enroll([ClipInput(Path(video), None)], Path(folder) / "target.avatar", EnrollOptions(no_audio=True),
-                     progress).avatar
+        options = EnrollOptions(no_audio=True, track=TrackOptions(face=face))
+        yield enroll([ClipInput(Path(video), None)], Path(folder) / "target.avatar", options, progress).avatar

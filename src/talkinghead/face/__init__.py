@@ -8,9 +8,9 @@ from every landmark. Canonical units: 1 = the inter-ocular distance (IOD).
 from .landmarks import HEAD_SHAPE, JAW, LIPS_INNER, LIPS_OUTER, MOUTH, N_MOUTH, RIGID, lip_gap, mouth_width
 from .pose import apply_pose, build_template, fit_similarity, head_shape, pose_matrix, to_canonical
 from .track import FaceTrack, FilterOptions, build_track
-from .tracker import FaceTracker, RawTrack, TrackOptions, track_frames
+from .tracker import FaceTracker, RawTrack, TrackOptions, rank_faces, track_frames
 
 __all__ = ["FaceTrack", "FaceTracker", "FilterOptions", "HEAD_SHAPE", "JAW", "LIPS_INNER", "LIPS_OUTER", "MOUTH",
-           "N_MOUTH", "RIGID", "RawTrack", "TrackOptions", "apply_pose", "build_template",
+           "N_MOUTH", "RIGID", "RawTrack", "TrackOptions", "rank_faces", "apply_pose", "build_template",
            "build_track", "fit_similarity", "head_shape", "lip_gap", "mouth_width", "pose_matrix", "to_canonical",
            "track_frames"]

@@ -22,14 +22,31 @@ class TrackOptions:
 
     Attributes:
         max_faces: faces mediapipe looks for; with several, the largest and most central one is
-            followed from frame to frame.
+            followed from frame to frame (see ``face``).
         min_detection_confidence: mediapipe's face-detector threshold, 0-1.
         min_tracking_confidence: below this mediapipe re-detects instead of tracking, 0-1.
+        face: which face to follow where several show: 1 = the largest, most central (the
+            default), 2 = the next, … in the order :func:`rank_faces` gives (``talkinghead faces``
+            draws the numbers); mediapipe then looks for at least that many faces.
     """
 
     max_faces: int = 2
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    face: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.face <= 10:
+            from ..errors import InputError
+
+            raise InputError(f"face {self.face} is out of range", "use --face 1 to 10 (see `talkinghead faces`)")
+        if self.max_faces < self.face:
+            object.__setattr__(self, "max_faces", self.face)
+
+
+WINDOW_FACES = 2.5  # a followed face N > 1 is tracked in a window this many face widths wide
+WINDOW_MIN_PX = 160  # …at least this many pixels
+WINDOW_RELOCK_FRAMES = 10  # once lost, it is looked for in the whole frame every this many frames
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,9 +105,16 @@ class FaceTracker:
             # Build the TFLite interpreters now, while stderr is hidden: they announce themselves.
             self._mesh.process(np.zeros((64, 64, 3), np.uint8))
         self._previous: np.ndarray | None = None  # centre of the followed face, px
+        # Following face N > 1 (often a small face beside a larger one, which the whole-frame
+        # detector misses): a fixed-size window around it, and a static finder to lock on.
+        self._window_side: int | None = None
+        self._finder: FaceTracker | None = None
+        self._lost = 0
 
     def close(self) -> None:
         self._mesh.close()
+        if self._finder is not None:
+            self._finder.close()
 
     def __enter__(self) -> FaceTracker:
         return self
@@ -102,12 +126,49 @@ class FaceTracker:
         """Landmarks (478, 2) float32 px of the followed face in an (H, W, 3) uint8 RGB image
         (None if no face), and how many faces were seen."""
         h, w = image.shape[:2]
+        if self.options.face > 1:
+            return self._process_windowed(image)
         candidates = self.detect_all(image)
         if not candidates:
             return None, 0
-        chosen = candidates[0] if len(candidates) == 1 else self._choose(candidates, w, h)
+        chosen = candidates[0] if len(candidates) == 1 and self._previous is not None else \
+            self._choose(candidates, w, h)
         self._previous = chosen.mean(0)
         return chosen, len(candidates)
+
+    def _process_windowed(self, image: np.ndarray) -> tuple[np.ndarray | None, int]:
+        """Follow face number ``options.face``: found once in the whole frame (zoomed windows
+        included), then tracked inside a fixed-size window centred on it."""
+        from .detect import find_faces
+
+        h, w = image.shape[:2]
+        if self._previous is None or self._window_side is None:
+            if self._lost % WINDOW_RELOCK_FRAMES:  # looking for it everywhere costs: not every frame
+                self._lost += 1
+                return None, 0
+            if self._finder is None:
+                self._finder = FaceTracker(TrackOptions(max_faces=10), static=True)
+            faces = rank_faces(find_faces(image, self._finder, every_scale=True), w, h)
+            if len(faces) < self.options.face:
+                self._lost += 1
+                return None, len(faces)
+            chosen = faces[self.options.face - 1]
+            width = float(np.ptp(chosen[:, 0]))
+            self._window_side = int(min(min(h, w), max(WINDOW_MIN_PX, WINDOW_FACES * width)))
+            self._previous = chosen.mean(0)
+            self._lost = 0
+            return chosen, len(faces)
+        side = self._window_side
+        x0 = int(np.clip(self._previous[0] - side / 2, 0, w - side))
+        y0 = int(np.clip(self._previous[1] - side / 2, 0, h - side))
+        faces = [f + (x0, y0) for f in self.detect_all(image[y0:y0 + side, x0:x0 + side])]
+        if not faces:
+            self._previous = None
+            self._lost = 1
+            return None, 0
+        chosen = faces[int(np.argmin([np.linalg.norm(f.mean(0) - self._previous) for f in faces]))]
+        self._previous = chosen.mean(0)
+        return chosen, len(faces)
 
     def detect_all(self, image: np.ndarray) -> list[np.ndarray]:
         """Every face's landmarks (478, 2) float32 px in one (H, W, 3) uint8 RGB image."""
@@ -148,18 +209,25 @@ class FaceTracker:
         return out
 
     def _choose(self, faces: list[np.ndarray], w: int, h: int) -> np.ndarray:
-        """Keep following the same face; at the start take the largest, most central one."""
-        centres = [f.mean(0) for f in faces]
+        """Keep following the same face; at the start take face number ``options.face`` (the
+        largest, most central by default; the last one when fewer show)."""
         if self._previous is not None:
-            return faces[int(np.argmin([np.linalg.norm(c - self._previous) for c in centres]))]
-        diag = float(np.hypot(w, h))
+            return faces[int(np.argmin([np.linalg.norm(f.mean(0) - self._previous) for f in faces]))]
+        ranked = rank_faces(faces, w, h)
+        return ranked[min(self.options.face, len(ranked)) - 1]
 
-        def score(face: np.ndarray, centre: np.ndarray) -> float:
-            size = float(np.ptp(face[:, 0]) * np.ptp(face[:, 1]))
-            off = float(np.linalg.norm(centre - (w / 2, h / 2))) / diag
-            return size * (1.0 - off)
 
-        return faces[int(np.argmax([score(f, c) for f, c in zip(faces, centres)]))]
+def rank_faces(faces: list[np.ndarray], w: int, h: int) -> list[np.ndarray]:
+    """Faces (478, 2) px in a (w × h) frame, largest and most central first: the numbering of
+    ``TrackOptions.face``."""
+    diag = float(np.hypot(w, h))
+
+    def score(face: np.ndarray) -> float:
+        size = float(np.ptp(face[:, 0]) * np.ptp(face[:, 1]))
+        off = float(np.linalg.norm(face.mean(0) - (w / 2, h / 2))) / diag
+        return size * (1.0 - off)
+
+    return sorted(faces, key=score, reverse=True)
 
 
 # One serialized NormalizedLandmark inside a NormalizedLandmarkList, as mediapipe 0.10.9 writes

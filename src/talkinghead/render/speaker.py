@@ -104,7 +104,7 @@ class PhotoSpeaker(Speaker):
 @contextlib.contextmanager
 def open_speaker(avatar: Avatar | str | os.PathLike | None = None, *, photo: str | os.PathLike | None = None,
                  video: str | os.PathLike | None = None, near: str | os.PathLike = ".",
-                 progress: ProgressHook = no_progress) -> Iterator[Speaker]:
+                 progress: ProgressHook = no_progress, face: int = 1) -> Iterator[Speaker]:
     """The speaker a request means; closed (temporary files removed) when the block ends.
 
     Args:
@@ -113,6 +113,8 @@ def open_speaker(avatar: Avatar | str | os.PathLike | None = None, *, photo: str
         video: a video to re-voice: with an avatar, that person's model and textures on the
             video's frames; without one, the video's own tracked mouths (enrolled on the fly
             next to ``near``, usually the output file).
+        face: with ``video``, which face to re-voice where several show (1 = the largest, most
+            central; ``talkinghead faces`` numbers them); the others are left alone.
 
     Raises:
         InputError: an avatar and a photo, or a video and a photo, together.
@@ -123,7 +125,7 @@ def open_speaker(avatar: Avatar | str | os.PathLike | None = None, *, photo: str
         raise InputError("give --video or a photo, not both", "drop one of them")
     if video is not None:
         person = _load(avatar) if avatar is not None else None
-        with enroll_target(video, near, progress) as target:
+        with enroll_target(video, near, progress, face) as target:
             yield AvatarSpeaker(person or target, target)
     elif avatar is not None:
         yield AvatarSpeaker(_load(avatar))
@@ -148,7 +150,7 @@ def say(speaker: Speaker | Avatar | str | os.PathLike | None, text: str, output:
 def dub(speaker: Speaker | Avatar | str | os.PathLike | None, audio: str | os.PathLike,
         output: str | os.PathLike, transcript: str | None = None, options: RenderOptions = RenderOptions(),
         progress: ProgressHook = no_progress, video: str | os.PathLike | None = None,
-        photo: str | os.PathLike | None = None) -> RenderReport:
+        photo: str | os.PathLike | None = None, face: int = 1) -> RenderReport:
     """Recorded speech (anyone's) → a video of the speaker saying it.
 
     With a transcript the words are force-aligned and the avatar's own mouth model reads them
@@ -160,21 +162,22 @@ def dub(speaker: Speaker | Avatar | str | os.PathLike | None, audio: str | os.Pa
     their videos re-voiced); without one, the video's own tracked mouths lend their shapes and
     textures (its sound, if any, is not needed).
     With neither an avatar nor a video a portrait says it: ``photo``, or the built-in one.
+    ``face`` picks the face of ``video`` to re-voice where several show.
     """
     t0 = time.perf_counter()
-    with _speaker(speaker, photo, video, output, progress) as who:
+    with _speaker(speaker, photo, video, output, progress, face) as who:
         speech = _recorded_speech(audio, transcript, options.fps or who.fps, progress)
         return who.speak(speech, output, options, progress, {"speech": time.perf_counter() - t0}, recorded=True)
 
 
 def _speaker(speaker: Speaker | Avatar | str | os.PathLike | None, photo: str | os.PathLike | None,
              video: str | os.PathLike | None, output: str | os.PathLike,
-             progress: ProgressHook) -> contextlib.AbstractContextManager[Speaker]:
+             progress: ProgressHook, face: int = 1) -> contextlib.AbstractContextManager[Speaker]:
     if isinstance(speaker, Speaker):
         if photo is not None or video is not None:
             raise InputError("an opened speaker takes no photo or video", "open the speaker with them")
         return contextlib.nullcontext(speaker)
-    return open_speaker(speaker, photo=photo, video=video, near=output, progress=progress)
+    return open_speaker(speaker, photo=photo, video=video, near=output, progress=progress, face=face)
 
 
 def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: float,
