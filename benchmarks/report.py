@@ -94,6 +94,13 @@ def main() -> int:
     live = run("live_sync.py", ["--clips", "8" if q else "40", "--rendered", "8" if q else "40"],
                t / "live_sync.json", r)
     big = run("big_avatar.py", ["--clips", "60" if q else "250"], t / "big_avatar.json", r)
+    untranscribed = run("enroll_untranscribed.py", ["--clips", "8" if q else "40"], t / "untranscribed.json", r)
+    hd_before = run("hd_footage.py", ["--seconds", "3" if q else "8", "--bank", "160"], t / "hd_before.json", r)
+    hd = run("hd_footage.py", ["--seconds", "3" if q else "8"], t / "hd.json", r)
+    speed_1080 = run("dub_speed.py", ["--size", "1080", "--seconds", "15" if q else "60", "--runs", "1"],
+                     t / "dub_speed_1080.json", r)
+    long_1080 = run("dub_speed.py", ["--size", "1080", "--seconds", "30" if q else "600", "--runs", "1"],
+                    t / "dub_speed_1080_long.json", r)
     sessions = run("live.py", ["--size", "512", "--trials", "4" if q else "10", "--sustain", "20" if q else "600"],
                    t / "live.json", r)
     plot_baselines(base["baselines"], OUT_DIR / "baselines.png")
@@ -264,6 +271,35 @@ def main() -> int:
               f"{big['open_session_s']} s; `say` {big['say'][0]['ratio']} × the output's duration the first time "
               f"(the voice loads: TTS {big['say'][0]['steps_s']['tts']} s), {big['say'][1]['ratio']} × after "
               f"(bank {big['say'][1]['steps_s']['load']} s). Files (MB): {big['files_mb']}.", ""]
+    u = untranscribed
+    lines += ["## Enrolling without a transcript (`benchmarks/enroll_untranscribed.py`)", "",
+              f"A minute of GRID ({u['enroll_clips']} clips spread over the corpus) enrolled with its words and with "
+              f"none (pocketsphinx's words, aligned back: word error rate {u['recognition_wer']:.0%} on GRID's "
+              f"odd grammar, {u['clips_recognised']} of {u['enroll_clips']} clips recognised); {u['dubbed_clips']} "
+              "held-out clips dubbed onto each.", "",
+              "| avatar | dub with the clip's words: opening r | mouth LMD (% IOD) | without words: opening r |",
+              "|---|---|---|---|"]
+    for a in ("transcribed", "untranscribed"):
+        lines.append(f"| {a} | {u[a + '_words']['opening_correlation']:.3f} | {u[a + '_words']['mouth_lmd_pct_iod']:.3f} | "
+                     f"{u[a + '_no_words']['opening_correlation']:.3f} |")
+    lines += ["", f"Every wild clip enrolled with no transcript: {u['wild_enrolled']} of {len(u['wild'])} succeeded ("
+              + ", ".join(f"{w['clip'].split('_')[0]}: {w['source']}, {w['usable']:.0%} usable" for w in u["wild"] if w["ok"])
+              + ").", ""]
+    lines += ["## HD footage (`benchmarks/hd_footage.py`)", "",
+              f"Each clip's first {hd['seconds']:g} s, scaled to 720p and 1080p, re-voiced with its own sound "
+              "(`dub --video`); mouth sharpness = variance of the Laplacian in the mouth box, generated / source; "
+              "seam contrast = gradient along the boundary of the changed region, generated / source. Before: "
+              "160 px bank crops (round one's fixed size, `--bank 160`); after: crops at the source's scale.", "",
+              "| clip | size | sharpness before → after | seam contrast before → after | wall / duration | peak RSS |",
+              "|---|---|---|---|---|---|"]
+    for b, a in zip(hd_before["rows"], hd["rows"]):
+        lines.append(f"| {a['clip']} | {a['size']} ({a['frame'][0]}×{a['frame'][1]}) | {b['sharpness_ratio']} → "
+                     f"{a['sharpness_ratio']} | {b['seam_contrast']} → {a['seam_contrast']} | {a['wall_per_s']} × | "
+                     f"{a['peak_rss_mb']} MB |")
+    lines += ["", f"`dub --video` of a {speed_1080['seconds']:.0f} s {speed_1080['size']} video "
+              f"(`benchmarks/dub_speed.py --size 1080`): {speed_1080['wall_per_output_second_median']} × its duration, "
+              f"peak RSS {speed_1080['peak_rss_mb_max']} MB; {long_1080['seconds']:.0f} s at {long_1080['size']}: "
+              f"{long_1080['wall_per_output_second_median']} ×, peak RSS {long_1080['peak_rss_mb_max']} MB.", ""]
     lines += ["## How much footage to enroll", "",
               f"The same {footage['dubbed_clips']} held-out clips dubbed onto avatars enrolled from more or "
               f"less footage (other clips spread over the corpus), onto each avatar's background and onto "

@@ -102,6 +102,8 @@ def test_load_refuses_other_versions_and_damage(enrolled, tmp_path) -> None:
     with pytest.raises(InputError, match="enroll the same footage again"):
         Avatar.load(copy)
     (copy / "bank.mp4").unlink()
+    for name in ("bank.jpg.bin", "bank.jpg.idx.npy"):  # without its random-access copy either
+        (copy / name).unlink()
     with pytest.raises(InputError, match="incomplete"):
         Avatar.load(copy)
 

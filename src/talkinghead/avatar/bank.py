@@ -21,10 +21,11 @@ CROP_SIDE_IOD = 1.5  # side of the crop in canonical units: cheek to cheek, nose
 # pasted back (render). Three bilinear steps blur the lip edges, and the tracker reads blurred
 # lips as a smaller mouth (a 0.8 px blur: 1.4 % smaller); bicubic keeps them sharp.
 RESAMPLING = cv2.INTER_CUBIC
-# Mouth pixels are resampled twice on their way to the output (cut into the bank; drawn into the
-# frame): with Lanczos each keeps more of the detail that shows at HD (a round trip keeps 80 % of
-# the Laplacian variance against cubic's 70 %).
+# Mouth pixels are resampled twice on their way to the output: cut into the bank (cubic, then a
+# light unsharp mask, CUT_SHARPEN), and drawn into the frame (Lanczos: a round trip with it keeps
+# 80 % of the Laplacian variance against cubic's 70 %, and one remap per frame can afford it).
 TEXTURE_RESAMPLING = cv2.INTER_LANCZOS4
+CUT_SHARPEN = (1.0, 0.3)  # (σ px, amount) of the unsharp mask on each cut
 
 
 def bank_size_for(poses: np.ndarray) -> int:
@@ -80,8 +81,13 @@ class CropGeometry:
 
     def cut(self, image: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """The (size, size, 3) crop of an (H, W, 3) frame whose head pose is ``pose`` (4,)."""
-        return cv2.warpAffine(image, self.image_to_crop(pose), (self.size, self.size),
-                              flags=TEXTURE_RESAMPLING, borderMode=cv2.BORDER_REPLICATE)
+        crop = cv2.warpAffine(image, self.image_to_crop(pose), (self.size, self.size),
+                              flags=RESAMPLING, borderMode=cv2.BORDER_REPLICATE)
+        # Cubic interpolation at about 1:1 softens a little (Lanczos keeps more, at four times
+        # the cost, which dominated re-voicing a 720p video): give back that much with a light
+        # unsharp mask.
+        blurred = cv2.GaussianBlur(crop, (0, 0), CUT_SHARPEN[0])
+        return cv2.addWeighted(crop, 1 + CUT_SHARPEN[1], blurred, -CUT_SHARPEN[1], 0)
 
     def to_json(self) -> dict:
         return {"centre": list(self.centre), "side": self.side, "size": self.size}
@@ -105,11 +111,13 @@ class BankWriter:
     and the random-access store rendering reads (:class:`BankStore`), each crop JPEG-encoded from
     the cut itself, so the video codec's loss never reaches an output."""
 
-    def __init__(self, bank: Path, fps: float, size: int, crf: int) -> None:
+    def __init__(self, bank: Path, fps: float, size: int, crf: int, video: bool = True) -> None:
+        """``video``: also write ``bank`` (an avatar that is kept; a temporary one needs only the
+        store)."""
         from ..video import VideoWriter
 
         self.folder = bank.parent
-        self.video = VideoWriter(bank, fps, (size, size), crf=crf)
+        self.video = VideoWriter(bank, fps, (size, size), crf=crf) if video else None
         self.data = open(self.folder / STORE_DATA, "wb")  # closed by close() or abort()
         self.offsets = [0]
 
@@ -119,18 +127,21 @@ class BankWriter:
 
     def write(self, crop: np.ndarray) -> None:
         """Append one (S, S, 3) uint8 RGB crop."""
-        self.video.write(crop)
+        if self.video is not None:
+            self.video.write(crop)
         data = encode_crop(crop)
         self.data.write(data.tobytes())
         self.offsets.append(self.offsets[-1] + len(data))
 
     def close(self) -> None:
-        self.video.close()
+        if self.video is not None:
+            self.video.close()
         self.data.close()
         np.save(self.folder / STORE_INDEX, np.array(self.offsets, np.int64))
 
     def abort(self) -> None:
-        self.video.abort()
+        if self.video is not None:
+            self.video.abort()
         self.data.close()
 
 

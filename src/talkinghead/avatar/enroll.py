@@ -71,6 +71,8 @@ class EnrollOptions:
             :func:`~talkinghead.avatar.bank.bank_size_for`): the mouth keeps the source's own
             resolution, so an HD output's mouth is as sharp as the source's.
         bank_crf: x264 quality of bank.mp4 (lower = better; 12 is visually lossless).
+        bank_video: write bank.mp4 beside the random-access store (False: a temporary avatar,
+            such as a video being re-voiced, needs only the store).
         track: face-tracker settings. filters: jitter-filter settings.
     """
 
@@ -80,6 +82,7 @@ class EnrollOptions:
     max_residual: float = 0.06
     bank_size: int | None = None
     bank_crf: int = 12
+    bank_video: bool = True
     track: TrackOptions = field(default_factory=TrackOptions)
     filters: FilterOptions = field(default_factory=FilterOptions)
 
@@ -192,7 +195,7 @@ def enroll(clips: Sequence[ClipInput], output: str | os.PathLike,
             usable = track.found & (np.nan_to_num(track.residual, nan=np.inf) <= options.max_residual)
             if crop is None:
                 crop = CropGeometry.from_template(template, options.bank_size or bank_size_for(track.raw_pose[usable]))
-                bank = BankWriter(work / BANK_FILE, fps, crop.size, options.bank_crf)
+                bank = BankWriter(work / BANK_FILE, fps, crop.size, options.bank_crf, options.bank_video)
             # Second decode: cutting crops needs the pose, which needs the template, which needs
             # a first clip's track; decoding again costs far less than tracking.
             n = len(track)
@@ -338,5 +341,5 @@ def enroll_target(video: str | os.PathLike, near: str | os.PathLike, progress: P
     however it ends. ``face``: which face to re-voice where several show (see ``TrackOptions.face``)."""
     parent = Path(near).parent if Path(near).parent.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".dub-target-", dir=parent) as folder:
-        options = EnrollOptions(no_audio=True, track=TrackOptions(face=face))
+        options = EnrollOptions(no_audio=True, track=TrackOptions(face=face), bank_video=False)
         yield enroll([ClipInput(Path(video), None)], Path(folder) / "target.avatar", options, progress).avatar

@@ -144,7 +144,11 @@ class Avatar:
         p = Path(path)
         if not p.is_dir():
             raise InputError(f"avatar '{p}' does not exist", "enroll one first with `talkinghead enroll`")
+        from .bank import STORE_DATA, STORE_INDEX
+
         missing = [f for f in REQUIRED_FILES if not (p / f).is_file()]
+        if BANK_FILE in missing and (p / STORE_DATA).is_file() and (p / STORE_INDEX).is_file():
+            missing.remove(BANK_FILE)  # a temporary avatar keeps only the random-access bank
         if missing:
             raise InputError(f"avatar '{p}' is incomplete (missing {', '.join(missing)})",
                              "enroll it again with `talkinghead enroll … --force`")

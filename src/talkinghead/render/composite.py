@@ -15,6 +15,16 @@ TOP_ABOVE_LIPS_IOD = 0.22  # the mask's upper edge: this far above the top of th
 RING = (0.08, 0.6)  # mask values treated as the boundary ring for colour matching
 
 
+def _blur(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """A wide Gaussian blur of an (S, S) mask, done at half resolution when σ is large (the
+    result is smooth: upsampling it loses nothing visible, and it costs an eighth)."""
+    if sigma < 4:
+        return cv2.GaussianBlur(mask, (0, 0), sigma)
+    size = mask.shape[::-1]
+    half = cv2.resize(mask, (size[0] // 2, size[1] // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(half, (0, 0), sigma / 2), size, interpolation=cv2.INTER_LINEAR)
+
+
 class Compositor:
     """Blends textures into frames for one crop geometry (the avatar's)."""
 
@@ -51,10 +61,10 @@ class Compositor:
             if shape is not None and not np.isnan(shape).any():
                 self.region(shape, m)
         sigma = FEATHER_IOD * self.crop.px_per_iod
-        m = cv2.GaussianBlur(m, (0, 0), sigma)
+        m = _blur(m, sigma)
         if texture_face is not None:
             # Feathered inward: pixels within about σ of the texture's face edge fade out.
-            m *= np.clip(2 * cv2.GaussianBlur(texture_face.astype(np.float32), (0, 0), sigma) - 1, 0, 1)
+            m *= np.clip(2 * _blur(texture_face.astype(np.float32), sigma) - 1, 0, 1)
         return m * self.border
 
     def render(self, frame: np.ndarray, pose: np.ndarray, texture: np.ndarray, target: np.ndarray,
@@ -82,11 +92,16 @@ class Compositor:
         """
         if np.isnan(pose).any():
             return frame
-        size = self.crop.size
         to_crop = self.crop.image_to_crop(pose)
         alpha = self.mask(target, background_mouth, texture_face) * np.float32(opacity)
         to_image = cv2.invertAffineTransform(to_crop)
-        corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
+        # Only where the mask reaches: its bounding box in the crop (the top of the crop, above
+        # the lips, is never drawn).
+        rows, cols = np.flatnonzero((alpha > 1 / 255).any(1)), np.flatnonzero((alpha > 1 / 255).any(0))
+        if not len(rows):
+            return frame
+        cx0, cx1, cy0, cy1 = cols[0], cols[-1] + 1, rows[0], rows[-1] + 1
+        corners = np.array([[cx0, cy0], [cx1, cy0], [cx0, cy1], [cx1, cy1]], np.float64)
         img_pts = corners @ to_image[:, :2].T + to_image[:, 2]
         h, w = frame.shape[:2]
         x0, y0 = np.floor(img_pts.min(0)).astype(int)

@@ -15,7 +15,9 @@ import numpy as np
 
 from ..avatar.bank import RESAMPLING
 
-GRID_STEP_PX = 4  # the displacement field is solved on a coarse grid, then upsampled
+GRID_STEP_PX = 4  # the displacement field is solved on a coarse grid, then upsampled…
+GRID_POINTS = 40  # …of at most this many points a side (a larger crop gets a coarser step: the
+# field's reach, RBF_SIGMA_IOD, grows with the crop, so it stays as smooth per grid step)
 RBF_SIGMA_IOD = 0.2  # reach of one landmark's pull, IOD units
 RBF_REG = 1e-2  # ridge term: lets the field miss noisy, nearly coinciding landmarks a little
 
@@ -61,7 +63,7 @@ def warp_map(src_pts: np.ndarray, dst_pts: np.ndarray, size: int, px_per_iod: fl
                     [(x, y) for y in border[1:-1] for x in (0, size - 1)], np.float64)
     ctrl = np.vstack([dst_pts, edge])
     disp = np.vstack([src_pts - dst_pts, np.zeros_like(edge)])  # backward: target → source
-    g = np.linspace(0, size - 1, size // GRID_STEP_PX + 1)
+    g = np.linspace(0, size - 1, min(size // GRID_STEP_PX, GRID_POINTS) + 1)
     field = rbf_field(ctrl, disp, RBF_SIGMA_IOD * px_per_iod, g, g)
     # A smooth field: upsampling the coarse grid is within a fraction of a pixel of exact.
     field = cv2.resize(field, (size, size), interpolation=cv2.INTER_LINEAR)
