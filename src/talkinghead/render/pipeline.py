@@ -20,7 +20,7 @@ from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_learned, plan_
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
 from ..timeline import check_fps, frame_count
-from ..video import VideoWriter, pick_frames, read_frames
+from ..video import VideoWriter, pick_frames, probe, read_frames
 from .background import BackgroundPlan, plan_background, plan_in_order
 from .composite import Compositor
 from .report import RenderReport
@@ -29,7 +29,8 @@ from .warp import warp_map
 
 log = logging.getLogger(__name__)
 
-HELD_FRAMES = 200  # background frames decoded and held at a time (a stretch of footage fits)
+HELD_MB = 200.0  # background frames decoded and held at a time, MB of RGB (200 frames at 360×288,
+# 33 at 1080p: a GRID-sized stretch of footage fits, and memory does not grow with the resolution)
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,11 @@ def bank_crops(avatar: Avatar, wanted: set[int]) -> dict[int, np.ndarray]:
 def _background_images(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray | None]:
     """The plan's source frames in output order (None for one past the source's end).
 
-    A stretch of footage (at most HELD_FRAMES distinct frames) is decoded once and held. A
+    A stretch of footage (at most HELD_MB of distinct frames) is decoded once and held. A
     longer plan (a whole video re-voiced) is streamed: output frames are taken in blocks of
-    HELD_FRAMES, and each block's frames are read by one decoder that only restarts when a
+    that many frames, and each block's frames are read by one decoder that only restarts when a
     block goes back in the source (a ping-pong's backward pass), so memory stays bounded
-    whatever the video's length.
+    whatever the video's length and resolution.
     """
     if not plan.source.is_file():
         raise InputError(f"the avatar's footage '{plan.source}' is missing (avatars refer to it)",
@@ -171,14 +172,16 @@ def _background_images(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray 
 
 def _stream_background(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray | None]:
     order = [int(i) for i in plan.source_frames]
-    if len(set(order)) <= HELD_FRAMES:
+    info = probe(plan.source)
+    held_frames = max(8, int(HELD_MB * 2**20 // (3 * info.width * info.height)))
+    if len(set(order)) <= held_frames:
         held = pick_frames(plan.source, order, fps)
         yield from (held.get(i) for i in order)
         return
     decoder: Iterator | None = None
     position = -1  # index of the last frame the decoder gave
-    for b in range(0, len(order), HELD_FRAMES):
-        block = order[b:b + HELD_FRAMES]
+    for b in range(0, len(order), held_frames):
+        block = order[b:b + held_frames]
         wanted = set(block)
         if decoder is None or min(wanted) <= position:
             decoder, position = iter(read_frames(plan.source, fps)), -1
