@@ -49,6 +49,13 @@ def _ready(ws) -> dict:
     return ready
 
 
+def _end(ws) -> None:
+    """Close the session as a client should, and wait until the server has let it go."""
+    ws.send_json({"type": "close"})
+    while ws.receive()["type"] != "websocket.close":  # frames still on their way, then the close
+        pass
+
+
 def _error(ws) -> dict:
     while True:  # frames keep coming while the session lives
         m = ws.receive()
@@ -76,7 +83,7 @@ def test_text_in_frames_with_sound_out_and_stop(client) -> None:
         # A frame or two may already be on its way; then idle, silent, for good.
         first_idle = next(k for k, f in enumerate(after) if not f["speaking"])
         assert first_idle <= 2 and not any(f["speaking"] or f["pcm"].any() for f in after[first_idle:])
-        ws.send_json({"type": "close"})
+        _end(ws)
     assert client.get("/live/sessions").json() == {"open": 0, "limit": 2}
 
 
@@ -97,6 +104,7 @@ def test_pcm_in_at_an_odd_rate_and_channel_count(client, speech) -> None:
         assert abs(len(speaking) - speech.duration * 25) <= 3
         played = np.concatenate([f["pcm"] for f in speaking]).astype(np.float32) / 32768
         assert np.corrcoef(played[:16000], resample(speech.audio, speech.sample_rate, 16000)[:16000])[0, 1] > 0.9
+        _end(ws)
 
 
 @pytest.mark.parametrize(("message", "needle"), [
@@ -120,6 +128,7 @@ def test_bad_messages_are_clear_errors_and_the_session_goes_on(client, message, 
         err = _error(ws)
         assert needle in err["error"] and err["fix"]
         assert len(_frames(ws, 3)) == 3  # still live
+        _end(ws)
     assert client.get("/live/sessions").json()["open"] == 0
 
 
@@ -161,6 +170,8 @@ def test_the_session_limit_and_no_leaks(client) -> None:
                 c.receive_json()
             assert closed.value.code == 1013
         assert len(_frames(a, 2)) == 2 and len(_frames(b, 2)) == 2  # the others are unaffected
+        _end(a)
+        _end(b)
     t0 = time.monotonic()
     while client.get("/live/sessions").json()["open"] and time.monotonic() - t0 < 5:
         time.sleep(0.05)

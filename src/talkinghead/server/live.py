@@ -146,6 +146,8 @@ async def serve_live(ws: WebSocket, store: Store, data: Path, sessions: LiveSess
             _warm_voices.add(tts)
             asyncio.get_running_loop().run_in_executor(None, synthesize, "Hello.", tts)
         await _run(ws, session, max_text_chars, max_ahead_s)
+        with contextlib.suppress(Exception):  # the client asked to close (or is already gone)
+            await asyncio.wait_for(ws.close(1000), CLOSE_TIMEOUT_S)
     except _Closing as exc:
         await _close(ws, exc)
     except InputError as exc:
