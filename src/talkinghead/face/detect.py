@@ -87,16 +87,12 @@ def number_faces(video: str | os.PathLike, output: str | os.PathLike) -> int:
     """Write a PNG or JPEG (by ``output``'s suffix) of the frame (within the first FACES_SCAN_S s)
     that shows the most faces, each boxed and numbered as ``TrackOptions.face`` / ``--face``
     counts them; returns how many."""
+    from .._io import atomic_output
     from ..errors import InputError
+    from ..video import probe, read_frames
 
     if Path(output).suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise InputError(f"'{output}' is not a .png or .jpg file name", "write the sheet to a .png")
-    return _number_faces(video, output)
-
-
-def _number_faces(video: str | os.PathLike, output: str | os.PathLike) -> int:
-    from .._io import atomic_output
-    from ..video import probe, read_frames
 
     fps = probe(video).fps
     step = max(1, round(FACES_STEP_S * fps))

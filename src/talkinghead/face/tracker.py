@@ -131,8 +131,7 @@ class FaceTracker:
         candidates = self.detect_all(image)
         if not candidates:
             return None, 0
-        chosen = candidates[0] if len(candidates) == 1 and self._previous is not None else \
-            self._choose(candidates, w, h)
+        chosen = candidates[0] if len(candidates) == 1 else self._choose(candidates, w, h)
         self._previous = chosen.mean(0)
         return chosen, len(candidates)
 

@@ -205,11 +205,10 @@ class Session:
     one thread while another iterates :meth:`frames`."""
 
     def __init__(self, speaker: Speaker, options: LiveOptions = LiveOptions()) -> None:
+        self.fps = float(options.fps or speaker.fps)
         if isinstance(speaker, AvatarSpeaker) and speaker.video is None:
-            self.fps = float(options.fps or speaker.fps)
             self.face: _Face = _AvatarFace(speaker.avatar)
         elif isinstance(speaker, PhotoSpeaker):
-            self.fps = float(options.fps or speaker.fps)
             self.face = _PhotoFace(speaker.portrait, self.fps)
         else:
             raise InputError("a live session needs an enrolled avatar or a portrait",
