@@ -10,7 +10,6 @@ second shows the steady state; both are reported with their steps (TTS, plan, ba
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dub_grid
+from results_io import emit
 from talkinghead.avatar import Avatar, clips_from, enroll
 from talkinghead.live import open_session
 from talkinghead.render import say
@@ -55,10 +55,7 @@ def main() -> int:
               "load_s": round(load_s, 2), "open_session_s": round(open_s, 2), "say": says,
               "files_mb": {k: round(v / 2 ** 20, 1) for k, v in sorted(size.items())},
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
-    print(json.dumps(result, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    return emit(result, args.json)
 
 
 if __name__ == "__main__":

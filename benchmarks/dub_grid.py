@@ -18,7 +18,6 @@ second of output, peak RSS; and one opening-curve plot and one contact sheet.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import statistics
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from results_io import emit
 from talkinghead.avatar import clips_from, enroll
 from talkinghead.evaluate import Evaluation, evaluate, plot_curves
 from talkinghead.evaluate.metrics import silence_closure
@@ -124,10 +124,7 @@ def main() -> int:
                                         / result["mismatched"]["mouth_lmd_pct_iod"]["mean"], 3)
     result["own_frames_lmd_vs_mismatched"] = round(result["dub_own_frames"]["mouth_lmd_pct_iod"]["mean"]
                                                    / result["mismatched"]["mouth_lmd_pct_iod"]["mean"], 3)
-    print(json.dumps(result, indent=1))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    return 0
+    return emit(result, args.json)
 
 
 def lag_within_1(rows: list[dict]) -> float:

@@ -13,7 +13,6 @@ child's peak RSS (VmHWM).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from results_io import emit
 from say_speed import child
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid_s1"
@@ -82,10 +82,7 @@ def main() -> int:
               "wall_per_output_second_median": round(statistics.median(r["wall_s"] / r["duration_s"] for r in runs), 3),
               "wall_per_output_second_runs": [round(r["wall_s"] / r["duration_s"], 3) for r in runs],
               "peak_rss_mb_max": round(max(r["peak_rss_mb"] for r in runs))}
-    print(json.dumps(result, indent=1))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    return 0
+    return emit(result, args.json)
 
 
 if __name__ == "__main__":

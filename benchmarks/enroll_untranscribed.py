@@ -16,7 +16,6 @@ was recognised, how many frames were usable.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dub_grid
+from results_io import emit
 from talkinghead.avatar import clips_from, enroll
 from talkinghead.errors import InputError
 from talkinghead.evaluate import evaluate
@@ -97,10 +97,7 @@ def main() -> int:
             print(wild[-1], flush=True)
         result["wild"] = wild
         result["wild_enrolled"] = sum(w["ok"] for w in wild)
-    print(json.dumps(result, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    return emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ the source.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
@@ -34,6 +33,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from results_io import emit
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -156,10 +157,7 @@ def main() -> int:
     result = {"bank": args.bank or "source", "seconds": args.seconds, "rows": rows,
               "date": time.strftime("%Y-%m-%d %H:%M"), "peak_rss_mb_this": round(
                   resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
-    print(json.dumps(result, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    return emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ chunks in real time, or a sentence pushed as text.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import resource
 import sys
@@ -36,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dub_grid
+from results_io import emit
 from talkinghead.avatar import Avatar, clips_from, enroll
 from talkinghead.live import LIVE_RATE, LiveOptions, open_session
 from talkinghead.video import load_audio
@@ -275,10 +275,7 @@ def main() -> int:
         "throughput": thr, "transitions": trans, "sustained_one": one, "sustained_two": two,
         "peak_rss_mb_this_process": round(rss),
     }
-    print(json.dumps(result, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    return emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ recording).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dub_grid
+from results_io import emit
 from talkinghead.avatar import clips_from, enroll
 from talkinghead.evaluate import evaluate
 from talkinghead.evaluate.metrics import opening
@@ -125,10 +125,7 @@ def main() -> int:
     result["clips"] = len(rows)
     if args.rendered:
         result["rendered"] = rendered(dub_grid.held_out(rest, args.rendered), train)
-    print(json.dumps(result, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    return emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_io import emit
+
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid_s1"
 TEXT = ("Good morning everyone. Today we will look at three ideas: first, how sound becomes words; "
         "second, how the lips shape each sound; and third, how a video can show both at once. "
@@ -88,10 +90,7 @@ print(json.dumps({{"seconds_of_video": rep.duration, "wall": time.perf_counter()
         result["long_say_seconds_of_video"] = round(long["seconds_of_video"], 1)
         result["long_say_wall_per_output_second"] = round(long["wall"] / long["seconds_of_video"], 3)
         result["long_say_peak_rss_mb"] = round(long["peak_rss_mb"])
-    print(json.dumps(result, indent=1))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    return 0
+    return emit(result, args.json)
 
 
 if __name__ == "__main__":
