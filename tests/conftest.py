@@ -28,3 +28,14 @@ def grid() -> Path:
 def grid_clips(grid: Path) -> list[str]:
     """Clip ids, sorted."""
     return sorted(p.stem for p in (grid / "align").glob("*.align"))
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A `talkinghead serve` process on a free port (start it with ``server.start()``); killed
+    with its process group at the end."""
+    from .serving import Server
+
+    s = Server(tmp_path / "data")
+    yield s
+    s.kill()

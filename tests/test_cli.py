@@ -129,3 +129,79 @@ def test_python_dash_m_entry_point() -> None:
 
     r = subprocess.run([sys.executable, "-m", "talkinghead", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "tts" in r.stdout and "align" in r.stdout
+
+
+# Every command that writes a file, with one output in a folder that does not exist, and the
+# function the command calls to do its work (patched: it records being called).
+OUTPUT_CASES = [
+    (["tts", "hi", "-o", "{missing}/o.wav"], "talkinghead.speech", "synthesize"),
+    (["tts", "hi", "-o", "{tmp}/o.wav", "--timings", "{missing}/o.json"], "talkinghead.speech", "synthesize"),
+    (["align", "{tmp}/in.wav", "--text", "hi", "-o", "{missing}/o.TextGrid"], "talkinghead.speech", "align"),
+    (["enroll", "{tmp}/in.mp4", "--no-audio", "-o", "{missing}/me.avatar"], "talkinghead.avatar", "enroll"),
+    (["faces", "{tmp}/in.mp4", "-o", "{missing}/faces.png"], "talkinghead.face.detect", "number_faces"),
+    (["say", "hi", "-o", "{missing}/o.mp4"], "talkinghead.render", "say"),
+    (["say", "{tmp}/me.avatar", "hi", "-o", "{missing}/o.mp4"], "talkinghead.render", "say"),
+    (["dub", "{tmp}/in.wav", "-o", "{missing}/o.mp4"], "talkinghead.render", "dub"),
+    (["live", "--text", "hi", "-o", "{missing}/o.mp4"], "talkinghead.render", "open_speaker"),
+    (["evaluate", "{tmp}/in.mp4", "--json", "{missing}/m.json"], "talkinghead.evaluate", "evaluate"),
+    (["evaluate", "{tmp}/in.mp4", "--plot", "{missing}/m.png"], "talkinghead.evaluate", "evaluate"),
+]
+
+
+def _no_work(monkeypatch, module: str, name: str) -> list[str]:
+    """Patch ``module.name`` (what the command calls to start its work) to record a call."""
+    import importlib
+
+    calls: list[str] = []
+
+    def work(*args, **kwargs):
+        calls.append(name)
+        raise RuntimeError(f"{name} started before the output was checked")
+
+    monkeypatch.setattr(importlib.import_module(module), name, work)
+    return calls
+
+
+@pytest.mark.parametrize("argv,module,work", OUTPUT_CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_output_in_a_missing_folder_is_refused_before_any_work(tmp_path: Path, capsys, monkeypatch,
+                                                                 argv, module, work) -> None:
+    for name in ("in.wav", "in.mp4"):
+        (tmp_path / name).write_bytes(b"never read")
+    missing = tmp_path / "missing_dir"
+    calls = _no_work(monkeypatch, module, work)
+    before = sorted(tmp_path.iterdir())
+    code, err = run(capsys, *[a.format(tmp=tmp_path, missing=missing) for a in argv])
+    assert calls == [], err
+    assert code == EXIT_BAD_INPUT, err
+    assert err == (f"error: output folder '{missing}' does not exist. "
+                   f"create the folder '{missing}' first, or choose another output path\n")
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_unwritable_or_odd_outputs_are_refused_before_any_work(tmp_path: Path, capsys, monkeypatch) -> None:
+    import os
+    from types import SimpleNamespace
+
+    from talkinghead.avatar import Avatar
+
+    calls = _no_work(monkeypatch, "talkinghead.render", "say") + _no_work(monkeypatch, "talkinghead.evaluate", "evaluate")
+    (tmp_path / "in.mp4").write_bytes(b"never read")
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "a_folder.mp4").mkdir()
+    cases = [(["say", "hi", "-o", str(tmp_path / "a_file" / "o.mp4")], "a_file' is not a folder"),
+             (["say", "hi", "-o", str(tmp_path / "a_folder.mp4")], "it is a folder"),
+             (["evaluate", str(tmp_path / "in.mp4"), "--json", str(tmp_path / "m.txt")], "name the output .json")]
+    for argv, needle in cases:
+        code, err = run(capsys, *argv)
+        assert code == EXIT_BAD_INPUT and needle in err and err.count("\n") == 1, (argv, err)
+    # A folder this user may not write in (simulated: the tests may run as root, who may).
+    avatar = tmp_path / "me.avatar"
+    avatar.mkdir()
+    monkeypatch.setattr(Avatar, "load", staticmethod(lambda path: SimpleNamespace(path=Path(path))))
+    calls += _no_work(monkeypatch, "talkinghead.avatar", "coverage_table")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != avatar and Path(p) != tmp_path and real_access(p, mode))
+    for argv in (["say", "hi", "-o", str(tmp_path / "o.mp4")], ["inspect", str(avatar)]):
+        code, err = run(capsys, *argv)
+        assert code == EXIT_BAD_INPUT and "no permission to write in the folder" in err, (argv, err)
+    assert calls == []

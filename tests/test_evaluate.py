@@ -118,7 +118,7 @@ def test_cli_table_json_plot_and_bad_input(grid, grid_clips, tmp_path, capsys) -
     mute = _rewrite(clip, tmp_path / "mute.mp4", audio=False)
     cases = [(["evaluate", str(clip), "--ref", str(faceless)], "no face found in the reference"),
              (["evaluate", str(mute)], "no audio track"),
-             (["evaluate", str(clip), "--json", str(tmp_path / "m.txt")], "name it .json"),
+             (["evaluate", str(clip), "--json", str(tmp_path / "m.txt")], "name the output .json"),
              (["evaluate", str(tmp_path / "missing.mp4")], "does not exist")]
     for argv, needle in cases:
         code = main(["-q", *argv])

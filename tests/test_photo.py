@@ -4,6 +4,10 @@ and `say` without an avatar end to end (re-tracked for sync). Needs no GRID data
 from __future__ import annotations
 
 import logging
+import struct
+import warnings
+import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -21,7 +25,7 @@ from talkinghead.motion.idle import IdleOptions, blinks, head_sway
 from talkinghead.motion.visemes import SETTINGS, articulate, generic_key_pose, neutral_mouth
 from talkinghead.phonemes import Viseme
 from talkinghead.render.interior import MouthLook, draw_interior
-from talkinghead.render.photo import MIN_FACE_PX, load_portrait, render_photo
+from talkinghead.render.photo import MIN_FACE_PX, check_photo, load_portrait, max_photo_pixels, render_photo
 from talkinghead.speech import synthesize
 from talkinghead.video import load_audio, probe
 
@@ -163,3 +167,56 @@ def test_photo_bad_input_through_the_cli(tmp_path, capsys) -> None:
         err = capsys.readouterr().err
         assert err.startswith("error:") and "Traceback" not in err
         assert not out.exists()
+
+
+def _blank_png(path: Path, width: int, height: int) -> Path:
+    """A valid black 1-bit PNG of any size, a few hundred KB at most: written by hand, row by
+    row, so not even the test holds its pixels."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    z = zlib.compressobj(9)
+    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then the row's packed bits
+    data = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+    return path
+
+
+def test_huge_photo_is_refused_from_its_header(tmp_path, monkeypatch) -> None:
+    """Over PIL's bomb limit (2x and 1-2x) and over our own cap: InputError naming the size and
+    the size to scale to, with no pixel decoded and no warning; a big photo under the cap passes."""
+    from PIL import ImageFile
+
+    def no_decoding(self):
+        raise AssertionError("check_photo decoded pixels")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    limit = max_photo_pixels()
+    assert limit <= Image.MAX_IMAGE_PIXELS
+    cases = [(20000, 20000, "400 megapixels"),  # over 2x PIL's limit: Image.open raises
+             (12000, 8000, "96 megapixels"),  # 1-2x PIL's limit: Image.open only warns
+             (9000, 6000, "54 megapixels")]  # under PIL's limit, over ours
+    for w, h, size in cases:
+        path = _blank_png(tmp_path / f"{w}x{h}.png", w, h)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # PIL's DecompressionBombWarning must not escape
+            with pytest.raises(InputError) as info:
+                check_photo(path)
+        message = info.value.message
+        assert f"{w}×{h} px ({size})" in message and f"{limit / 1e6:.3g} megapixels" in message, message
+        sw, sh = (int(d) for d in message.split("at most ")[1].split(" px")[0].split("×"))
+        assert sw * sh <= limit and sw / sh == pytest.approx(w / h, rel=1e-3), message
+    assert check_photo(_blank_png(tmp_path / "big.png", 8000, 6000)) == (8000, 6000)  # 48 MP: fine
+    with pytest.raises(InputError, match="only 10×4000 px"):
+        check_photo(_blank_png(tmp_path / "thin.png", 10, 4000))
+
+
+def test_huge_photo_through_the_cli_is_bad_input(tmp_path, capsys) -> None:
+    out = tmp_path / "o.mp4"
+    for w, h in ((20000, 20000), (12000, 8000)):
+        huge = _blank_png(tmp_path / "huge.png", w, h)
+        assert main(["-q", "say", "--photo", str(huge), "hi", "-o", str(out)]) == EXIT_BAD_INPUT
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"error: photo '{huge}' is {w}×{h} px"), err
+        assert "scale it down to at most" in err and not out.exists()

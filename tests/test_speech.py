@@ -103,6 +103,42 @@ def test_rate_changes_duration() -> None:
     assert_contiguous(fast)
 
 
+LONG_TEXT = ("Good morning. The weather is fine today, and the sea is calm. We sail at noon; "
+             "bring a coat, a hat and some bread. See you soon!")
+
+
+def test_synthesis_reports_progress_in_phrases() -> None:
+    from talkinghead.text import analyze
+
+    calls: list[tuple[str, float, float | None]] = []
+    speech = synthesize(LONG_TEXT, progress=lambda task, done, total: calls.append((task, done, total)))
+    n = len(analyze(LONG_TEXT).phrases)
+    assert n >= 5 and speech.duration > 5.0
+    assert {task for task, _, _ in calls} == {"speech"}
+    assert [done for _, done, _ in calls] == list(range(n + 1))  # 0 first, then one per phrase
+    assert {total for _, _, total in calls} == {n}
+
+
+def test_say_reports_speech_progress_before_rendering(tmp_path) -> None:
+    """The synthesis of a long text is not silent: `say` hands its hook to the TTS, and the hook
+    has seen all of the speech by the time rendering starts."""
+    from talkinghead.render import RenderReport, Speaker, say
+
+    calls: list[tuple[str, float, float | None]] = []
+    seen_before_render: list[tuple[str, float, float | None]] = []
+
+    class Recorder(Speaker):  # a speaker that renders nothing: only what the hook saw so far
+        fps = 25.0
+
+        def speak(self, speech, output, options=None, progress=None, seconds=None, recorded=False):
+            seen_before_render.extend(calls)
+            return RenderReport(output, 0, speech.duration, dict(seconds or {}))
+
+    say(Recorder(), LONG_TEXT, tmp_path / "o.mp4", progress=lambda *call: calls.append(call))
+    speech_calls = [c for c in seen_before_render if c[0] == "speech"]
+    assert speech_calls and speech_calls[0][1] == 0 and speech_calls[-1][1] == speech_calls[-1][2] >= 5
+
+
 def test_espeak_voice_for_english_and_unknown_voice_lists_voices() -> None:
     speech = synthesize("Bring 2 maps.", TTSOptions(voice="en-gb"))
     assert speech.source == "espeak:en"

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._io import check_output
 from .errors import InputError
 
 if TYPE_CHECKING:  # the render stage loads OpenCV: only when a command needs it
@@ -60,8 +61,7 @@ def _cmd_tts(args: argparse.Namespace, bars: _Bars) -> int:
     from .speech.export import check_timings_path, write_timings
     from .video import save_wav
 
-    if Path(args.output).suffix.lower() != ".wav":
-        raise InputError(f"cannot write speech to '{args.output}'", "name the output .wav")
+    check_output(args.output, (".wav",), "speech")
     if args.timings:
         check_timings_path(args.timings)
     text = _read_text(args, "text") if args.text is None else args.text
@@ -78,7 +78,7 @@ def _cmd_align(args: argparse.Namespace, bars: _Bars) -> int:
     from .speech import align
     from .speech.export import check_timings_path, write_timings
 
-    check_timings_path(args.output)
+    check_timings_path(args.output)  # the suffix, and a folder that can be written
     speech = align(args.audio, _read_text(args, "transcript"), progress=bars)
     write_timings(speech, args.output)
     log.info("wrote %s (%d words, %d phones over %.2f s)", args.output, len(speech.words),
@@ -90,6 +90,7 @@ def _cmd_enroll(args: argparse.Namespace, bars: _Bars) -> int:
     from .avatar import EnrollOptions, clips_from, coverage_table, enroll
     from .face import TrackOptions
 
+    check_output(args.output, what="avatar", folder=True)
     text = None
     if args.text is not None or args.text_file is not None:
         text = _read_text(args, "transcript")
@@ -114,8 +115,9 @@ def _cmd_inspect(args: argparse.Namespace, bars: _Bars) -> int:
     from .avatar import Avatar, contact_sheet, coverage_table
 
     avatar = Avatar.load(args.avatar)
+    sheet = check_output(avatar.path / "keyposes.png", (".png",), "contact sheet")
     print(coverage_table(avatar))
-    path = contact_sheet(avatar)
+    path = contact_sheet(avatar, sheet)
     print(f"key poses over real mouths: {path}")
     return EXIT_OK
 
@@ -152,9 +154,10 @@ def _cmd_evaluate(args: argparse.Namespace, bars: _Bars) -> int:
     from ._io import atomic_output
     from .evaluate import evaluate, plot_curves
 
-    for path, what in ((args.json, ".json"), (args.plot, ".png")):
-        if path and Path(path).suffix.lower() != what:
-            raise InputError(f"cannot write '{path}'", f"name it {what}")
+    if args.json:
+        check_output(args.json, (".json",), "metrics")
+    if args.plot:
+        check_output(args.plot, (".png",), "plot")
     model = None
     if args.syncnet:
         from .evaluate.syncnet import load_syncnet
@@ -185,7 +188,7 @@ def _cmd_say(args: argparse.Namespace, bars: _Bars) -> int:
     from .render import RenderOptions, say
     from .speech import TTSOptions
 
-    _check_mp4(args.output)
+    check_output(args.output, (".mp4",), "video")
     text = _read_text(args, "text") if args.text is None else args.text
     report = say(args.avatar, text, args.output, TTSOptions(voice=args.voice, rate=args.rate, lang=args.lang),
                  RenderOptions(fps=args.fps), bars, photo=args.photo)
@@ -196,7 +199,7 @@ def _cmd_say(args: argparse.Namespace, bars: _Bars) -> int:
 def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
     from .render import RenderOptions, dub
 
-    _check_mp4(args.output)
+    check_output(args.output, (".mp4",), "video")
     if args.video:
         if len(args.inputs) not in (1, 2):
             raise InputError("with --video give the speech file (and optionally the avatar before it)",
@@ -219,8 +222,9 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
 
 
 def _cmd_faces(args: argparse.Namespace, bars: _Bars) -> int:
-    from .face.detect import number_faces
+    from .face.detect import FACES_SUFFIXES, number_faces
 
+    check_output(args.output, FACES_SUFFIXES, "picture")
     count = number_faces(args.video, args.output)
     if count == 0:
         raise InputError(f"no face found in the first seconds of '{args.video}'", "give a video that shows a face")
@@ -236,7 +240,7 @@ def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
     from .speech import TTSOptions
     from .video import VideoWriter, load_audio
 
-    _check_mp4(args.output)
+    check_output(args.output, (".mp4",), "video")
     if bool(args.audio) == bool(args.text):
         raise InputError("give --audio or --text", "talkinghead live NAME.avatar --audio speech.wav -o out.mp4")
     options = LiveOptions(fps=args.fps, paced=args.paced, tts=TTSOptions(voice=args.voice))
@@ -257,26 +261,25 @@ def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
     return EXIT_OK
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # `serve` on one of these answers only to these names
+
+
 def _cmd_serve(args: argparse.Namespace, bars: _Bars) -> int:
     import uvicorn
 
     from .server import ServerConfig, create_app
 
     config = ServerConfig(data=Path(args.data), workers=args.workers, max_upload_mb=args.max_upload_mb,
-                          max_media_s=args.max_media_s, cors_origins=tuple(args.cors or ()), max_live=args.max_live)
+                          max_media_s=args.max_media_s, cors_origins=tuple(args.cors or ()), max_live=args.max_live,
+                          max_disk_gb=args.max_disk_gb, hosts=LOOPBACK if args.host in LOOPBACK else ())
     app = create_app(config)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if args.host not in LOOPBACK:
         log.warning("listening on %s: other machines can reach this service", args.host)
     # wsproto: the WebSocket implementation we depend on (and test); a message over 4 MiB is
     # refused by the protocol layer itself (close 1009), over 1 MiB by the live endpoint.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info",
                 ws="wsproto", ws_max_size=4 << 20)
     return EXIT_OK
-
-
-def _check_mp4(path: str) -> None:
-    if Path(path).suffix.lower() != ".mp4":
-        raise InputError(f"cannot write video to '{path}'", "name the output .mp4")
 
 
 def _report(report: RenderReport) -> None:
@@ -402,7 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest upload, MB")
     p.add_argument("--max-media-s", type=float, default=600.0, help="longest uploaded video/audio, s")
     p.add_argument("--max-live", type=int, default=2, help="live sessions at once (each takes most of a core)")
-    p.add_argument("--cors", action="append", metavar="ORIGIN", help="allow this browser origin (repeatable)")
+    p.add_argument("--max-disk-gb", type=float, default=20.0,
+                   help="most the data folder may hold, GB; above it new uploads and jobs are refused (507)")
+    p.add_argument("--cors", action="append", metavar="ORIGIN",
+                   help="allow this browser origin to call the API (repeatable); other sites' requests are refused")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("voices", help="list the voices available offline")

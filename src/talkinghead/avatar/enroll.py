@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import check_output
 from ..errors import AlignmentError, InputError
 from ..face import MOUTH, FilterOptions, TrackOptions, build_template, build_track, head_shape, lip_gap, track_frames
 from ..face.track import FaceTrack
@@ -248,8 +249,7 @@ def _check_inputs(clips: Sequence[ClipInput], out: Path, options: EnrollOptions)
         raise InputError("no video to enroll", "give one or more videos of the person speaking")
     if out.exists() and not options.force:
         raise InputError(f"'{out}' already exists", "choose another -o name or add --force to replace it")
-    if not out.parent.is_dir():
-        raise InputError(f"output folder '{out.parent}' does not exist", "create it first")
+    check_output(out, what="avatar", folder=True)
 
 
 class _Accumulator:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -81,18 +80,17 @@ def _seen_again(image: np.ndarray, face: np.ndarray, tracker: FaceTracker) -> bo
 
 FACES_SCAN_S = 10.0  # how far into a video `faces` looks for the frame showing the most faces
 FACES_STEP_S = 0.5  # …one frame every this often
+FACES_SUFFIXES = (".png", ".jpg", ".jpeg")  # formats the numbered picture may be written in
 
 
 def number_faces(video: str | os.PathLike, output: str | os.PathLike) -> int:
     """Write a PNG or JPEG (by ``output``'s suffix) of the frame (within the first FACES_SCAN_S s)
     that shows the most faces, each boxed and numbered as ``TrackOptions.face`` / ``--face``
     counts them; returns how many."""
-    from .._io import atomic_output
-    from ..errors import InputError
+    from .._io import atomic_output, check_output
     from ..video import probe, read_frames
 
-    if Path(output).suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise InputError(f"'{output}' is not a .png or .jpg file name", "write the sheet to a .png")
+    check_output(output, FACES_SUFFIXES, "picture")
 
     fps = probe(video).fps
     step = max(1, round(FACES_STEP_S * fps))

@@ -13,12 +13,12 @@ shapes, with a procedural mouth interior (:mod:`.interior`), blinks and an idle 
 
 from .background import BackgroundPlan, plan_background
 from .composite import Compositor
-from .photo import PhotoOptions, Portrait, load_portrait, render_photo
+from .photo import PhotoOptions, Portrait, check_photo, load_portrait, render_photo
 from .pipeline import RenderOptions, RenderReport, render
 from .retrieve import TextureIndex, choose_textures
 from .speaker import AvatarSpeaker, PhotoSpeaker, Speaker, dub, open_speaker, say
 from .warp import warp_crop
 
 __all__ = ["AvatarSpeaker", "BackgroundPlan", "Compositor", "PhotoOptions", "PhotoSpeaker", "Portrait", "RenderOptions",
-           "RenderReport", "Speaker", "TextureIndex", "choose_textures", "dub", "load_portrait", "open_speaker",
+           "RenderReport", "Speaker", "TextureIndex", "check_photo", "choose_textures", "dub", "load_portrait", "open_speaker",
            "plan_background", "render", "render_photo", "say", "warp_crop"]

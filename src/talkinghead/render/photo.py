@@ -9,6 +9,7 @@ interior painted inside the new inner-lip contour.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,12 @@ from .report import RenderReport
 log = logging.getLogger(__name__)
 
 MIN_FACE_PX = 64  # narrowest face (outline width, px) a portrait may show
+MIN_PHOTO_SIDE_PX = 16  # a photo's shortest side, px
+# Most pixels a portrait may have. Loading one holds about 13 bytes per pixel at the peak (the
+# decoded RGB and its copies before it is framed down to the output size): ~0.8 GB at 50 MP.
+# That is every common camera's full resolution; the video is at most MAX_SHORT_SIDE_PX on its
+# short side, so more pixels only cost memory. PIL's own limit (89.5 MP), where lower, wins.
+MAX_PHOTO_PIXELS = 50_000_000
 MIN_SHORT_SIDE_PX = 512  # output frames are at least this big on their short side
 MAX_SHORT_SIDE_PX = 720  # …and at most this (large photos are scaled down for speed)
 TARGET_IOD_PX = 88  # a smaller face is cropped around and enlarged until its eyes are this far apart
@@ -116,7 +123,8 @@ def load_portrait(photo: str | os.PathLike | None = None) -> Portrait:
     A small face is cropped around and enlarged; a huge photo is scaled down.
 
     Raises:
-        InputError: not an image, no face, a face under MIN_FACE_PX wide.
+        InputError: not an image, too many pixels (:func:`check_photo`), no face, a face under
+            MIN_FACE_PX wide.
     """
     image, source = _read_image(photo)
     landmarks, faces = detect_largest_face(image)
@@ -137,25 +145,103 @@ def load_portrait(photo: str | os.PathLike | None = None) -> Portrait:
     return Portrait(framed, again, source, faces)
 
 
-def _read_image(photo: str | os.PathLike | None) -> tuple[np.ndarray, str]:
-    if photo is None:
-        from skimage import data
+def check_photo(photo: str | os.PathLike) -> tuple[int, int]:
+    """Check a portrait file from its header alone (no pixels are decoded): call it on an upload.
 
-        return np.ascontiguousarray(data.astronaut()[..., :3]), BUILTIN
+    Returns:
+        (width, height) in px.
+
+    Raises:
+        InputError: the file is missing or not an image PIL reads; it has more than
+            :func:`max_photo_pixels` pixels (PIL's decompression-bomb range included); or a side
+            shorter than MIN_PHOTO_SIDE_PX.
+    """
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     path = Path(photo)
     if not path.is_file():
         raise InputError(f"photo '{path}' does not exist", "check the path")
+    size: tuple[int, int] | None
+    try:
+        # Past PIL's own limit Image.open warns (1-2x) or refuses (over 2x) before saying the size.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                size = im.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        size = _header_size(path)
+        if size is None:
+            raise InputError(f"photo '{path}' has more pixels than PIL's decompression-bomb limit",
+                             f"scale it down to at most {_megapixels(max_photo_pixels())} megapixels") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InputError(f"'{path}' is not an image this tool can read ({exc.__class__.__name__})",
+                         "give a JPEG or PNG portrait") from None
+    w, h = size
+    limit = max_photo_pixels()
+    if w * h > limit:
+        k = math.sqrt(limit / (w * h))
+        raise InputError(f"photo '{path}' is {w}×{h} px ({_megapixels(w * h)} megapixels), more than the "
+                         f"{_megapixels(limit)} megapixels a portrait may have",
+                         f"scale it down to at most {int(w * k)}×{int(h * k)} px "
+                         f"(the video is at most {MAX_SHORT_SIDE_PX} px on its short side)")
+    if min(w, h) < MIN_PHOTO_SIDE_PX:
+        raise InputError(f"'{path}' is only {w}×{h} px", "give a real portrait")
+    return w, h
+
+
+def max_photo_pixels() -> int:
+    """The most pixels a portrait may have: MAX_PHOTO_PIXELS, or PIL's decompression-bomb limit
+    (``PIL.Image.MAX_IMAGE_PIXELS``) where that is lower."""
+    from PIL import Image
+
+    pil = Image.MAX_IMAGE_PIXELS
+    return MAX_PHOTO_PIXELS if pil is None else min(MAX_PHOTO_PIXELS, int(pil))
+
+
+def _megapixels(pixels: int) -> str:
+    """'50', '50.4', '400': megapixels to one decimal, without a trailing '.0'."""
+    return f"{pixels / 1e6:.1f}".removesuffix(".0")
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header as PIL's format plugins read it, without the
+    decompression-bomb check that stops ``Image.open`` first; None if no plugin reads it."""
+    from PIL import Image
+
+    Image.init()
+    with open(path, "rb") as fp:
+        prefix = fp.read(16)
+        for fmt in Image.ID:
+            factory, accept = Image.OPEN[fmt]
+            result = accept(prefix) if accept is not None else True
+            if isinstance(result, str) or not result:  # a str: PIL's "not this format" note
+                continue
+            fp.seek(0)
+            try:
+                return factory(fp, str(path)).size
+            except Exception:  # noqa: BLE001 - not this format: try the next, as Image.open does
+                continue
+    return None
+
+
+def _read_image(photo: str | os.PathLike | None) -> tuple[np.ndarray, str]:
+    if photo is None:
+        from skimage import data
+
+        return np.ascontiguousarray(data.astronaut()[..., :3]), BUILTIN
+    from PIL import Image
+
+    path = Path(photo)
+    check_photo(path)  # before decoding: a pixel bomb is refused from its header
     try:
         with Image.open(path) as im:
             im.seek(0)  # an animated GIF or a multi-page file: its first frame
             rgb = np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # e.g. a truncated file: the header was fine
         raise InputError(f"'{path}' is not an image this tool can read ({exc.__class__.__name__})",
                          "give a JPEG or PNG portrait") from None
-    if min(rgb.shape[:2]) < 16:
-        raise InputError(f"'{path}' is only {rgb.shape[1]}×{rgb.shape[0]} px", "give a real portrait")
     return np.ascontiguousarray(rgb), str(path)
 
 

@@ -143,7 +143,7 @@ def say(speaker: Speaker | Avatar | str | os.PathLike | None, text: str, output:
     """
     with _speaker(speaker, photo, None, output, progress) as who:
         t0 = time.perf_counter()
-        speech = synthesize(text, tts)
+        speech = synthesize(text, tts, progress)
         return who.speak(speech, output, options, progress, {"tts": time.perf_counter() - t0})
 
 

@@ -1,8 +1,13 @@
 """The HTTP API and the web page: a thin layer over enroll / say / dub, with jobs.
 
-CPU-bound work runs in a bounded pool of worker processes; jobs, avatars and videos live in
-SQLite under the data directory, so they survive a restart (a job that was running when the
-server stopped is marked failed, with the reason).
+CPU-bound work runs in worker processes that belong to the server (:mod:`.jobs`); jobs, avatars
+and videos live in SQLite under the data directory, so they survive a restart (a job that was
+running when the server stopped is marked failed, with the reason; queued ones run again).
+
+Browsers may call the API only from the page it serves (or an origin given with ``--cors``):
+any other site's request that would change something is refused, so a page the user happens
+to visit cannot start jobs on their machine. Every error, whatever raised it, is JSON of the
+form ``{"detail": {"error": …, "fix": …}}`` and names no server path.
 """
 
 from __future__ import annotations
@@ -10,34 +15,38 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import multiprocessing
 import re
 import shutil
+import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile, WebSocket
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import InputError
+from ..render.photo import check_photo
 from ..speech import TTSOptions
+from .jobs import JobRunner
 from .live import LiveSessions, serve_live
 from .params import JobKind, PhotoEnrollment, VideoEnrollment, VideoRequest
 from .store import AvatarRow, Job, Store, new_id
 from .uploads import error, save_upload
-from .worker import lower_priority, run_job
+from .worker import public_message
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 ID = re.compile(r"^[0-9a-f]{32}$")
 EVENT_POLL_S = 0.25  # how often the event stream looks at a job
+DISK_CHECK_S = 5.0  # the data directory's size is measured at most this often
 
 
 @dataclass(frozen=True)
@@ -50,8 +59,14 @@ class ServerConfig:
         max_upload_mb: largest accepted request body, MB.
         max_media_s: longest accepted uploaded video or audio, s.
         max_text_chars: longest accepted text to speak.
-        cors_origins: origins allowed to call the API from a browser (none by default).
+        cors_origins: origins allowed to call the API from a browser (none by default: only the
+            page the server itself serves).
         max_live: live sessions (``/live`` WebSockets) open at once; each takes most of a core.
+        max_disk_gb: most the data directory may hold, GB; while it holds more, new uploads and
+            jobs are refused (507) until videos or avatars are deleted.
+        hosts: the host names requests may address (the ``Host`` header, without the port); empty:
+            any. `serve` on a loopback address allows only loopback names, so a web page whose
+            name is re-pointed at 127.0.0.1 (DNS rebinding) is not served as if it were ours.
     """
 
     data: Path = Path("talkinghead-data")
@@ -61,12 +76,16 @@ class ServerConfig:
     max_text_chars: int = 5000
     cors_origins: tuple[str, ...] = ()
     max_live: int = 2
+    max_disk_gb: float = 20.0
+    hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.workers <= 32:
             raise InputError(f"{self.workers} workers is out of range", "use --workers between 1 and 32")
         if self.max_upload_mb <= 0 or self.max_media_s <= 0 or self.max_text_chars <= 0:
             raise InputError("upload, duration and text limits must be positive", "check the limits")
+        if self.max_disk_gb <= 0:
+            raise InputError(f"a disk limit of {self.max_disk_gb:g} GB is not positive", "use --max-disk-gb above 0")
         if not 0 <= self.max_live <= 64:
             raise InputError(f"{self.max_live} live sessions is out of range", "use --max-live between 0 and 64")
 
@@ -81,22 +100,18 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
     for sub in ("avatars", "videos", "uploads"):
         (data / sub).mkdir(parents=True, exist_ok=True)
     store = Store(data / "talkinghead.db")
-    state: dict = {}
     live = LiveSessions(config.max_live)
+    runner = JobRunner(store, data, config.workers)
+    disk = _DiskUse(data, config.max_disk_gb)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        n = store.fail_interrupted()
-        if n:
-            log.warning("%d job(s) were interrupted by the last shutdown and are marked failed", n)
-        _remove_partials(data)
-        # spawn: a fresh interpreter per worker, no copy of the server's threads or sockets.
-        state["pool"] = ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=lower_priority)
+        _remove_strays(store, data)
+        runner.start()
         yield
-        state["pool"].shutdown(wait=False, cancel_futures=True)
+        await asyncio.to_thread(runner.stop)
 
-    app = FastAPI(title="talkinghead", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="talkinghead", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Enroll a person (or a photo), then make videos of them saying any text "
                               "or recording. Long work runs as jobs: poll /jobs/{id} or follow "
                               "/jobs/{id}/events.")
@@ -106,22 +121,38 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["*"],
                            allow_headers=["*"])
     app.add_middleware(_BodyLimit, max_bytes=config.max_bytes)
+    app.add_middleware(_SameOrigin, allowed=frozenset(config.cors_origins), hosts=frozenset(config.hosts))
 
-    def submit(job_id: str) -> None:
-        future = state["pool"].submit(run_job, str(store.path), str(data), job_id)
-
-        def done(f) -> None:  # noqa: ANN001 - a crashed worker process must not leave "running"
-            if f.cancelled() or f.exception() is not None:
-                job = store.job(job_id)
-                if job is not None and job.state in ("queued", "running"):
-                    store.update_job(job_id, state="failed", stage="failed",
-                                     error=f"the worker stopped ({f.exception() if not f.cancelled() else 'cancelled'})")
-
-        future.add_done_callback(done)
+    def job_json(job: Job) -> dict:
+        out = job.to_json()
+        out["queue_position"] = runner.position(job.id) if job.state == "queued" else None
+        return out
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse({"detail": {"error": exc.problem, "fix": exc.fix}}, status_code=422)
+        return JSONResponse({"detail": {"error": public_message(exc.problem), "fix": exc.fix}}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.detail, dict):
+            body = exc.detail
+        else:  # Starlette's own (unknown route, wrong method): the same shape as ours
+            body = {"error": str(exc.detail).rstrip(".").lower(), "fix": "see /docs for the API"}
+        return JSONResponse({"detail": body}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}"
+                             for e in exc.errors()[:5])
+        return JSONResponse({"detail": {"error": problems or "invalid request", "fix": "see /docs for the API"}},
+                            status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s", request.method, request.url.path)
+        return JSONResponse({"detail": {"error": f"internal error ({exc.__class__.__name__})",
+                                        "fix": "try again; if it persists, report it with the server's log"}},
+                            status_code=500)
 
     # --- avatars ----------------------------------------------------------------------------
     @app.post("/avatars", status_code=202, summary="Enroll a person from video(s) (+ transcripts), or one photo")
@@ -132,11 +163,13 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         if bool(videos) == bool(photo):
             raise error(422, "give either video files (with their transcript) or one photo",
                         "send multipart fields 'videos' + 'transcript', or 'photo'")
+        disk.check()
         avatar_id = new_id()
         folder = data / "avatars" / avatar_id
         try:
             if photo is not None:
                 path, _ = await save_upload(photo, folder, ("image",), config.max_bytes, "photo")
+                check_photo(path)  # from its header: a decompression bomb is bad input, refused now
                 params: PhotoEnrollment | VideoEnrollment = PhotoEnrollment(path.name)
             else:
                 # Transcripts are optional: none at all, or one per video (an empty one: recognise it).
@@ -157,8 +190,8 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
             raise
         job = store.add_job(JobKind.AVATAR, params, result_id=avatar_id)
         store.add_avatar(avatar_id, _clean_name(name) or ("photo" if photo else "person"), params.kind, job.id)
-        submit(job.id)
-        return {"avatar_id": avatar_id, "job": job.to_json()}
+        runner.submit(job.id)
+        return {"avatar_id": avatar_id, "job": job_json(job)}
 
     @app.get("/avatars", summary="Enrolled avatars, newest first")
     async def list_avatars() -> list[dict]:
@@ -176,11 +209,12 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
     async def preview(avatar_id: str) -> FileResponse:
         return _image(data, _avatar_or_404(store, avatar_id), "preview.png")
 
-    @app.delete("/avatars/{avatar_id}", status_code=204, summary="Delete an avatar and its footage")
+    @app.delete("/avatars/{avatar_id}", status_code=204,
+                summary="Delete an avatar and its footage (an enrollment still running is cancelled)")
     async def delete_avatar(avatar_id: str) -> None:
         a = _avatar_or_404(store, avatar_id)
-        if a.state == "enrolling":
-            raise error(409, "the avatar is still being enrolled", "wait for its job to finish")
+        if a.state == "enrolling" and a.job_id:
+            await asyncio.to_thread(runner.cancel, a.job_id)
         store.delete_avatar(avatar_id)
         shutil.rmtree(data / "avatars" / avatar_id, ignore_errors=True)
 
@@ -188,53 +222,82 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
     @app.post("/videos", status_code=202, summary="Make a video: text or uploaded audio, an avatar or the default photo")
     async def post_video(request: Request) -> dict:
         kind = request.headers.get("content-type", "")
-        audio_name = None
         if kind.startswith("application/json"):
-            try:
-                body = json.loads(await request.body())
-            except (ValueError, UnicodeDecodeError):
-                raise error(422, "the request body is not valid JSON", "send a JSON object") from None
-            if not isinstance(body, dict):
-                raise error(422, "the request body must be a JSON object", 'send {"text": "…"}')
+            body = _json_object(await request.body())
+            params = _video_params(body, None, config, store)
         elif kind.startswith("multipart/form-data"):
             form = await request.form()
             body = {k: v for k, v in form.items() if isinstance(v, str)}
             audio = form.get("audio")
-            if audio is not None and not isinstance(audio, str):
+            if audio is None or isinstance(audio, str):
+                params = _video_params(body, None, config, store)
+            else:
+                _video_params(body, "(checked)", config, store)  # refuse a bad field before storing anything
+                disk.check()
                 path, _ = await save_upload(audio, data / "uploads", ("audio", "video"), config.max_bytes)
                 try:
                     _check_duration(path, config.max_media_s)
-                except HTTPException:
+                    params = _video_params(body, path.name, config, store)
+                except BaseException:
                     path.unlink(missing_ok=True)
                     raise
-                audio_name = path.name
         else:
             raise error(415, "send JSON or multipart/form-data", "set the Content-Type header")
-        params = _video_params(body, audio_name, config, store)
+        disk.check()
         video_id = new_id()
         job = store.add_job(JobKind.VIDEO, params, result_id=video_id)
-        submit(job.id)
-        return {"video_id": video_id, "job": job.to_json()}
+        runner.submit(job.id)
+        return {"video_id": video_id, "job": job_json(job)}
 
-    @app.get("/videos/{name}", summary="A finished video (supports Range requests, so players can seek)")
-    async def get_video(name: str) -> FileResponse:
+    @app.get("/videos", summary="Finished videos, newest first, with what each says")
+    async def list_videos() -> list[dict]:
+        return [{**v, "video_url": f"/videos/{v['id']}.mp4"} for v in store.videos()]
+
+    @app.get("/videos/{name}", summary="A finished video (supports Range requests, so players can seek, and HEAD)")
+    @app.head("/videos/{name}", include_in_schema=False)  # players and download managers ask for the size first
+    async def get_video(name: str, request: Request) -> FileResponse:
+        path = _video_path(name)
+        size = path.stat().st_size
+        wanted = request.headers.get("range")
+        if wanted is not None and not _satisfiable(wanted, size):
+            raise HTTPException(416, {"error": f"the range '{_clean_name(wanted)[:60]}' is not one this "
+                                               f"{size}-byte file can serve",
+                                      "fix": "ask for bytes=START-END within the file, or leave Range out"},
+                                headers={"Content-Range": f"bytes */{size}"})
+        return FileResponse(path, media_type="video/mp4", filename=f"talkinghead-{path.stem[:8]}.mp4",
+                            content_disposition_type="inline")
+
+    @app.delete("/videos/{name}", status_code=204, summary="Delete a finished video")
+    async def delete_video(name: str) -> None:
+        path = _video_path(name)
+        store.delete_video(path.stem)
+        path.unlink(missing_ok=True)
+
+    def _video_path(name: str) -> Path:
         video_id = name.removesuffix(".mp4")
-        if not name.endswith(".mp4") or not ID.match(video_id):
+        if not ID.match(video_id):
             raise error(404, "no such video", "use the video_url a finished job gives")
         path = data / "videos" / f"{video_id}.mp4"
         if store.video(video_id) is None or not path.is_file():
             raise error(404, "no such video (yet)", "wait until its job is done")
-        return FileResponse(path, media_type="video/mp4", filename=f"talkinghead-{video_id[:8]}.mp4",
-                            content_disposition_type="inline")
+        return path
 
     # --- jobs -------------------------------------------------------------------------------
     @app.get("/jobs", summary="Recent jobs, newest first")
     async def list_jobs() -> list[dict]:
-        return [j.to_json() for j in store.jobs()]
+        return [job_json(j) for j in store.jobs()]
 
-    @app.get("/jobs/{job_id}", summary="State, progress 0–1, stage and error of a job")
+    @app.get("/jobs/{job_id}", summary="State, progress 0–1, stage, time left, queue position, warnings and "
+                                        "error of a job")
     async def get_job(job_id: str) -> dict:
-        return _job_or_404(store, job_id).to_json()
+        return job_json(_job_or_404(store, job_id))
+
+    @app.post("/jobs/{job_id}/cancel", summary="Cancel a queued or running job")
+    async def cancel_job(job_id: str) -> dict:
+        job = _job_or_404(store, job_id)
+        if not await asyncio.to_thread(runner.cancel, job.id):
+            raise error(409, f"the job has already ended ({store.job(job.id).state})", "nothing to cancel")
+        return job_json(store.job(job.id))
 
     @app.get("/jobs/{job_id}/events", summary="Server-sent progress events until the job ends")
     async def job_events(job_id: str, request: Request) -> StreamingResponse:
@@ -246,11 +309,11 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
                 job = await asyncio.to_thread(store.job, job_id)
                 if job is None:
                     return
-                msg = json.dumps(job.to_json())
+                msg = json.dumps(job_json(job))
                 if msg != last:
                     yield f"event: progress\ndata: {msg}\n\n"
                     last = msg
-                if job.state in ("done", "failed"):
+                if job.final:
                     yield f"event: end\ndata: {msg}\n\n"
                     return
                 await asyncio.sleep(EVENT_POLL_S)
@@ -276,15 +339,91 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
     async def live_sessions() -> dict:
         return {"open": live.open, "limit": live.limit}
 
-    # --- the page ---------------------------------------------------------------------------
+    # --- the pages --------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> FileResponse:
+        """The API reference, drawn from /openapi.json by the page itself (nothing from a CDN)."""
+        return FileResponse(STATIC / "docs.html", media_type="text/html")
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.store = store
     app.state.config = config
+    app.state.runner = runner
     return app
+
+
+class _SameOrigin:
+    """Refuses a browser's cross-site request that could change something (any method but
+    GET/HEAD/OPTIONS, and WebSockets): a "simple" cross-origin POST needs no CORS preflight, so
+    CORS alone does not stop another site from starting jobs here. A request is foreign when its
+    ``Origin`` is not this server's own (nor one allowed with ``--cors``), or, without an
+    ``Origin``, when the browser says ``Sec-Fetch-Site: cross-site``. Scripts and tools send
+    neither header and pass."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str], hosts: frozenset[str]) -> None:
+        self.app, self.allowed, self.hosts = app, allowed, hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        refusal = None
+        if self.hosts and _host_name(headers.get("host", "")) not in self.hosts:
+            refusal = ("requests addressed to another host name are refused",
+                       f"address this server as {' or '.join(sorted(self.hosts))}, or start serve with --host")
+        elif (scope["type"] == "websocket" or scope["method"] not in ("GET", "HEAD", "OPTIONS")) \
+                and self._foreign(headers):
+            refusal = ("requests from other web sites are refused",
+                       "use the page this server serves, call the API from a script, or start serve with "
+                       "--cors ORIGIN to allow that site")
+        if refusal is None:
+            return await self.app(scope, receive, send)
+        log.warning("refused %s %s (host %s, origin %s)", scope.get("method", "WebSocket"), scope["path"],
+                    headers.get("host"), headers.get("origin") or headers.get("sec-fetch-site"))
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1008})  # refuses the handshake (403)
+        return await JSONResponse({"detail": {"error": refusal[0], "fix": refusal[1]}},
+                                  status_code=403)(scope, receive, send)
+
+    def _foreign(self, headers: dict[str, str]) -> bool:
+        origin = headers.get("origin")
+        if origin is not None:
+            if origin in self.allowed:
+                return False
+            own = headers.get("host", "")
+            return origin == "null" or origin.split("://", 1)[-1].rstrip("/") != own
+        return headers.get("sec-fetch-site") == "cross-site"
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without the port ('[::1]:8000' → '::1')."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class _DiskUse:
+    """The data directory's size against ``--max-disk-gb`` (measured at most every
+    DISK_CHECK_S seconds: a walk of a big directory is not free)."""
+
+    def __init__(self, data: Path, max_gb: float) -> None:
+        self.data, self.max_bytes = data, int(max_gb * (1 << 30))
+        self.used, self.when = 0, -DISK_CHECK_S
+
+    def check(self) -> None:
+        """507 while the data directory holds more than the limit."""
+        now = time.monotonic()
+        if now - self.when >= DISK_CHECK_S:
+            self.used = sum(p.stat().st_size for p in self.data.rglob("*") if p.is_file())
+            self.when = now
+        if self.used > self.max_bytes:
+            raise error(507, f"the server's storage is full ({self.used / (1 << 30):.1f} GB of "
+                             f"{self.max_bytes / (1 << 30):.1f} GB used)",
+                        "delete old videos or avatars, or start serve with a larger --max-disk-gb")
 
 
 class _BodyLimit:
@@ -316,12 +455,51 @@ class _BodyLimit:
         return await self.app(scope, counted, send)
 
 
-def _remove_partials(data: Path) -> None:
-    """Half-written outputs of jobs a stopped server left behind (never under a real name)."""
+def _remove_strays(store: Store, data: Path) -> None:
+    """At start-up: half-written outputs of jobs a stopped server left behind (never under a real
+    name), and uploads no queued job will read."""
     for p in (data / "videos").glob(".*.partial.*"):
         p.unlink(missing_ok=True)
     for p in (data / "avatars").glob("*/.*.partial-*"):
         shutil.rmtree(p, ignore_errors=True)
+    wanted = {j.params.audio for j in store.queued() if isinstance(j.params, VideoRequest) and j.params.audio}
+    for p in (data / "uploads").iterdir():
+        if p.name not in wanted:
+            p.unlink(missing_ok=True)
+
+
+_RANGE_PART = re.compile(r"^(\d*)-(\d*)$")
+
+
+def _satisfiable(header: str, size: int) -> bool:
+    """Whether a Range header is well formed (``bytes=A-B[, …]``) and every part lies within a
+    ``size``-byte file."""
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or not spec:
+        return False
+    for part in spec.split(","):
+        m = _RANGE_PART.match(part.strip())
+        if m is None or not (m[1] or m[2]):
+            return False
+        if m[1]:
+            if int(m[1]) >= size or (m[2] and int(m[2]) < int(m[1])):
+                return False
+        elif int(m[2]) == 0:
+            return False
+    return True
+
+
+def _json_object(raw: bytes) -> dict:
+    """A request body that must be a JSON object (422 otherwise, however it is malformed)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise error(422, "the request body is not valid JSON", "send a JSON object") from None
+    except RecursionError:  # [[[[…]]]]: the parser's recursion limit
+        raise error(422, "the request body is nested too deeply", 'send a flat JSON object: {"text": "…"}') from None
+    if not isinstance(body, dict):
+        raise error(422, "the request body must be a JSON object", 'send {"text": "…"}')
+    return body
 
 
 def _check_duration(path: Path, max_s: float) -> None:

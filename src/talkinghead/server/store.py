@@ -21,7 +21,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, progress REAL NOT NULL,
     stage TEXT NOT NULL, error TEXT, result_id TEXT, params TEXT NOT NULL,
-    created REAL NOT NULL, updated REAL NOT NULL);
+    created REAL NOT NULL, updated REAL NOT NULL, owner TEXT, started REAL, warnings TEXT);
 CREATE TABLE IF NOT EXISTS avatars (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
     job_id TEXT, info TEXT NOT NULL, created REAL NOT NULL);
@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS videos (
     id TEXT PRIMARY KEY, job_id TEXT NOT NULL, duration REAL NOT NULL, created REAL NOT NULL);
 """
 RESTART_REASON = "the server stopped while this job was running; submit it again"
+FINAL = ("done", "failed", "cancelled")  # a job in one of these states never changes again
+ETA_MIN_PROGRESS = 0.05  # below this much progress a time-left estimate is noise
+# Columns added after the first release: an older database gains them at start-up.
+_ADDED_COLUMNS = {"owner": "TEXT", "started": "REAL", "warnings": "TEXT"}
 
 
 def new_id() -> str:
@@ -38,7 +42,16 @@ def new_id() -> str:
 
 @dataclass(frozen=True)
 class Job:
-    """A unit of work and where it stands (progress 0–1, stage name, error message)."""
+    """A unit of work and where it stands.
+
+    Attributes:
+        state: 'queued', 'running', or final: 'done', 'failed', 'cancelled'.
+        progress: 0–1. stage: what it is doing now. error: why it failed (None otherwise).
+        created, updated, started: Unix times, s (started: None until a worker takes it).
+        warnings: what the work reported that the user should know (e.g. several faces seen).
+        owner: the token of the one writer allowed to change the job while it runs (the worker
+            run that holds it); None when queued or final. Not shown to clients.
+    """
 
     id: str
     kind: JobKind
@@ -50,11 +63,27 @@ class Job:
     params: JobParams
     created: float
     updated: float
+    started: float | None = None
+    warnings: tuple[str, ...] = ()
+    owner: str | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL
+
+    def eta_s(self, now: float | None = None) -> float | None:
+        """Seconds left, extrapolated from the progress so far (None until it means something)."""
+        if self.state != "running" or self.started is None or self.progress < ETA_MIN_PROGRESS:
+            return None
+        elapsed = (time.time() if now is None else now) - self.started
+        return round(max(0.0, elapsed * (1.0 - self.progress) / self.progress), 1)
 
     def to_json(self) -> dict:
         out = {k: getattr(self, k) for k in ("id", "kind", "state", "progress", "stage", "error",
-                                             "result_id", "created", "updated")}
+                                             "result_id", "created", "updated", "started")}
         out["kind"] = str(self.kind)
+        out["warnings"] = list(self.warnings)
+        out["eta_s"] = self.eta_s()
         if self.state == "done" and self.kind == JobKind.VIDEO:
             out["video_url"] = f"/videos/{self.result_id}.mp4"
         if self.kind == JobKind.AVATAR:
@@ -70,6 +99,10 @@ class Store:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            have = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
+            for name, kind in _ADDED_COLUMNS.items():
+                if name not in have:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -84,7 +117,8 @@ class Store:
     def add_job(self, kind: JobKind, params: JobParams, result_id: str | None = None) -> Job:
         now = time.time()
         job_id = new_id()
-        self._run("INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?)",
+        self._run("INSERT INTO jobs (id, kind, state, progress, stage, error, result_id, params, created, updated)"
+                  " VALUES (?,?,?,?,?,?,?,?,?,?)",
                   (job_id, str(kind), "queued", 0.0, "queued", None, result_id,
                    json.dumps(params_to_json(params)), now, now))
         return self.job(job_id)
@@ -96,18 +130,64 @@ class Store:
     def jobs(self, limit: int = 100) -> list[Job]:
         return [_job(r) for r in self._run("SELECT * FROM jobs ORDER BY created DESC LIMIT ?", (limit,))]
 
-    def update_job(self, job_id: str, **fields: object) -> None:
+    def queued(self) -> list[Job]:
+        """Jobs waiting for a worker, oldest first."""
+        return [_job(r) for r in self._run("SELECT * FROM jobs WHERE state='queued' ORDER BY created")]
+
+    def claim(self, job_id: str, owner: str) -> bool:
+        """Queued → running under ``owner``; False if the job is no longer queued."""
+        now = time.time()
+        with closing(self._connect()) as db:
+            cur = db.execute("UPDATE jobs SET state='running', stage='starting', progress=0, owner=?, started=?,"
+                             " updated=? WHERE id=? AND state='queued'", (owner, now, now, job_id))
+            return cur.rowcount == 1
+
+    def update_job(self, job_id: str, owner: str, **fields: object) -> bool:
+        """Change a running job's fields as its owner; False (nothing written) when ``owner`` no
+        longer holds it (it was cancelled, or a restarted server failed it)."""
         fields["updated"] = time.time()
         cols = ", ".join(f"{k}=?" for k in fields)
-        self._run(f"UPDATE jobs SET {cols} WHERE id=?", (*fields.values(), job_id))
+        with closing(self._connect()) as db:
+            cur = db.execute(f"UPDATE jobs SET {cols} WHERE id=? AND owner=?", (*fields.values(), job_id, owner))
+            return cur.rowcount == 1
+
+    def add_warning(self, job_id: str, owner: str, text: str) -> None:
+        job = self.job(job_id)
+        if job is not None and text not in job.warnings:
+            self.update_job(job_id, owner, warnings=json.dumps([*job.warnings, text]))
+
+    def finish(self, job_id: str, owner: str | None, state: str, error: str | None = None,
+               avatar: dict | None = None) -> bool:
+        """Put a job in a final state, once: as its owner (``owner`` None: a job not running).
+        An enrollment job's avatar changes with it, in the same transaction: ready with
+        ``avatar`` (what its row shows) when done, otherwise failed with the reason. False when
+        someone else holds the job or it has already ended."""
+        if state not in FINAL:
+            raise ValueError(f"{state!r} is not a final state")
+        fields = {"state": state, "stage": state, "error": error, "owner": None, "updated": time.time()}
+        if state == "done":
+            fields["progress"] = 1.0
+        cols = ", ".join(f"{k}=?" for k in fields)
+        with closing(self._connect()) as db, db:
+            db.execute("BEGIN IMMEDIATE")
+            cur = db.execute(f"UPDATE jobs SET {cols} WHERE id=? AND owner IS ? AND state IN ('queued', 'running')",
+                             (*fields.values(), job_id, owner))
+            if cur.rowcount != 1:
+                return False
+            (kind, result_id), = db.execute("SELECT kind, result_id FROM jobs WHERE id=?", (job_id,)).fetchall()
+            if kind == JobKind.AVATAR and result_id:
+                ready = state == "done"
+                db.execute("UPDATE avatars SET state=?, info=? WHERE id=?",
+                           ("ready" if ready else "failed",
+                            json.dumps((avatar or {}) if ready else {"error": error or state}), result_id))
+        return True
 
     def fail_interrupted(self) -> int:
-        """At start-up: jobs a previous server left queued or running can never finish."""
-        rows = self._run("SELECT id, kind, result_id FROM jobs WHERE state IN ('queued', 'running')")
+        """At start-up: jobs a previous server left running can never finish (their worker is
+        gone with it); queued ones stay queued and run again."""
+        rows = self._run("SELECT id, owner FROM jobs WHERE state='running'")
         for r in rows:
-            self.update_job(r["id"], state="failed", error=RESTART_REASON, stage="failed")
-            if r["kind"] == JobKind.AVATAR and r["result_id"]:
-                self._run("UPDATE avatars SET state='failed' WHERE id=?", (r["result_id"],))
+            self.finish(r["id"], r["owner"], "failed", RESTART_REASON)
         return len(rows)
 
     # --- avatars ----------------------------------------------------------------------------
@@ -115,12 +195,6 @@ class Store:
                    state: str = "enrolling") -> None:
         self._run("INSERT INTO avatars VALUES (?,?,?,?,?,?,?)",
                   (avatar_id, name, str(kind), state, job_id, "{}", time.time()))
-
-    def set_avatar(self, avatar_id: str, state: str, info: dict | None = None) -> None:
-        if info is None:
-            self._run("UPDATE avatars SET state=? WHERE id=?", (state, avatar_id))
-        else:
-            self._run("UPDATE avatars SET state=?, info=? WHERE id=?", (state, json.dumps(info), avatar_id))
 
     def avatar(self, avatar_id: str) -> AvatarRow | None:
         rows = self._run("SELECT * FROM avatars WHERE id=?", (avatar_id,))
@@ -140,11 +214,22 @@ class Store:
         rows = self._run("SELECT * FROM videos WHERE id=?", (video_id,))
         return dict(rows[0]) if rows else None
 
+    def videos(self, limit: int = 200) -> list[dict]:
+        """Finished videos, newest first, with what was asked for (the job's request)."""
+        rows = self._run("SELECT v.id, v.job_id, v.duration, v.created, j.params, j.warnings FROM videos v"
+                         " JOIN jobs j ON j.id = v.job_id ORDER BY v.created DESC LIMIT ?", (limit,))
+        return [{"id": r["id"], "job_id": r["job_id"], "duration": r["duration"], "created": r["created"],
+                 "request": json.loads(r["params"]), "warnings": json.loads(r["warnings"] or "[]")} for r in rows]
+
+    def delete_video(self, video_id: str) -> None:
+        self._run("DELETE FROM videos WHERE id=?", (video_id,))
+
 
 def _job(r: sqlite3.Row) -> Job:
     kind = JobKind(r["kind"])
     return Job(r["id"], kind, r["state"], r["progress"], r["stage"], r["error"], r["result_id"],
-               params_from_json(kind, json.loads(r["params"])), r["created"], r["updated"])
+               params_from_json(kind, json.loads(r["params"])), r["created"], r["updated"], r["started"],
+               tuple(json.loads(r["warnings"] or "[]")), r["owner"])
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,22 @@
-"""What a worker process does with one job: enroll an avatar or make a video.
+"""What a worker process does: enroll an avatar or make a video, one job at a time.
 
-Runs in a separate process (CPU-bound work never touches the server's event loop); it reports
+Runs in a separate process (CPU-bound work never touches the server's event loop) that belongs
+to the server (:mod:`.jobs` starts and stops it; it ends when the server dies); it reports
 progress by writing to the job's row in the SQLite store, which the server reads.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import sys
 import time
 import traceback
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..errors import InputError
-from .params import AvatarKind, JobKind, PhotoEnrollment, VideoEnrollment, VideoRequest
+from .params import AvatarKind, PhotoEnrollment, VideoEnrollment, VideoRequest
 from .store import Job, Store
 
 log = logging.getLogger(__name__)
@@ -21,15 +25,15 @@ PROGRESS_EVERY_S = 0.2  # at most this often a job's progress is written
 # Where each reported task sits in a job's overall progress (start, end), 0–1.
 BANDS = {
     "avatar": {"align": (0.0, 0.15), "track": (0.15, 0.95)},
-    "video": {"align": (0.05, 0.15), "render": (0.15, 1.0)},
+    "video": {"speech": (0.02, 0.15), "align": (0.05, 0.15), "render": (0.15, 1.0)},
 }
 
 
 class _Progress:
-    """Progress hook → the job's row (throttled)."""
+    """Progress hook → the job's row (throttled), written as the job's owner."""
 
-    def __init__(self, store: Store, job_id: str, kind: str) -> None:
-        self.store, self.job_id, self.bands = store, job_id, BANDS[kind]
+    def __init__(self, store: Store, job: Job, owner: str) -> None:
+        self.store, self.job_id, self.owner, self.bands = store, job.id, owner, BANDS[job.kind]
         self.last = 0.0
 
     def __call__(self, task: str, done: float, total: float | None) -> None:
@@ -40,55 +44,123 @@ class _Progress:
         self.last = now
         lo, hi = self.bands.get(task, (0.0, 0.05))
         frac = min(1.0, done / total) if total else 0.0
-        self.store.update_job(self.job_id, progress=round(lo + (hi - lo) * frac, 4), stage=task)
+        self.store.update_job(self.job_id, self.owner, progress=round(lo + (hi - lo) * frac, 4), stage=task)
 
     def stage(self, name: str, progress: float) -> None:
-        self.store.update_job(self.job_id, progress=progress, stage=name)
+        self.store.update_job(self.job_id, self.owner, progress=progress, stage=name)
+
+
+class _Warnings(logging.Handler):
+    """Warnings the library logs while a job runs → the job's row (shown on the page)."""
+
+    def __init__(self, store: Store, job: Job, owner: str) -> None:
+        super().__init__(logging.WARNING)
+        self.store, self.job_id, self.owner = store, job.id, owner
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.store.add_warning(self.job_id, self.owner, public_message(record.getMessage()))
+        except Exception:  # noqa: BLE001 - a warning that cannot be stored must not fail the job
+            self.handleError(record)
 
 
 WORKER_NICENESS = 5  # workers yield the CPU to the server process, so the API stays responsive
+WATCH_PARENT_S = 0.5  # how often a worker checks that its server still lives
+TERM_GRACE_S = 5.0  # after SIGTERM, how long a worker may clean up before it is killed
 
 
-def lower_priority() -> None:
-    """Worker-process initialiser."""
+def serve_jobs(conn: Connection, db_path: str, data_dir: str, server_pid: int) -> None:
+    """Main of a worker process: run the jobs the server sends — (job id, owner token) each —
+    one at a time, answering each with its id, until the pipe closes or the server is gone."""
+    _belong_to(server_pid)
+    from .. import render, speech  # noqa: F401 - imported while idle, not during the first job
+
+    while True:
+        try:
+            job_id, owner = conn.recv()
+        except (EOFError, OSError):
+            return
+        run_job(db_path, data_dir, job_id, owner)
+        try:
+            conn.send(job_id)
+        except (BrokenPipeError, OSError):
+            return
+
+
+def _belong_to(server_pid: int) -> None:
+    """Make this process end with its server: SIGTERM becomes SystemExit (so temporary files
+    are removed on the way out), Linux sends SIGTERM when the server dies (even by kill -9),
+    and a watchdog thread does the same anywhere when the parent pid changes."""
     import os
+    import signal
+    import threading
 
     try:
         os.nice(WORKER_NICENESS)
     except (AttributeError, OSError):  # not on this platform / not permitted: run as is
         pass
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == server_pid:
+            time.sleep(WATCH_PARENT_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(TERM_GRACE_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-server", daemon=True).start()
+    if os.getppid() != server_pid:  # the server died before the watch began
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_job(db_path: str, data_dir: str, job_id: str) -> None:
-    """Entry point in the worker process: run the job and leave it done or failed."""
+def run_job(db_path: str, data_dir: str, job_id: str, owner: str) -> None:
+    """Run a job that ``owner`` has claimed and leave it done or failed (every write is the
+    owner's: once the job is cancelled or failed by a restarted server, nothing more is written)."""
     store = Store(Path(db_path))
     job = store.job(job_id)
-    if job is None:
+    if job is None or job.owner != owner:
         return
-    store.update_job(job_id, state="running", stage="starting", progress=0.0)
-    hook = _Progress(store, job_id, job.kind)
+    hook = _Progress(store, job, owner)
+    warnings = _Warnings(store, job, owner)
+    root = logging.getLogger("talkinghead")
+    root.addHandler(warnings)
     try:
+        avatar = None
         if isinstance(job.params, VideoRequest):
             _video(store, Path(data_dir), job.id, job.result_id, job.params, hook)
         else:
-            _enroll(store, Path(data_dir), job.result_id, job.params, hook)
+            avatar = _enroll(Path(data_dir), job.result_id, job.params, hook)
     except InputError as exc:
-        _fail(store, job, exc.message)
+        store.finish(job_id, owner, "failed", public_message(exc.message))
     except Exception as exc:  # noqa: BLE001 - the job records why; the worker lives on
         log.error("job %s failed:\n%s", job_id, traceback.format_exc())
-        _fail(store, job, f"internal error ({exc.__class__.__name__}: {exc})")
+        store.finish(job_id, owner, "failed", public_message(f"internal error ({exc.__class__.__name__}: {exc})"))
     else:
-        store.update_job(job_id, state="done", progress=1.0, stage="done")
+        store.finish(job_id, owner, "done", avatar=avatar)
+    finally:
+        root.removeHandler(warnings)
 
 
-def _fail(store: Store, job: Job, message: str) -> None:
-    store.update_job(job.id, state="failed", stage="failed", error=message)
-    if job.kind == JobKind.AVATAR and job.result_id:
-        store.set_avatar(job.result_id, "failed", {"error": message})
+# An absolute path: a slash-led run of path components (quoted or not).
+_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"/]+/)+([^\s'\"/]+)")
 
 
-def _enroll(store: Store, data: Path, avatar_id: str, params: PhotoEnrollment | VideoEnrollment,
-            hook: _Progress) -> None:
+def public_message(text: str) -> str:
+    """``text`` with every absolute path cut to its file name: messages go to clients, and the
+    server's directory layout is none of their business."""
+    return _PATH.sub(r"\1", text)
+
+
+def _enroll(data: Path, avatar_id: str, params: PhotoEnrollment | VideoEnrollment, hook: _Progress) -> dict:
+    """Enroll into the avatar's folder; returns what the avatar's row shows once it is ready."""
     folder = data / "avatars" / avatar_id
     if isinstance(params, PhotoEnrollment):
         from PIL import Image
@@ -98,9 +170,7 @@ def _enroll(store: Store, data: Path, avatar_id: str, params: PhotoEnrollment | 
         hook.stage("face", 0.3)
         portrait = load_portrait(folder / params.photo)
         Image.fromarray(portrait.image).save(folder / "preview.png")
-        store.set_avatar(avatar_id, "ready", {"faces": portrait.faces,
-                                              "frame_size": list(portrait.image.shape[1::-1])})
-        return
+        return {"faces": portrait.faces, "frame_size": list(portrait.image.shape[1::-1])}
     from ..avatar import ClipInput, coverage_table, enroll
     from ..avatar.inspect import contact_sheet
 
@@ -109,10 +179,10 @@ def _enroll(store: Store, data: Path, avatar_id: str, params: PhotoEnrollment | 
     hook.stage("contact sheet", 0.97)
     contact_sheet(report.avatar, folder / "keyposes.png")
     meta = report.avatar.meta
-    store.set_avatar(avatar_id, "ready", {
+    return {
         "frames": meta.counts.frames, "clips": meta.counts.clips,
         "coverage": meta.to_json()["coverage"], "skipped": [{"file": Path(p).name, "reason": r} for p, r in report.skipped],
-        "coverage_table": coverage_table(report.avatar)})
+        "coverage_table": coverage_table(report.avatar)}
 
 
 def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRequest, hook: _Progress) -> None:

@@ -6,19 +6,17 @@ import json
 import os
 from pathlib import Path
 
-from .._io import atomic_output
-from ..errors import InputError
+from .._io import atomic_output, check_output
 from ..phonemes import SILENCE
 from .types import Speech
 
-TIMING_SUFFIXES = (".json", ".textgrid")
+TIMING_SUFFIXES = (".json", ".TextGrid")  # compared case-insensitively
 
 
 def check_timings_path(path: str | os.PathLike) -> None:
-    """Raise InputError unless ``path`` names a format :func:`write_timings` can write."""
-    if Path(path).suffix.lower() not in TIMING_SUFFIXES:
-        raise InputError(f"cannot write timings to '{path}': unknown format",
-                         "name the output .json or .TextGrid")
+    """Raise InputError unless ``path`` names a format :func:`write_timings` can write, in a
+    folder that exists and can be written (:func:`talkinghead._io.check_output`)."""
+    check_output(path, TIMING_SUFFIXES, "timings")
 
 
 def write_timings(speech: Speech, path: str | os.PathLike) -> Path:

@@ -98,7 +98,9 @@ def synthesize(text: str | Utterance, options: TTSOptions = TTSOptions(),
     Args:
         text: raw text (normalised here with ``options.lang``) or an analysed Utterance.
         options: voice, rate and language.
-        progress: called as ("tts", phrases done, phrases in all).
+        progress: called as ("speech", phrases spoken, phrases in all): once with 0 before the
+            first phrase, then after each phrase (a phrase is at most a sentence or ~300
+            characters, so a long text reports often).
 
     Returns:
         Speech with float32 mono audio and phonemes covering the whole audio.
@@ -115,6 +117,7 @@ def synthesize(text: str | Utterance, options: TTSOptions = TTSOptions(),
     used: set[str] = set()  # voices that spoke, for Speech.source
     n_phrases = len(utterance.phrases)
     done = 0
+    progress("speech", done, n_phrases)
     for segment in utterance.segments:
         if isinstance(segment, Pause):
             seconds = segment.seconds / options.rate
@@ -133,7 +136,7 @@ def synthesize(text: str | Utterance, options: TTSOptions = TTSOptions(),
         words += [TimedWord(w, a + t, b + t) for w, a, b in phrase_words]
         t += len(audio) / SAMPLE_RATE
         done += 1
-        progress("tts", done, n_phrases)
+        progress("speech", done, n_phrases)
     audio = np.concatenate(parts).astype(np.float32)
     duration = len(audio) / SAMPLE_RATE
     sources = sorted(used)

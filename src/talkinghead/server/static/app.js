@@ -16,49 +16,170 @@ async function call(url, options) {
   return body;
 }
 
-function follow(job, bar, stage) {
-  // Server-sent progress events until the job ends; resolves with the final job.
-  return new Promise((resolve) => {
-    const events = new EventSource(`/jobs/${job.id}/events`);
-    const show = (e) => {
-      const j = JSON.parse(e.data);
-      bar.value = j.progress;
-      stage.textContent = j.state === "running" ? j.stage : j.state;
-      return j;
-    };
-    events.addEventListener("progress", show);
-    events.addEventListener("end", (e) => { events.close(); resolve(show(e)); });
-    events.onerror = async () => {  // the stream broke: fall back to one poll
-      events.close();
-      resolve(await call(`/jobs/${job.id}`));
-    };
-  });
+// --- Jobs: polled from /jobs, so a reload shows them again --------------------------------------
+const JOB_POLL_MS = 1000;
+const WATCH_KEY = "talkinghead.watch";  // the video job whose result the player shows when done
+const jobs = { seen: new Map(), names: new Map() };
+
+function duration(s) {
+  s = Math.max(0, Math.round(s));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
+function describe(job) {
+  if (job.state === "queued") {
+    return job.queue_position ? `waiting: ${job.queue_position === 1 ? "next" : `number ${job.queue_position}`} in line`
+      : "waiting";
+  }
+  if (job.state === "running") {
+    const left = job.eta_s == null ? "" : ` · about ${duration(job.eta_s)} left`;
+    return `${job.stage} · ${Math.round(job.progress * 100)} %${left}`;
+  }
+  return job.state;
+}
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function jobItem(job) {
+  const li = el("li", undefined, "job");
+  li.dataset.job = job.id;
+  const bar = el("progress");
+  bar.max = 1; bar.value = job.progress;
+  const what = job.kind === "avatar" ? `enrolling ${jobs.names.get(job.avatar_id) || ""}`.trim() : "video";
+  const cancel = el("button", "Cancel", "secondary small");
+  cancel.type = "button";
+  cancel.addEventListener("click", async () => {
+    cancel.disabled = true;
+    try { await call(`/jobs/${job.id}/cancel`, { method: "POST" }); } catch (e) { /* it ended meanwhile */ }
+    refreshJobs();
+  });
+  li.append(el("span", what, "what"), bar, el("span", describe(job), "stage"), cancel);
+  if (job.warnings.length) {
+    const w = el("ul", undefined, "warnings");
+    job.warnings.forEach((t) => w.append(el("li", t)));
+    li.append(w);
+  }
+  return li;
+}
+
+function showVideo(url, warnings) {
+  const player = $("player");
+  if (player.getAttribute("src") !== url) player.src = url;
+  $("download").href = url;
+  $("warnings").replaceChildren(...(warnings || []).map((t) => el("li", t)));
+  $("result").hidden = false;
+  player.play().catch(() => {});  // autoplay may be refused; the controls are there
+}
+
+async function refreshJobs() {
+  const list = await call("/jobs");
+  const active = list.filter((j) => j.state === "queued" || j.state === "running");
+  $("jobs").replaceChildren(...active.filter((j) => j.kind === "video").map(jobItem));
+  $("enroll-jobs").replaceChildren(...active.filter((j) => j.kind === "avatar").map(jobItem));
+  let videosChanged = false, avatarsChanged = false;
+  const watched = localStorage.getItem(WATCH_KEY);
+  for (const j of list) {
+    const before = jobs.seen.get(j.id);
+    jobs.seen.set(j.id, j.state);
+    const ended = j.state !== "queued" && j.state !== "running";
+    if (!ended || before === j.state) continue;
+    if (before !== undefined) (j.kind === "video" ? (videosChanged = true) : (avatarsChanged = true));
+    if (j.id === watched) {
+      localStorage.removeItem(WATCH_KEY);
+      if (j.state === "done") showVideo(j.video_url, j.warnings);
+      else showError("error", j.state === "cancelled" ? "The video was cancelled." : `The video failed: ${j.error}`);
+    }
+  }
+  if (videosChanged) await loadVideos();
+  if (avatarsChanged) await loadAvatars();
+}
+
+function showError(id, text) {
+  $(id).textContent = text;
+  $(id).hidden = !text;
+}
+
+async function pollJobs() {
+  try { await refreshJobs(); } catch (e) { /* the server is restarting: try again */ }
+  setTimeout(pollJobs, JOB_POLL_MS);
+}
+
+// --- Videos made so far -------------------------------------------------------------------------
+async function loadVideos() {
+  const list = await call("/videos");
+  $("no-videos").hidden = list.length > 0;
+  $("videos").replaceChildren(...list.map((v) => {
+    const li = el("li");
+    const said = v.request.text || "(a recording)";
+    const who = v.request.avatar_id ? (jobs.names.get(v.request.avatar_id) || "a deleted person") : "Built-in portrait";
+    const when = new Date(v.created * 1000).toLocaleString();
+    const info = el("div", undefined, "info");
+    info.append(el("span", said.length > 80 ? `${said.slice(0, 80)}…` : said, "said"),
+                el("span", `${who} · ${v.duration.toFixed(1)} s · ${when}`, "status"));
+    (v.warnings || []).forEach((t) => info.append(el("span", t, "warning")));
+    const play = el("button", "Play", "small");
+    play.type = "button";
+    play.addEventListener("click", () => showVideo(v.video_url, v.warnings));
+    const get = el("a", "Download");
+    get.href = v.video_url; get.download = `talkinghead-${v.id.slice(0, 8)}.mp4`;
+    const del = el("button", "Delete", "secondary small");
+    del.type = "button";
+    del.addEventListener("click", async () => {
+      await call(v.video_url, { method: "DELETE" }).catch((e) => showError("error", e.message));
+      if ($("player").getAttribute("src") === v.video_url) { $("result").hidden = true; $("player").removeAttribute("src"); }
+      loadVideos();
+    });
+    li.append(info, play, get, del);
+    return li;
+  }));
+}
+
+// --- People ---------------------------------------------------------------------------------------
 async function loadAvatars() {
   const list = await call("/avatars");
   const selects = [$("avatar"), $("live-avatar")];
   const chosen = selects.map((s) => s.value);
   selects.forEach((s) => { s.length = 1; });
-  $("avatars").innerHTML = "";
-  for (const a of list) {
-    const li = document.createElement("li");
-    const label = `${a.name} (${a.kind}, ${a.state})`;
+  list.forEach((a) => jobs.names.set(a.id, a.name));
+  $("avatars").replaceChildren(...list.map((a) => {
+    const li = el("li");
+    li.dataset.avatar = a.id;
     if (a.image_url) {
-      const img = document.createElement("img");
+      const img = el("img");
       img.src = a.image_url; img.alt = a.name;
-      li.appendChild(img);
+      li.append(img);
     }
-    li.appendChild(document.createTextNode(label));
-    $("avatars").appendChild(li);
+    const info = el("div", undefined, "info");
+    info.append(el("span", `${a.name} (${a.kind})`, "said"), el("span", a.state, `badge ${a.state}`));
+    if (a.state === "failed" && a.error) info.append(el("span", a.error, "error reason"));
+    const del = el("button", a.state === "enrolling" ? "Cancel" : "Delete", "secondary small");
+    del.type = "button";
+    del.addEventListener("click", async () => {
+      await call(`/avatars/${a.id}`, { method: "DELETE" }).catch((e) => showError("enroll-error", e.message));
+      loadAvatars();
+    });
+    li.append(info, del);
     if (a.state === "ready") selects.forEach((s) => s.add(new Option(a.name, a.id)));
-  }
-  selects.forEach((s, k) => { s.value = chosen[k]; });
+    return li;
+  }));
+  selects.forEach((s, k) => { s.value = [...s.options].some((o) => o.value === chosen[k]) ? chosen[k] : ""; });
 }
+
+// --- Forms ----------------------------------------------------------------------------------------
+$("audio").addEventListener("change", () => {
+  const recording = $("audio").files.length > 0;
+  $("rate").disabled = recording;  // a recording is spoken as recorded
+  $("rate-note").hidden = !recording;
+});
 
 $("generate").addEventListener("click", async () => {
   const button = $("generate");
-  $("error").hidden = true;
+  showError("error", "");
   $("result").hidden = true;
   button.disabled = true;
   try {
@@ -76,17 +197,11 @@ $("generate").addEventListener("click", async () => {
       options = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
     }
     const made = await call("/videos", options);
-    $("job").hidden = false;
-    const job = await follow(made.job, $("progress"), $("stage"));
-    if (job.state !== "done") throw new Error(job.error || "the video could not be made");
-    const player = $("player");
-    player.src = job.video_url;
-    $("download").href = job.video_url;
-    $("result").hidden = false;
-    player.play().catch(() => {});  // autoplay may be refused; the controls are there
+    localStorage.setItem(WATCH_KEY, made.job.id);
+    jobs.seen.set(made.job.id, made.job.state);
+    await refreshJobs();
   } catch (e) {
-    $("error").textContent = e.message;
-    $("error").hidden = false;
+    showError("error", e.message);
   } finally {
     button.disabled = false;
   }
@@ -94,28 +209,25 @@ $("generate").addEventListener("click", async () => {
 
 $("add").addEventListener("click", async () => {
   const button = $("add");
-  $("enroll-error").hidden = true;
+  showError("enroll-error", "");
   button.disabled = true;
   try {
     const form = new FormData();
     form.append("name", $("name").value);
     if ($("photo").files[0]) form.append("photo", $("photo").files[0]);
     // One transcript per video: one line each (a single video takes the whole text).
-    const files = [...$("videos").files];
+    const files = [...$("videos-in").files];
     const typed = $("transcript").value.trim();
     const lines = !typed ? [] : files.length > 1 ? typed.split("\n").filter((l) => l.trim()) : [typed];
     files.forEach((f) => form.append("videos", f));
     lines.forEach((t) => form.append("transcript", t));  // none: the server recognises the speech
     const made = await call("/avatars", { method: "POST", body: form });
-    $("enroll-job").hidden = false;
+    ["name", "photo", "videos-in", "transcript"].forEach((id) => { $(id).value = ""; });
+    jobs.seen.set(made.job.id, made.job.state);
     await loadAvatars();
-    const job = await follow(made.job, $("enroll-progress"), $("enroll-stage"));
-    if (job.state !== "done") throw new Error(job.error || "enrollment failed");
-    await loadAvatars();
-    $("avatar").value = made.avatar_id;
+    await refreshJobs();
   } catch (e) {
-    $("enroll-error").textContent = e.message;
-    $("enroll-error").hidden = false;
+    showError("enroll-error", e.message);
   } finally {
     button.disabled = false;
   }
@@ -310,4 +422,7 @@ $("live-end").addEventListener("click", () => {
   if (live.ws) live.ws.close();
 });
 
-loadAvatars().catch((e) => { $("enroll-error").textContent = e.message; $("enroll-error").hidden = false; });
+loadAvatars()
+  .then(loadVideos)
+  .catch((e) => showError("enroll-error", e.message))
+  .finally(pollJobs);

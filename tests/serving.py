@@ -1,0 +1,68 @@
+"""Helpers of the service tests: a real `talkinghead serve` process, waiting for a job, a PNG."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import numpy as np
+from PIL import Image
+
+
+def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
+    """The job once it has ended (done, failed or cancelled)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        job = client.get(f"/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def png(image: np.ndarray) -> bytes:
+    """``image`` (H×W×3 uint8) as PNG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`talkinghead serve` in its own process group (so a kill takes its workers too)."""
+
+    def __init__(self, data: Path, workers: int = 2) -> None:
+        self.data, self.workers, self.port = data, workers, _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Server:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "talkinghead", "-q", "serve", "--port", str(self.port), "--data", str(self.data),
+             "--workers", str(self.workers)], start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 60:
+            try:
+                if httpx.get(f"{self.url}/jobs", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("the server did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
