@@ -103,6 +103,9 @@ def main() -> int:
                     t / "dub_speed_1080_long.json", r)
     sessions = run("live.py", ["--size", "512", "--trials", "4" if q else "10", "--sustain", "20" if q else "600"],
                    t / "live.json", r)
+    batch = run("batch_scale.py", ["--rows", "6" if q else "16", "--rss-rows", "20" if q else "100"],
+                t / "batch.json", r)
+    soak = run("soak.py", ["--minutes", "3" if q else "20", "--jobs", "30" if q else "200"], t / "soak.json", r)
     plot_baselines(base["baselines"], OUT_DIR / "baselines.png")
     plot_example(OUT_DIR / "mismatched_example.png")
 
@@ -337,6 +340,41 @@ def main() -> int:
               f"{p['long_output_seconds']} s output.", "",
               "Every 5th frame of the `make demo` sentence:", "",
               "![photo contact sheet](results/photo_contact_sheet.jpg)", ""]
+    b = batch
+    lines += ["## Batch (`benchmarks/batch_scale.py`)", "",
+              f"{b['rows']} rows of ~6 s of speech each, one GRID avatar (render-bound rows), on this machine: "
+              "the local process pool and Ray (a local instance on the same 2 cores) with 1 and 2 workers.", "",
+              "| run | wall | rows/min | video s per wall s | workers that made rows |", "|---|---|---|---|---|"]
+    for name, row in b["runs"].items():
+        lines.append(f"| {name.replace('_', ', ')} worker(s) | {row['wall_s']} s | {row['rows_per_min']} | "
+                     f"{row['video_s_per_wall_s']} | {row['workers_used']} |")
+    lines += ["", f"2 workers over 1: local {b['speedup_2_over_1']['local']} ×, Ray {b['speedup_2_over_1']['ray']} ×. "
+              f"Ray's overhead per row (Ray's wall time − the local pool's, / rows): "
+              f"{', '.join(f'{k}: {v} s' for k, v in b['ray_overhead_per_row_s'].items())}, that is "
+              f"{', '.join(f'{k}: {v:.1%}' for k, v in b['ray_overhead_vs_10s_render'].items())} of a 10 s row's "
+              f"render time ({b['ten_s_row']['wall_s']} s); starting the local Ray instance took "
+              f"{b['ray_start_s']} s (once per batch, not counted per row). One worker over "
+              f"{b['worker_rss_mb']['rows']} rows of one avatar: RSS (medians) {b['worker_rss_mb']['first_tenth']} MB "
+              f"in the first tenth of the rows (warming up), {b['worker_rss_mb']['second_tenth']} MB in the second, "
+              f"{b['worker_rss_mb']['last_tenth']} MB in the last (max {b['worker_rss_mb']['max']} MB). Once every "
+              f"worker is warm (its first row loads the voice and the avatar), 2 workers make rows "
+              f"{b['steady_speedup_2_over_1']['local']} × as fast as 1 (local) and {b['steady_speedup_2_over_1']['ray']} × "
+              "(Ray): 2 × the median row time of 1 worker / that of 2.", ""]
+    k = soak
+    rss = "; ".join(f"{n}: {v['start_mb']} → {v['end_mb']} MB over {v['minutes_sampled']} min"
+                    for n, v in k["server_rss"].items())
+    lines += ["## Service soak (`benchmarks/soak.py`)", "",
+              f"{k['requests']} requests over {k['minutes']:g} minutes to `talkinghead serve --workers {k['workers']}` "
+              f"({', '.join(f'{n} {v}' for n, v in k['kinds'].items())}), the server stopped (SIGTERM) and "
+              f"started again halfway. Accepted jobs: {k['jobs_accepted']}, ended "
+              f"{', '.join(f'{n} {v}' for n, v in k['jobs_per_state'].items())}; not ended: {k['not_final']}. "
+              f"Refused as they should be: {', '.join(f'{v} × {n}' for n, v in k['refused_as_expected'].items())}; "
+              f"anything else unexpected: {len(k['unexpected'])}. After the server stopped: orphan worker "
+              f"processes {k['orphans']} (of {k['worker_processes_seen']} seen), stray files "
+              f"{len(k['stray_files'])}. Server RSS (after a minute's warm-up): "
+              f"{rss}. "
+              f"API latency under that load (GET /jobs, GET /jobs/{{id}}): p50 {k['api_latency_ms']['p50']} ms, "
+              f"p95 {k['api_latency_ms']['p95']} ms, max {k['api_latency_ms']['max']} ms.", ""]
     lines += ["", (HERE / "decisions.md").read_text().rstrip(), ""]
     RESULTS.write_text("\n".join(lines))
     print(f"wrote {RESULTS}")

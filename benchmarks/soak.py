@@ -26,20 +26,21 @@ import random
 import signal
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import httpx2 as httpx
-import numpy as np
 from skimage import data as skdata
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
+from tests.media import one_bit_png, png  # the test suite's own hostile media and process helpers
+from tests.serving import alive, children
+
 from results_io import emit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,25 +48,6 @@ SENTENCES = ["Bob made a map.", "The blue book is on the table.", "Good morning,
              "Please remember to save your work.", "It is 3:45 and the train is late.", "We meet again on Friday.",
              "Seven green frogs sat by the pond.", "Thank you for watching."]
 WARMUP_S = 60.0  # RSS is compared from this long after a start (imports and first requests settled)
-
-
-def _png(image: np.ndarray) -> bytes:
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _bomb_png(side: int) -> bytes:
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    rows = zlib.compress(bytes(side * (1 + (side + 7) // 8)), 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -78,24 +60,6 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
-def _children(pid: int) -> set[int]:
-    out = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out.add(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 class Service:
     def __init__(self, data: Path, port: int, workers: int) -> None:
         self.data, self.port, self.workers = data, port, workers
@@ -104,9 +68,10 @@ class Service:
         self.started = 0.0
 
     def start(self) -> None:
+        self.log = open(self.data.parent / "server.log", "a")
         self.proc = subprocess.Popen([sys.executable, "-m", "talkinghead", "-q", "serve", "--port", str(self.port),
                                       "--data", str(self.data), "--workers", str(self.workers)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
         t0 = time.monotonic()
         while time.monotonic() - t0 < 60:
             try:
@@ -159,7 +124,7 @@ class Soak:
                     mb = _rss_mb(pid)
                     if mb is not None:
                         self.rss.append((self.run, time.monotonic() - self.svc.started, mb))
-                    self.workers_seen |= _children(pid)
+                    self.workers_seen |= children(pid)
 
     # --- the requests ------------------------------------------------------------------------------
     def post(self, c: httpx.Client, url: str, want: tuple[int, ...], **kw) -> dict | None:
@@ -191,7 +156,7 @@ class Soak:
                       data={k: v for k, v in body.items() if k == "avatar_id"})
             return "audio"
         if roll < 0.60:
-            self.post(c, "/avatars", (202,), files={"photo": ("p.png", _png(skdata.astronaut()[::2, ::2]), "image/png")})
+            self.post(c, "/avatars", (202,), files={"photo": ("p.png", png(skdata.astronaut()), "image/png")})
             return "photo enrollment"
         if roll < 0.67:
             made = self.post(c, "/videos", (202,), json={**body, "text": " ".join([text] * 8)})
@@ -238,7 +203,7 @@ class Soak:
             self.post(c, "/videos", (422,), content=b"[" * 100_000 + b"]" * 100_000,
                       headers={"content-type": "application/json"})
         elif kind == "bomb":
-            self.post(c, "/avatars", (422,), files={"photo": ("b.png", _bomb_png(20000), "image/png")})
+            self.post(c, "/avatars", (422,), files={"photo": ("b.png", one_bit_png(20000, 20000), "image/png")})
         elif kind == "foreign":
             self.post(c, "/videos", (403,), data={"text": "hi"}, headers={"Origin": "https://evil.example"})
         elif kind == "bad json":
@@ -264,7 +229,7 @@ def _setup(svc: Service, tmp: Path) -> tuple[list[str], bytes]:
     save_wav(tmp / "s.wav", speech.audio, speech.sample_rate)
     ids = []
     with httpx.Client(base_url=svc.url, timeout=60) as c:
-        photo = c.post("/avatars", files={"photo": ("a.png", _png(skdata.astronaut()), "image/png")},
+        photo = c.post("/avatars", files={"photo": ("a.png", png(skdata.astronaut()), "image/png")},
                        data={"name": "photo"}).json()
         video = c.post("/avatars", files={"videos": ("me.mp4", (ROOT / "tests/fixtures/speaker.mp4").read_bytes(),
                                                      "video/mp4")}, data={"name": "video"}).json()
@@ -304,6 +269,10 @@ def main() -> int:
             for k in range(args.jobs):
                 time.sleep(max(0.0, t0 + k * interval - time.monotonic()))
                 if k == args.jobs // 2:  # one restart, mid-run, with work in flight
+                    long = soak.post(c, "/videos", (202,), json={"text": " ".join(SENTENCES * 6)})
+                    while long and c.get(f"/jobs/{long['job']['id']}").json()["state"] != "running":
+                        time.sleep(0.2)
+                    time.sleep(2.0)
                     soak.up.clear()
                     svc.stop()
                     kinds["(server restarted)"] = 1
@@ -324,10 +293,10 @@ def main() -> int:
         soak.done.set()
         sampler.join(5)
         server_pid = svc.proc.pid
-        soak.workers_seen |= _children(server_pid)
+        soak.workers_seen |= children(server_pid)
         svc.stop()
         time.sleep(10)  # a worker that outlived its server would still be here
-        orphans = sorted(p for p in soak.workers_seen if _alive(p))
+        orphans = sorted(p for p in soak.workers_seen if alive(p))
         data = svc.data
         stray = [str(p.relative_to(data)) for p in (data / "uploads").rglob("*") if p.is_file()]
         stray += [str(p.relative_to(data)) for p in data.rglob("*") if ".partial" in p.name]
@@ -355,6 +324,12 @@ def main() -> int:
             "failure_reasons": errors, "refused_as_expected": soak.refused, "unexpected": soak.unexpected[:20],
             "worker_processes_seen": len(soak.workers_seen), "orphans": len(orphans), "stray_files": stray,
             "server_rss": rss,
+            "server_rss_per_minute": {f"run {r}": [round(statistics.median(mb for rr, t, mb in soak.rss
+                                                                            if rr == r and int(t // 60) == m), 1)
+                                                   for m in sorted({int(t // 60) for rr, t, _ in soak.rss if rr == r})]
+                                      for r in sorted({r for r, _, _ in soak.rss})},
+            "server_log_warnings": [line.strip()[:200] for line in (tmp / "server.log").read_text().splitlines()
+                                    if "Traceback" in line or "Error" in line or "stopped" in line][:20],
             "api_latency_ms": {"samples": len(lat), "p50": round(1000 * lat[len(lat) // 2], 1),
                                "p95": round(1000 * lat[int(len(lat) * 0.95)], 1),
                                "max": round(1000 * lat[-1], 1)} if lat else None,

@@ -1,8 +1,8 @@
-"""Helpers of the service tests: a real `talkinghead serve` process, waiting for a job, a PNG."""
+"""Helpers of the service tests: a real `talkinghead serve` process, waiting for a job, the
+processes it runs."""
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import socket
@@ -12,8 +12,6 @@ import time
 from pathlib import Path
 
 import httpx2 as httpx
-import numpy as np
-from PIL import Image
 
 
 def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
@@ -25,13 +23,6 @@ def wait_job(client, job_id: str, timeout: float = 180.0) -> dict:
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
-
-
-def png(image: np.ndarray) -> bytes:
-    """``image`` (H×W×3 uint8) as PNG bytes."""
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def _free_port() -> int:
@@ -66,3 +57,23 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+
+def children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.add(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie has ended: only its exit status waits to be read)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -4,9 +4,7 @@ and `say` without an avatar end to end (re-tracked for sync). Needs no GRID data
 from __future__ import annotations
 
 import logging
-import struct
 import warnings
-import zlib
 from pathlib import Path
 
 import cv2
@@ -28,6 +26,8 @@ from talkinghead.render.interior import MouthLook, draw_interior
 from talkinghead.render.photo import MIN_FACE_PX, check_photo, load_portrait, max_photo_pixels, render_photo
 from talkinghead.speech import synthesize
 from talkinghead.video import load_audio, probe
+
+from .media import one_bit_png
 
 EXIT_BAD_INPUT = 2
 FPS = 25.0
@@ -170,16 +170,7 @@ def test_photo_bad_input_through_the_cli(tmp_path, capsys) -> None:
 
 
 def _blank_png(path: Path, width: int, height: int) -> Path:
-    """A valid black 1-bit PNG of any size, a few hundred KB at most: written by hand, row by
-    row, so not even the test holds its pixels."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    z = zlib.compressobj(9)
-    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then the row's packed bits
-    data = b"".join(z.compress(row) for _ in range(height)) + z.flush()
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+    path.write_bytes(one_bit_png(width, height))
     return path
 
 

@@ -24,7 +24,8 @@ from talkinghead.server import ServerConfig, create_app
 from talkinghead.speech.corpus import read_grid_align
 from talkinghead.video import probe
 
-from .serving import png, wait_job
+from .media import one_bit_png, png
+from .serving import wait_job
 
 TEXT = "Hello! Bob made a map."
 
@@ -402,33 +403,21 @@ def test_malformed_requests_get_json_errors_not_500(client) -> None:
 
 
 def test_errors_name_no_server_path(client) -> None:
-    from talkinghead.server.worker import public_message
-
-    assert public_message("no face found in '/srv/data/avatars/1adf/photo.jpg'") == "no face found in 'photo.jpg'"
-    assert public_message("internal error (FileNotFoundError: /a/b/.x.partial.mp4 -> /a/b/x.mp4)") == \
-        "internal error (FileNotFoundError: .x.partial.mp4 -> x.mp4)"
     r = client.post("/avatars", files={"photo": ("blank.png", png(np.full((96, 96, 3), 128, np.uint8)), "image/png")})
     job = wait_job(client, r.json()["job"]["id"])
     shown = json.dumps([job, client.get(f"/avatars/{r.json()['avatar_id']}").json(), client.get("/jobs").json()])
     assert job["state"] == "failed" and "face" in job["error"]
     assert str(client.data_dir) not in shown and "/avatars/" not in job["error"]
+    from talkinghead.server.worker import public_message
 
-
-def _bomb_png(side: int) -> bytes:
-    """A valid PNG of side×side one-bit pixels, all black: a few kB that decode to gigabytes."""
-    import zlib
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    rows = zlib.compress(bytes(side * (1 + (side + 7) // 8)), 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+    assert public_message("no face found in '/srv/data/avatars/1adf/photo.jpg'") == "no face found in 'photo.jpg'"
+    assert public_message("internal error (FileNotFoundError: /a/b/.x.partial.mp4 -> /a/b/x.mp4)") == \
+        "internal error (FileNotFoundError: .x.partial.mp4 -> x.mp4)"
 
 
 def test_a_decompression_bomb_is_bad_input(client) -> None:
     avatars_before = len(client.get("/avatars").json())
-    r = client.post("/avatars", files={"photo": ("huge.png", _bomb_png(20000), "image/png")})
+    r = client.post("/avatars", files={"photo": ("huge.png", one_bit_png(20000, 20000), "image/png")})
     assert r.status_code == 422, r.json()
     assert "20000×20000" in r.json()["detail"]["error"] and "scale it down" in r.json()["detail"]["fix"]
     assert len(client.get("/avatars").json()) == avatars_before

@@ -18,41 +18,21 @@ from fastapi.testclient import TestClient
 from talkinghead.server import ServerConfig, create_app
 from talkinghead.server.store import Store
 
-from .serving import png, wait_job
+from .media import png
+from .serving import alive, children, wait_job
 
 LONG_TEXT = " ".join(["This long lecture keeps going for quite a while."] * 40)
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads processes from /proc")
 
 
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (Linux /proc)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has ended; only its exit status waits to be read
-
-
 def _wait_dead(pids: list[int], timeout: float = 15.0) -> list[int]:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        left = [p for p in pids if _alive(p)]
+        left = [p for p in pids if alive(p)]
         if not left:
             return []
         time.sleep(0.2)
-    return [p for p in pids if _alive(p)]
+    return [p for p in pids if alive(p)]
 
 
 def _running(c: httpx.Client, job_id: str, past: float = 0.0) -> dict:
@@ -78,7 +58,7 @@ def test_workers_end_with_the_server_and_the_restart_owns_the_job(server, how) -
     with httpx.Client(base_url=server.url, timeout=10) as c:
         made = c.post("/videos", json={"text": LONG_TEXT}).json()
         _running(c, made["job"]["id"], past=0.02)
-        workers = _children(server.proc.pid)
+        workers = children(server.proc.pid)
         assert workers, "the server has no worker processes"
     os.kill(server.proc.pid, how)  # the server only, not its process group
     server.proc.wait(30)
@@ -170,3 +150,46 @@ def test_a_full_disk_refuses_new_work(tmp_path) -> None:
         r = c.post("/videos", json={"text": "hello"})
         assert r.status_code == 507 and "--max-disk-gb" in r.json()["detail"]["fix"]
         assert c.get("/jobs").json() == []
+
+
+def test_a_batch_through_the_service(client) -> None:
+    from skimage import data as skdata
+
+    photo = client.post("/avatars", files={"photo": ("me.png", png(skdata.astronaut()), "image/png")}).json()
+    assert wait_job(client, photo["job"]["id"])["state"] == "done"
+    manifest = ("output,speaker,text,rate\n"
+                "hello.mp4,,Hello there.,\n"
+                f"fr/photo.mp4,{photo['avatar_id']},Bob made a map.,1.2\n"
+                f"ghost.mp4,{'e' * 32},Nobody is here.,\n"
+                "fast.mp4,,Too fast.,9\n")
+    r = client.post("/batches", files={"manifest": ("lessons.csv", manifest.encode(), "text/csv")})
+    assert r.status_code == 202, r.json()
+    job = wait_job(client, r.json()["job"]["id"])
+    assert job["state"] == "done", job["error"]
+    assert job["batch_url"] == f"/batches/{r.json()['batch_id']}"
+    got = client.get(job["batch_url"]).json()
+    status = {row["output"]: row["status"] for row in got["rows"]}
+    assert status == {"hello.mp4": "done", "fr/photo.mp4": "done", "ghost.mp4": "failed", "fast.mp4": "failed"}
+    errors = " ".join(row["error"] for row in got["rows"] if row["error"])
+    assert "out of range" in errors and "e" * 32 in errors and str(client.data_dir) not in errors
+    video = next(row for row in got["rows"] if row["output"] == "fr/photo.mp4")
+    assert client.get(video["video_url"]).headers["content-type"] == "video/mp4"
+    assert client.get(f"{job['batch_url']}/files/..%2F..%2Ftalkinghead.db").status_code == 404
+    # What no row can do here is refused at once.
+    r = client.post("/batches", files={"manifest": ("m.csv", b"output,audio\na.mp4,s.wav\n", "text/csv")})
+    assert r.status_code == 422 and "POST /videos" in r.json()["detail"]["fix"]
+    assert client.post("/batches", files={"manifest": ("m.txt", b"x", "text/plain")}).status_code == 422
+
+
+def test_serve_with_ray_fans_a_batch_out(tmp_path) -> None:
+    pytest.importorskip("ray", reason="the Ray extra is not installed (pip install 'talkinghead[ray]')")
+    app = create_app(ServerConfig(data=tmp_path / "data", ray="local"))
+    with TestClient(app) as c:
+        manifest = "output,text\none.mp4,Hello from Ray.\ntwo.mp4,Bob made a map.\n"
+        r = c.post("/batches", files={"manifest": ("m.csv", manifest.encode(), "text/csv")})
+        job = wait_job(c, r.json()["job"]["id"], timeout=240)
+        assert job["state"] == "done", job["error"]
+        rows = c.get(job["batch_url"]).json()["rows"]
+        assert [row["status"] for row in rows] == ["done", "done"]
+        workers = {row["worker"] for row in rows}
+        assert app.state.runner.pids()[0] not in {int(w.split(":")[1]) for w in workers}  # made by Ray actors

@@ -87,7 +87,7 @@ def _cmd_align(args: argparse.Namespace, bars: _Bars) -> int:
 
 
 def _cmd_enroll(args: argparse.Namespace, bars: _Bars) -> int:
-    from .avatar import EnrollOptions, clips_from, coverage_table, enroll
+    from .avatar import EnrollOptions, clips_from, coverage_table, enroll, pack
     from .face import TrackOptions
 
     check_output(args.output, what="avatar", folder=True)
@@ -98,6 +98,8 @@ def _cmd_enroll(args: argparse.Namespace, bars: _Bars) -> int:
                        align_dir=args.align_dir, no_audio=args.no_audio)
     report = enroll(clips, args.output, EnrollOptions(fps=args.fps, no_audio=args.no_audio, force=args.force,
                                                       track=TrackOptions(face=args.face)), bars)
+    if args.pack:
+        pack(args.output, bars)
     bars.close()
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
@@ -108,6 +110,16 @@ def _cmd_enroll(args: argparse.Namespace, bars: _Bars) -> int:
              len(report.avatar.dictionary.phonemes))
     if args.verbose:
         print(coverage_table(report.avatar))
+    return EXIT_OK
+
+
+def _cmd_pack(args: argparse.Namespace, bars: _Bars) -> int:
+    from .avatar import pack
+
+    n = pack(args.avatar, bars)
+    bars.close()
+    log.info("%s: %s", args.avatar, f"{n} video(s) copied in; it can now be moved or copied to another machine"
+             if n else "already self-contained")
     return EXIT_OK
 
 
@@ -261,6 +273,30 @@ def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
     return EXIT_OK
 
 
+def _cmd_batch(args: argparse.Namespace, bars: _Bars) -> int:
+    from .batch import BatchOptions, run_batch
+
+    options = BatchOptions(workers=args.workers, ray=args.ray, results=args.results, retries=args.retries)
+    if args.results and "://" not in args.results:
+        check_output(args.results, (".csv", ".jsonl"), "results")
+    shown = {"video_s": 0.0}
+
+    def on_result(r) -> None:  # noqa: ANN001 - a RowResult
+        shown["video_s"] += r.duration_s
+        if r.status == "failed":
+            log.warning("row %d (%s) failed: %s", r.index, r.output or "no output", r.error)
+        bar = bars.bars.get("batch")
+        if bar is not None:
+            bar.set_postfix_str(f"{shown['video_s']:.0f} s of video", refresh=False)
+
+    report = run_batch(args.manifest, args.out, options, bars, on_result)
+    bars.close()
+    log.info("%d done, %d skipped (already made), %d failed; %.0f s of video in %.0f s; results in %s",
+             report.count("done"), report.count("skipped"), report.count("failed"), report.video_s, report.wall_s,
+             report.results_path)
+    return EXIT_OK if report.count("failed") == 0 else EXIT_BAD_INPUT
+
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")  # `serve` on one of these answers only to these names
 
 
@@ -271,7 +307,8 @@ def _cmd_serve(args: argparse.Namespace, bars: _Bars) -> int:
 
     config = ServerConfig(data=Path(args.data), workers=args.workers, max_upload_mb=args.max_upload_mb,
                           max_media_s=args.max_media_s, cors_origins=tuple(args.cors or ()), max_live=args.max_live,
-                          max_disk_gb=args.max_disk_gb, hosts=LOOPBACK if args.host in LOOPBACK else ())
+                          max_disk_gb=args.max_disk_gb, hosts=LOOPBACK if args.host in LOOPBACK else (),
+                          ray=args.ray)
     app = create_app(config)
     if args.host not in LOOPBACK:
         log.warning("listening on %s: other machines can reach this service", args.host)
@@ -339,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, help="avatar frame rate (default: the first video's)")
     p.add_argument("--face", type=int, default=1, help="which face to enroll where several show "
                    "(1 = the largest, most central; `talkinghead faces VIDEO` numbers them)")
+    p.add_argument("--pack", action="store_true",
+                   help="copy the footage into the avatar, so it can be moved (see `talkinghead pack`)")
     p.set_defaults(func=_cmd_enroll)
 
     p = sub.add_parser("faces", help="number the faces a video shows (for --face), on a picture")
@@ -405,11 +444,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest upload, MB")
     p.add_argument("--max-media-s", type=float, default=600.0, help="longest uploaded video/audio, s")
     p.add_argument("--max-live", type=int, default=2, help="live sessions at once (each takes most of a core)")
+    p.add_argument("--ray", metavar="auto|local|ADDRESS",
+                   help="batch jobs (POST /batches) fan out to this Ray cluster (pip install 'talkinghead[ray]')")
     p.add_argument("--max-disk-gb", type=float, default=20.0,
                    help="most the data folder may hold, GB; above it new uploads and jobs are refused (507)")
     p.add_argument("--cors", action="append", metavar="ORIGIN",
                    help="allow this browser origin to call the API (repeatable); other sites' requests are refused")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("pack", help="make an avatar self-contained: copy the footage it refers to into it")
+    p.add_argument("avatar", help="an enrolled NAME.avatar directory")
+    p.set_defaults(func=_cmd_pack)
+
+    p = sub.add_parser("batch", help="make many videos from a manifest (CSV or JSON Lines), resumable")
+    p.add_argument("manifest", help="one row per video: output, speaker, text or audio, [lang, voice, rate, fps]")
+    p.add_argument("--out", required=True, help="output folder (rows' outputs are names under it)")
+    p.add_argument("--workers", type=int, default=0, help="worker processes or Ray actors (default: the cores)")
+    p.add_argument("--ray", metavar="auto|local|ADDRESS",
+                   help="run on Ray (pip install 'talkinghead[ray]'): the running cluster, a new local "
+                        "instance, or a cluster's address; default: a local process pool")
+    p.add_argument("--results", help="results file, .csv or .jsonl (default: OUT/results.jsonl)")
+    p.add_argument("--retries", type=int, default=2, help="tries again of rows whose worker died")
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("voices", help="list the voices available offline")
     p.set_defaults(func=_cmd_voices)

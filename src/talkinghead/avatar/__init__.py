@@ -11,8 +11,8 @@ from .enroll import ClipInput, EnrollOptions, EnrollReport, enroll, enroll_targe
 from .inputs import clips_from
 from .inspect import contact_sheet, coverage_table
 from .meta import FORMAT_VERSION, AvatarMeta
-from .model import Avatar, AvatarTracks
+from .model import Avatar, AvatarTracks, pack
 
 __all__ = ["Avatar", "AvatarMeta", "AvatarTracks", "ClipInput", "CropGeometry", "EnrollOptions", "EnrollReport",
-           "FORMAT_VERSION", "Occurrence", "PhonemePose", "PhonemePoseDictionary",
-           "build_dictionary", "clips_from", "contact_sheet", "coverage_table", "enroll", "enroll_target"]
+           "FORMAT_VERSION", "Occurrence", "PhonemePose", "PhonemePoseDictionary", "build_dictionary", "clips_from",
+           "contact_sheet", "coverage_table", "enroll", "enroll_target", "pack"]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._io import atomic_output
 from ..errors import InputError
 from ..face.landmarks import MOUTH
 from ..motion.learned import MouthModel
+from ..progress import ProgressHook, no_progress
 from .bank import CropGeometry
 from .dictionary import PhonemePoseDictionary
 from .meta import AvatarMeta, MetaVersionError
@@ -127,8 +131,16 @@ class Avatar:
         return lookup
 
     def source(self, clip: int) -> Path:
-        """The video that enrolled clip ``clip`` (an index of ``tracks.clip``) came from."""
-        return Path(self.meta.sources[clip].path)
+        """The video that enrolled clip ``clip`` (an index of ``tracks.clip``) came from: an
+        absolute path, or (a packed avatar) one inside the avatar's folder."""
+        p = Path(self.meta.sources[clip].path)
+        return p if p.is_absolute() else self.path / p
+
+    @property
+    def self_contained(self) -> bool:
+        """Whether every clip's footage is inside the avatar's folder (it can be moved or copied
+        to another machine): see :func:`pack`."""
+        return all(not Path(s.path).is_absolute() for s in self.meta.sources)
 
     @property
     def bank_path(self) -> Path:
@@ -172,3 +184,38 @@ class Avatar:
             raise InputError(f"avatar '{p}' is inconsistent: {len(tracks)} tracked frames, "
                              f"{meta.counts.frames} expected", "enroll it again with --force")
         return cls(p, meta, tracks, dictionary, mouth_model)
+
+
+FOOTAGE_DIR = "footage"  # a packed avatar's copies of its source videos
+
+
+def pack(path: str | os.PathLike, progress: ProgressHook = no_progress) -> int:
+    """Make an avatar self-contained: copy the footage it refers to into its ``footage/`` folder
+    and refer to the copies by relative path, so the folder can be moved, copied to another node
+    or archived. Returns the number of videos copied (0: it already was).
+
+    Raises:
+        InputError: not an avatar, or a source video is missing (re-enroll it from the footage).
+    """
+    avatar = Avatar.load(path)
+    p = avatar.path
+    sources = list(avatar.meta.sources)
+    todo = [k for k, s in enumerate(sources) if Path(s.path).is_absolute()]
+    missing = [sources[k].path for k in todo if not Path(sources[k].path).is_file()]
+    if missing:
+        raise InputError(f"avatar '{p}' refers to footage that is gone ({Path(missing[0]).name}"
+                         f"{f' and {len(missing) - 1} more' if len(missing) > 1 else ''})",
+                         "enroll the person again from their videos")
+    (p / FOOTAGE_DIR).mkdir(exist_ok=True)
+    for n, k in enumerate(todo):
+        src = Path(sources[k].path)
+        rel = Path(FOOTAGE_DIR) / f"clip{k:04d}{src.suffix.lower()}"
+        with atomic_output(p / rel) as tmp:
+            shutil.copyfile(src, tmp)
+        sources[k] = dataclasses.replace(sources[k], path=rel.as_posix())
+        progress("pack", n + 1, len(todo))
+    if todo:
+        meta = dataclasses.replace(avatar.meta, sources=tuple(sources))
+        with atomic_output(p / META_FILE) as tmp:
+            tmp.write_text(json.dumps(meta.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return len(todo)

@@ -36,7 +36,7 @@ from ..render.photo import check_photo
 from ..speech import TTSOptions
 from .jobs import JobRunner
 from .live import LiveSessions, serve_live
-from .params import JobKind, PhotoEnrollment, VideoEnrollment, VideoRequest
+from .params import BatchRequest, JobKind, PhotoEnrollment, VideoEnrollment, VideoRequest
 from .store import AvatarRow, Job, Store, new_id
 from .uploads import error, save_upload
 from .worker import public_message
@@ -64,6 +64,9 @@ class ServerConfig:
         max_live: live sessions (``/live`` WebSockets) open at once; each takes most of a core.
         max_disk_gb: most the data directory may hold, GB; while it holds more, new uploads and
             jobs are refused (507) until videos or avatars are deleted.
+        ray: a Ray cluster's address ('auto', 'local' or host:port) that batch jobs fan out to
+            (``serve --ray``); None: batch rows are made by the worker that runs the batch job.
+        max_batch_rows: most rows one ``POST /batches`` manifest may have.
         hosts: the host names requests may address (the ``Host`` header, without the port); empty:
             any. `serve` on a loopback address allows only loopback names, so a web page whose
             name is re-pointed at 127.0.0.1 (DNS rebinding) is not served as if it were ours.
@@ -78,6 +81,8 @@ class ServerConfig:
     max_live: int = 2
     max_disk_gb: float = 20.0
     hosts: tuple[str, ...] = ()
+    ray: str | None = None
+    max_batch_rows: int = 1000
 
     def __post_init__(self) -> None:
         if not 1 <= self.workers <= 32:
@@ -97,11 +102,11 @@ class ServerConfig:
 def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
     """The FastAPI application for ``config`` (its data directory is created if missing)."""
     data = Path(config.data).resolve()
-    for sub in ("avatars", "videos", "uploads"):
+    for sub in ("avatars", "videos", "uploads", "batches"):
         (data / sub).mkdir(parents=True, exist_ok=True)
     store = Store(data / "talkinghead.db")
     live = LiveSessions(config.max_live)
-    runner = JobRunner(store, data, config.workers)
+    runner = JobRunner(store, data, config.workers, config.ray)
     disk = _DiskUse(data, config.max_disk_gb)
 
     @asynccontextmanager
@@ -281,6 +286,57 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         if store.video(video_id) is None or not path.is_file():
             raise error(404, "no such video (yet)", "wait until its job is done")
         return path
+
+    # --- batches ------------------------------------------------------------------------------
+    @app.post("/batches", status_code=202,
+              summary="Make many videos from a manifest (CSV or JSON Lines: output, speaker = an avatar id or "
+                      "empty, text, lang?, voice?, rate?, fps?)")
+    async def post_batch(manifest: UploadFile = File(...)) -> dict:
+        """Each row is made or reported with its reason; follow it like any job, read each row's
+        result at ``GET /batches/{id}``."""
+        suffix = Path(manifest.filename or "").suffix.lower()
+        if suffix not in (".csv", ".jsonl"):
+            raise error(422, "the manifest must be a .csv or .jsonl file", "name the uploaded file .csv or .jsonl")
+        disk.check()
+        batch_id = new_id()
+        folder = data / "batches" / batch_id
+        try:
+            folder.mkdir(parents=True)
+            raw = await manifest.read(config.max_bytes + 1)
+            if len(raw) > config.max_bytes:
+                raise error(413, f"the manifest is larger than {config.max_bytes >> 20} MB", "split it")
+            (folder / f"upload{suffix}").write_bytes(raw)
+            rows = await asyncio.to_thread(_service_manifest, folder / f"upload{suffix}", folder / "manifest.jsonl",
+                                           store, data, config)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        job = store.add_job(JobKind.BATCH, BatchRequest("manifest.jsonl", rows), result_id=batch_id)
+        runner.submit(job.id)
+        return {"batch_id": batch_id, "job": job_json(job)}
+
+    @app.get("/batches/{batch_id}", summary="A batch: its job, and each row's result with its video's URL")
+    async def get_batch(batch_id: str) -> dict:
+        if not ID.match(batch_id):
+            raise error(422, "malformed batch id", "use the batch_id POST /batches gave")
+        job = store.job_for(batch_id)
+        if job is None or job.kind != JobKind.BATCH:
+            raise error(404, f"no batch {batch_id}", "POST /batches starts one")
+        results = data / "batches" / batch_id / "results.jsonl"
+        rows = [json.loads(line) for line in results.read_text().splitlines()] if results.is_file() else []
+        for r in rows:
+            r["error"] = public_message(r["error"]) if r["error"] else None
+            if r["status"] in ("done", "skipped"):
+                r["video_url"] = f"/batches/{batch_id}/files/{r['output']}"
+        return {"job": job_json(job), "rows": rows}
+
+    @app.get("/batches/{batch_id}/files/{output:path}", summary="A video a batch made")
+    async def batch_file(batch_id: str, output: str) -> FileResponse:
+        out = (data / "batches" / batch_id / "out").resolve()
+        path = (out / output).resolve()
+        if not ID.match(batch_id) or out not in path.parents or path.suffix != ".mp4" or not path.is_file():
+            raise error(404, "no such video in this batch", "use a video_url from GET /batches/{id}")
+        return FileResponse(path, media_type="video/mp4", filename=path.name, content_disposition_type="inline")
 
     # --- jobs -------------------------------------------------------------------------------
     @app.get("/jobs", summary="Recent jobs, newest first")
@@ -538,6 +594,42 @@ def _video_params(body: dict, audio_name: str | None, config: ServerConfig, stor
             raise error(409, f"avatar {avatar_id} is {a.state}", "wait for its enrollment, or pick another")
     rate, lang, voice = _speech_fields(body)
     return VideoRequest(str(avatar_id) if avatar_id is not None else None, text, audio_name, rate, lang, voice)
+
+
+def _service_manifest(upload: Path, resolved: Path, store: Store, data: Path, config: ServerConfig) -> int:
+    """The uploaded manifest with each row's speaker (an avatar id of this server, or empty)
+    turned into its files, written as JSON Lines; returns its row count. 422 for what no row can
+    do here (a recording column, too many rows, over-long text); an unknown avatar is the row's
+    own failure, reported when the batch runs."""
+    from ..batch import read_records
+
+    records = read_records(upload)
+    if not records:
+        raise error(422, "the manifest has no rows", "one row per video")
+    if len(records) > config.max_batch_rows:
+        raise error(422, f"the manifest has {len(records)} rows, more than {config.max_batch_rows}", "split it")
+    lines = []
+    for _, r in records:
+        if isinstance(r, dict):
+            if str(r.get("audio") or "").strip():
+                raise error(422, "the service's batches speak text; a row gives 'audio'",
+                            "send recordings one by one with POST /videos, or run `talkinghead batch` locally")
+            if len(str(r.get("text") or "")) > config.max_text_chars:
+                raise error(422, "a row's text is too long", f"keep each under {config.max_text_chars} characters")
+            r = {k: v for k, v in r.items() if k != "audio"}
+            speaker = str(r.get("speaker") or "").strip()
+            if speaker:
+                a = store.avatar(speaker) if ID.match(speaker) else None
+                if a is not None and a.state == "ready":
+                    from .worker import speaker_files
+
+                    avatar, photo = speaker_files(store, data, a.id)
+                    r["speaker"] = str(avatar or photo)
+                else:
+                    r["speaker"] = f"no avatar {speaker[:40]} here"
+        lines.append(json.dumps(r, ensure_ascii=False))
+    resolved.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(records)
 
 
 def _speech_fields(body: dict) -> tuple[float, str, str | None]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from .params import VideoRequest
+from .params import BatchRequest, VideoRequest
 from .store import RESTART_REASON, Job, Store, new_id
 from .worker import TERM_GRACE_S, serve_jobs
 
@@ -48,8 +48,8 @@ class _Worker:
 class JobRunner:
     """Runs queued jobs on ``workers`` processes (start with :meth:`start`, end with :meth:`stop`)."""
 
-    def __init__(self, store: Store, data: Path, workers: int) -> None:
-        self.store, self.data, self.n = store, data, workers
+    def __init__(self, store: Store, data: Path, workers: int, ray: str | None = None) -> None:
+        self.store, self.data, self.n, self.ray = store, data, workers, ray
         self._queue: deque[str] = deque()
         self._workers: list[_Worker] = []
         self._retired: list[_Worker] = []  # terminated for a cancel, not yet reaped
@@ -180,7 +180,7 @@ class JobRunner:
     def _spawn(self) -> _Worker:
         ours, theirs = self._ctx.Pipe()
         proc = self._ctx.Process(target=serve_jobs, name="talkinghead-worker", daemon=True,
-                                 args=(theirs, str(self.store.path), str(self.data), os.getpid()))
+                                 args=(theirs, str(self.store.path), str(self.data), os.getpid(), self.ray))
         proc.start()
         theirs.close()
         return _Worker(proc, ours)
@@ -189,6 +189,7 @@ class JobRunner:
         """A worker ended (cancelled, crashed, killed): fail its job if it still held one."""
         w.proc.join(0)
         if w.job is not None:
+            log.warning("worker %s stopped (exit code %s) while running job %s", w.proc.pid, w.proc.exitcode, w.job)
             self.store.finish(w.job, w.owner, "failed",
                               f"the worker process stopped (exit code {w.proc.exitcode}); submit the job again")
             self._ended(w.job)
@@ -221,5 +222,8 @@ def remove_leftovers(store: Store, data: Path, job: Job) -> None:
             if job.state != "done":
                 store.delete_video(job.result_id)
                 (data / "videos" / f"{job.result_id}.mp4").unlink(missing_ok=True)
+    elif isinstance(job.params, BatchRequest):
+        for p in (data / "batches" / (job.result_id or "-")).rglob(".*.partial.*"):
+            p.unlink(missing_ok=True)
     elif job.state != "done" and job.result_id:
         shutil.rmtree(data / "avatars" / job.result_id, ignore_errors=True)

@@ -11,6 +11,7 @@ from typing import Any
 class JobKind(StrEnum):
     AVATAR = "avatar"  # enroll a person (videos + transcripts) or a photo
     VIDEO = "video"  # make a video (text or audio, an avatar or a photo)
+    BATCH = "batch"  # make the videos of a manifest
 
 
 class AvatarKind(StrEnum):
@@ -57,7 +58,16 @@ class VideoRequest:
     voice: str | None = None
 
 
-JobParams = PhotoEnrollment | VideoEnrollment | VideoRequest
+@dataclass(frozen=True)
+class BatchRequest:
+    """Make the videos of a manifest: ``rows`` rows of ``manifest`` (a file name under the
+    batch's folder, its speakers resolved to this server's avatars)."""
+
+    manifest: str
+    rows: int
+
+
+JobParams = PhotoEnrollment | VideoEnrollment | VideoRequest | BatchRequest
 
 
 def params_to_json(params: JobParams) -> dict[str, Any]:
@@ -71,6 +81,8 @@ def params_from_json(kind: str, d: dict[str, Any]) -> JobParams:
     """The params a job of ``kind`` stored as JSON."""
     if kind == JobKind.VIDEO:
         return VideoRequest(**d)
+    if kind == JobKind.BATCH:
+        return BatchRequest(**d)
     if d.get("kind") == AvatarKind.PHOTO:
         return PhotoEnrollment(d["photo"])
     return VideoEnrollment(tuple(d["videos"]), tuple(d["transcripts"]))

@@ -88,6 +88,8 @@ class Job:
             out["video_url"] = f"/videos/{self.result_id}.mp4"
         if self.kind == JobKind.AVATAR:
             out["avatar_id"] = self.result_id
+        if self.kind == JobKind.BATCH:
+            out["batch_url"] = f"/batches/{self.result_id}"
         return out
 
 
@@ -125,6 +127,11 @@ class Store:
 
     def job(self, job_id: str) -> Job | None:
         rows = self._run("SELECT * FROM jobs WHERE id=?", (job_id,))
+        return _job(rows[0]) if rows else None
+
+    def job_for(self, result_id: str) -> Job | None:
+        """The job that makes ``result_id`` (an avatar, a video or a batch)."""
+        rows = self._run("SELECT * FROM jobs WHERE result_id=?", (result_id,))
         return _job(rows[0]) if rows else None
 
     def jobs(self, limit: int = 100) -> list[Job]:

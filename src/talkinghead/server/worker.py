@@ -16,7 +16,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..errors import InputError
-from .params import AvatarKind, PhotoEnrollment, VideoEnrollment, VideoRequest
+from .params import AvatarKind, BatchRequest, PhotoEnrollment, VideoEnrollment, VideoRequest
 from .store import Job, Store
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ PROGRESS_EVERY_S = 0.2  # at most this often a job's progress is written
 BANDS = {
     "avatar": {"align": (0.0, 0.15), "track": (0.15, 0.95)},
     "video": {"speech": (0.02, 0.15), "align": (0.05, 0.15), "render": (0.15, 1.0)},
+    "batch": {"batch": (0.0, 1.0)},
 }
 
 
@@ -69,7 +70,7 @@ WATCH_PARENT_S = 0.5  # how often a worker checks that its server still lives
 TERM_GRACE_S = 5.0  # after SIGTERM, how long a worker may clean up before it is killed
 
 
-def serve_jobs(conn: Connection, db_path: str, data_dir: str, server_pid: int) -> None:
+def serve_jobs(conn: Connection, db_path: str, data_dir: str, server_pid: int, ray: str | None = None) -> None:
     """Main of a worker process: run the jobs the server sends — (job id, owner token) each —
     one at a time, answering each with its id, until the pipe closes or the server is gone."""
     _belong_to(server_pid)
@@ -80,7 +81,7 @@ def serve_jobs(conn: Connection, db_path: str, data_dir: str, server_pid: int) -
             job_id, owner = conn.recv()
         except (EOFError, OSError):
             return
-        run_job(db_path, data_dir, job_id, owner)
+        run_job(db_path, data_dir, job_id, owner, ray)
         try:
             conn.send(job_id)
         except (BrokenPipeError, OSError):
@@ -121,9 +122,10 @@ def _belong_to(server_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_job(db_path: str, data_dir: str, job_id: str, owner: str) -> None:
+def run_job(db_path: str, data_dir: str, job_id: str, owner: str, ray: str | None = None) -> None:
     """Run a job that ``owner`` has claimed and leave it done or failed (every write is the
-    owner's: once the job is cancelled or failed by a restarted server, nothing more is written)."""
+    owner's: once the job is cancelled or failed by a restarted server, nothing more is written).
+    ``ray``: where batch jobs fan out (a Ray address, as ``serve --ray`` says), or None: here."""
     store = Store(Path(db_path))
     job = store.job(job_id)
     if job is None or job.owner != owner:
@@ -136,6 +138,8 @@ def run_job(db_path: str, data_dir: str, job_id: str, owner: str) -> None:
         avatar = None
         if isinstance(job.params, VideoRequest):
             _video(store, Path(data_dir), job.id, job.result_id, job.params, hook)
+        elif isinstance(job.params, BatchRequest):
+            _batch(Path(data_dir), job.result_id, job.params, hook, ray)
         else:
             avatar = _enroll(Path(data_dir), job.result_id, job.params, hook)
     except InputError as exc:
@@ -201,6 +205,20 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRe
         tts = TTSOptions(voice=params.voice, rate=params.rate, lang=params.lang)
         report = say(avatar, params.text, output, tts, RenderOptions(), hook, photo=photo)
     store.add_video(video_id, job_id, report.duration)
+
+
+def _batch(data: Path, batch_id: str, params: BatchRequest, hook: _Progress, ray: str | None) -> None:
+    """A manifest's rows, one after another in this worker (or fanned out to Ray), into the
+    batch's folder; the rows' results go to its results file whatever happens to each."""
+    from ..batch import BatchOptions, run_batch
+
+    folder = data / "batches" / batch_id
+    report = run_batch(folder / params.manifest, folder / "out", BatchOptions(workers=1, ray=ray,
+                                                                              results=str(folder / "results.jsonl")),
+                       hook)
+    if report.count("failed") == len(report.results):
+        raise InputError(f"none of the batch's {len(report.results)} row(s) could be made",
+                         f"see GET /batches/{batch_id} for each row's reason")
 
 
 def speaker_files(store: Store, data: Path, avatar_id: str | None) -> tuple[Path | None, Path | None]:
