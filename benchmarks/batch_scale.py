@@ -124,9 +124,9 @@ def main() -> int:
         rss = queue.get(timeout=3600)
         proc.join()
         q = max(1, len(rss) // 10)
-        result["worker_rss_mb"] = {"rows": len(rss), "first_tenth": statistics.median(rss[:q]),
-                                   "second_tenth": statistics.median(rss[q:2 * q]),
-                                   "last_tenth": statistics.median(rss[-q:]), "max": max(rss),
+        result["worker_rss_mb"] = {"rows": len(rss), "first_tenth": round(statistics.median(rss[:q]), 1),
+                                   "second_tenth": round(statistics.median(rss[q:2 * q]), 1),
+                                   "last_tenth": round(statistics.median(rss[-q:]), 1), "max": max(rss),
                                    "every_10th_row": rss[::10]}
     return emit(result, args.json)
 

@@ -354,9 +354,9 @@ def main() -> int:
               f"{', '.join(f'{k}: {v:.1%}' for k, v in b['ray_overhead_vs_10s_render'].items())} of a 10 s row's "
               f"render time ({b['ten_s_row']['wall_s']} s); starting the local Ray instance took "
               f"{b['ray_start_s']} s (once per batch, not counted per row). One worker over "
-              f"{b['worker_rss_mb']['rows']} rows of one avatar: RSS (medians) {b['worker_rss_mb']['first_tenth']} MB "
-              f"in the first tenth of the rows (warming up), {b['worker_rss_mb']['second_tenth']} MB in the second, "
-              f"{b['worker_rss_mb']['last_tenth']} MB in the last (max {b['worker_rss_mb']['max']} MB). Once every "
+              f"{b['worker_rss_mb']['rows']} rows of one avatar: RSS (medians) {b['worker_rss_mb']['first_tenth']:.0f} MB "
+              f"in the first tenth of the rows (warming up), {b['worker_rss_mb']['second_tenth']:.0f} MB in the second, "
+              f"{b['worker_rss_mb']['last_tenth']:.0f} MB in the last (max {b['worker_rss_mb']['max']:.0f} MB). Once every "
               f"worker is warm (its first row loads the voice and the avatar), 2 workers make rows "
               f"{b['steady_speedup_2_over_1']['local']} × as fast as 1 (local) and {b['steady_speedup_2_over_1']['ray']} × "
               "(Ray): 2 × the median row time of 1 worker / that of 2.", ""]
