@@ -38,12 +38,13 @@ class Server:
         self.data, self.workers, self.port = data, workers, _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
+        self.log = data.parent / "server.log"  # its stderr: warnings and tracebacks
 
     def start(self) -> Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "talkinghead", "-q", "serve", "--port", str(self.port), "--data", str(self.data),
              "--workers", str(self.workers)], start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
         t0 = time.monotonic()
         while time.monotonic() - t0 < 60:
             try:

@@ -73,6 +73,24 @@ def test_workers_end_with_the_server_and_the_restart_owns_the_job(server, how) -
     assert _partials(server.data) == []
 
 
+def test_a_client_that_vanishes_mid_upload_leaves_nothing(server) -> None:
+    import socket
+
+    server.start()
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.sendall((f"POST /videos HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                   "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 500000\r\n\r\n"
+                   "--b\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.wav\"\r\n"
+                   "Content-Type: audio/wav\r\n\r\nRIFF\x00\x00\x00\x00WAVEfmt ").encode() + bytes(20000))
+        s.close()
+    time.sleep(1.0)
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        assert c.get("/jobs").json() == []
+    assert list((server.data / "uploads").iterdir()) == []
+    assert "Traceback" not in server.log.read_text()  # an expected event, not an internal error
+
+
 def test_one_owner_writes_a_job(tmp_path) -> None:
     store = Store(tmp_path / "t.db")
     from talkinghead.server.params import JobKind, VideoRequest

@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import InputError
@@ -151,6 +152,12 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
                              for e in exc.errors()[:5])
         return JSONResponse({"detail": {"error": problems or "invalid request", "fix": "see /docs for the API"}},
                             status_code=422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client went away mid-upload: nobody reads this answer, and nothing was stored.
+        log.info("%s %s: the client disconnected before sending the whole request", request.method, request.url.path)
+        return JSONResponse({"detail": {"error": "the request was cut off", "fix": "send it again"}}, status_code=400)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
