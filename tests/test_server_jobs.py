@@ -98,7 +98,7 @@ def test_one_owner_writes_a_job(tmp_path) -> None:
     job = store.add_job(JobKind.VIDEO, VideoRequest(None, "hi", None), result_id="a" * 32)
     assert store.claim(job.id, "first") and not store.claim(job.id, "second")
     assert store.update_job(job.id, "first", progress=0.5)
-    assert store.fail_interrupted() == 1  # what a restarted server does
+    assert store.fail_interrupted() == [job.id]  # what a restarted server does
     assert not store.update_job(job.id, "first", progress=0.9)  # the old worker can no longer write
     assert not store.finish(job.id, "first", "done")
     after = store.job(job.id)

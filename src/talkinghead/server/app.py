@@ -175,7 +175,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         if bool(videos) == bool(photo):
             raise error(422, "give either video files (with their transcript) or one photo",
                         "send multipart fields 'videos' + 'transcript', or 'photo'")
-        disk.check()
+        await asyncio.to_thread(disk.check)
         avatar_id = new_id()
         folder = data / "avatars" / avatar_id
         try:
@@ -245,7 +245,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
                 params = _video_params(body, None, config, store)
             else:
                 _video_params(body, "(checked)", config, store)  # refuse a bad field before storing anything
-                disk.check()
+                await asyncio.to_thread(disk.check)
                 path, _ = await save_upload(audio, data / "uploads", ("audio", "video"), config.max_bytes)
                 try:
                     _check_duration(path, config.max_media_s)
@@ -255,7 +255,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
                     raise
         else:
             raise error(415, "send JSON or multipart/form-data", "set the Content-Type header")
-        disk.check()
+        await asyncio.to_thread(disk.check)
         video_id = new_id()
         job = store.add_job(JobKind.VIDEO, params, result_id=video_id)
         runner.submit(job.id)
@@ -304,7 +304,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         suffix = Path(manifest.filename or "").suffix.lower()
         if suffix not in (".csv", ".jsonl"):
             raise error(422, "the manifest must be a .csv or .jsonl file", "name the uploaded file .csv or .jsonl")
-        disk.check()
+        await asyncio.to_thread(disk.check)
         batch_id = new_id()
         folder = data / "batches" / batch_id
         try:
@@ -471,7 +471,8 @@ def _host_name(host: str) -> str:
 
 class _DiskUse:
     """The data directory's size against ``--max-disk-gb`` (measured at most every
-    DISK_CHECK_S seconds: a walk of a big directory is not free)."""
+    DISK_CHECK_S seconds: a walk of a big directory is not free, so endpoints call it in a thread,
+    off the event loop)."""
 
     def __init__(self, data: Path, max_gb: float) -> None:
         self.data, self.max_bytes = data, int(max_gb * (1 << 30))

@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -42,7 +42,6 @@ class _Worker:
     conn: Connection
     job: str | None = None
     owner: str | None = None
-    since: float = field(default_factory=time.monotonic)
 
 
 class JobRunner:
@@ -62,9 +61,11 @@ class JobRunner:
     def start(self) -> None:
         """Fail the jobs a stopped server left running, queue the ones it left queued, start the
         workers and the dispatching thread."""
-        n = self.store.fail_interrupted()
-        if n:
-            log.warning("%d job(s) were interrupted by the last shutdown and are marked failed", n)
+        interrupted = self.store.fail_interrupted()
+        if interrupted:
+            log.warning("%d job(s) were interrupted by the last shutdown and are marked failed", len(interrupted))
+        for job_id in interrupted:  # what they left behind goes, as for any job that ends
+            self._ended(job_id)
         with self._lock:
             self._queue.extend(j.id for j in self.store.queued())
         self._thread = threading.Thread(target=self._loop, name="job-runner", daemon=True)
@@ -171,7 +172,7 @@ class JobRunner:
                 if not self.store.claim(job_id, owner):
                     continue  # cancelled or deleted meanwhile
                 w = idle.pop()
-                w.job, w.owner, w.since = job_id, owner, time.monotonic()
+                w.job, w.owner = job_id, owner
                 try:
                     w.conn.send((job_id, owner))
                 except (BrokenPipeError, OSError):

@@ -189,13 +189,11 @@ class Store:
                             json.dumps((avatar or {}) if ready else {"error": error or state}), result_id))
         return True
 
-    def fail_interrupted(self) -> int:
+    def fail_interrupted(self) -> list[str]:
         """At start-up: jobs a previous server left running can never finish (their worker is
-        gone with it); queued ones stay queued and run again."""
+        gone with it); queued ones stay queued and run again. Returns the ids of those failed."""
         rows = self._run("SELECT id, owner FROM jobs WHERE state='running'")
-        for r in rows:
-            self.finish(r["id"], r["owner"], "failed", RESTART_REASON)
-        return len(rows)
+        return [r["id"] for r in rows if self.finish(r["id"], r["owner"], "failed", RESTART_REASON)]
 
     # --- avatars ----------------------------------------------------------------------------
     def add_avatar(self, avatar_id: str, name: str, kind: AvatarKind, job_id: str | None,

@@ -76,12 +76,13 @@ def serve_jobs(conn: Connection, db_path: str, data_dir: str, server_pid: int, r
     _belong_to(server_pid)
     from .. import render, speech  # noqa: F401 - imported while idle, not during the first job
 
+    store = Store(Path(db_path))
     while True:
         try:
             job_id, owner = conn.recv()
         except (EOFError, OSError):
             return
-        run_job(db_path, data_dir, job_id, owner, ray)
+        run_job(store, Path(data_dir), job_id, owner, ray)
         try:
             conn.send(job_id)
         except (BrokenPipeError, OSError):
@@ -122,11 +123,10 @@ def _belong_to(server_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_job(db_path: str, data_dir: str, job_id: str, owner: str, ray: str | None = None) -> None:
+def run_job(store: Store, data: Path, job_id: str, owner: str, ray: str | None = None) -> None:
     """Run a job that ``owner`` has claimed and leave it done or failed (every write is the
     owner's: once the job is cancelled or failed by a restarted server, nothing more is written).
     ``ray``: where batch jobs fan out (a Ray address, as ``serve --ray`` says), or None: here."""
-    store = Store(Path(db_path))
     job = store.job(job_id)
     if job is None or job.owner != owner:
         return
@@ -137,11 +137,11 @@ def run_job(db_path: str, data_dir: str, job_id: str, owner: str, ray: str | Non
     try:
         avatar = None
         if isinstance(job.params, VideoRequest):
-            _video(store, Path(data_dir), job.id, job.result_id, job.params, hook)
+            _video(store, data, job.id, job.result_id, job.params, hook)
         elif isinstance(job.params, BatchRequest):
-            _batch(Path(data_dir), job.result_id, job.params, hook, ray)
+            _batch(data, job.result_id, job.params, hook, ray)
         else:
-            avatar = _enroll(Path(data_dir), job.result_id, job.params, hook)
+            avatar = _enroll(data, job.result_id, job.params, hook)
     except InputError as exc:
         store.finish(job_id, owner, "failed", public_message(exc.message))
     except Exception as exc:  # noqa: BLE001 - the job records why; the worker lives on
