@@ -5,7 +5,7 @@ Usage: python benchmarks/batch_scale.py [--rows 16] [--rss-rows 100] [--json out
 
 Enrolls 20 GRID s1 clips (the avatar every row speaks: render-bound rows), writes a manifest of
 ``--rows`` rows of ~6 s of speech each, and runs it four times into fresh folders: local pool
-with 1 and 2 workers, Ray (a local instance, started once, its start-up timed apart) with 1 and 2
+with 1 and 2 workers (each run in a fresh process, as the CLI would start), Ray (a local instance, started once, its start-up timed apart) with 1 and 2
 actors. Ray's overhead per row is (Ray's wall time − the local pool's, same workers) / rows,
 compared with the render time of a 10 s row. Then one worker process makes ``--rss-rows``
 short rows of the avatar and reports its RSS after each (start, end, growth).
@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from results_io import emit
@@ -83,7 +84,11 @@ def main() -> int:
 
         def run(name: str, options: BatchOptions) -> None:
             t0 = time.perf_counter()
-            report = run_batch(tmp / "m.csv", tmp / name, options)
+            if options.ray:
+                report = run_batch(tmp / "m.csv", tmp / name, options)
+            else:  # a fresh process, as `talkinghead batch` would be (this one has its models warm)
+                with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    report = pool.submit(run_batch, tmp / "m.csv", tmp / name, options).result()
             wall = time.perf_counter() - t0
             assert report.count("done") == args.rows, [r for r in report.results if r.status != "done"]
             runs[name] = {"wall_s": round(wall, 2), "rows_per_min": round(60 * args.rows / wall, 2),

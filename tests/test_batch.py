@@ -192,3 +192,27 @@ def test_inputs_and_outputs_by_url(people, tmp_path) -> None:
     assert report.results_path == f"{out}/results.jsonl" and (made / "results.jsonl").is_file()
     again = run_batch(f"file://{manifest}", out, BatchOptions(workers=1))
     assert again.count("skipped") == 3
+
+
+def _pools_after_budget(threads: int) -> tuple[list[int], int, int, int]:
+    import cv2
+    import numpy  # noqa: F401 - loaded before the budget, as in any worker that imported talkinghead
+    from threadpoolctl import threadpool_info
+
+    from talkinghead._threads import codec_threads, onnx_session_options, set_budget
+
+    set_budget(threads)
+    return ([p["num_threads"] for p in threadpool_info()], cv2.getNumThreads(),
+            onnx_session_options().intra_op_num_threads, codec_threads())
+
+
+def test_a_workers_share_of_the_cores_limits_every_pool() -> None:
+    # Two workers whose pools each spread over both cores fight over them (one SVD took 30 ×
+    # longer); a worker's budget must reach numpy's BLAS although numpy was loaded first.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        blas, cv, onnx, codec = pool.submit(_pools_after_budget, 1).result()
+    assert blas and all(n == 1 for n in blas), blas
+    assert (cv, onnx, codec) == (1, 1, 1)

@@ -199,7 +199,7 @@ def test_a_batch_through_the_service(client) -> None:
     assert client.post("/batches", files={"manifest": ("m.txt", b"x", "text/plain")}).status_code == 422
 
 
-def test_serve_with_ray_fans_a_batch_out(tmp_path) -> None:
+def test_serve_with_ray_makes_videos_and_fans_a_batch_out(tmp_path) -> None:
     pytest.importorskip("ray", reason="the Ray extra is not installed (pip install 'talkinghead[ray]')")
     app = create_app(ServerConfig(data=tmp_path / "data", ray="local"))
     with TestClient(app) as c:
@@ -211,3 +211,12 @@ def test_serve_with_ray_fans_a_batch_out(tmp_path) -> None:
         assert [row["status"] for row in rows] == ["done", "done"]
         workers = {row["worker"] for row in rows}
         assert app.state.runner.pids()[0] not in {int(w.split(":")[1]) for w in workers}  # made by Ray actors
+        # A single video job goes to Ray too: to the actor of the worker that took it.
+        video = wait_job(c, c.post("/videos", json={"text": "One video on Ray."}).json()["job"]["id"], timeout=240)
+        assert video["state"] == "done", video["error"]
+        assert c.get(video["video_url"]).content[4:8] == b"ftyp"
+        import ray
+
+        names = {a["name"] for a in ray.util.list_named_actors(all_namespaces=True)}
+        assert f"talkinghead-rows-{app.state.runner.pids()[0]}" in names, names
+    assert not ray.is_initialized()  # the instance the server started ends with it

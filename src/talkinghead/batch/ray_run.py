@@ -6,8 +6,10 @@ avatar is loaded, and no actor idles while work waits). Ray is an optional extra
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
+from .._threads import set_budget
 from ..errors import InputError
 from .manifest import BatchRow
 from .run import BatchOptions
@@ -16,25 +18,36 @@ from .work import RowMaker, RowResult
 log = logging.getLogger(__name__)
 
 ACTOR_RESTARTS = 2  # an actor whose process dies is started again this often
+ACTOR_CPUS = 1  # an actor's share of its node (its thread budget too)
+RAY_NAMESPACE = "talkinghead"  # where the service's named actors live
+
+
+def connect(address: str):  # noqa: ANN201 - the ray module, imported lazily (optional extra)
+    """Ray, connected to ``address`` ('auto': the running cluster, 'local': a new instance here,
+    or host:port) unless this process is connected already."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--ray needs Ray, which is not installed", "pip install 'talkinghead[ray]'") from None
+    if not ray.is_initialized():
+        try:
+            if address == "local":
+                ray.init(ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
+            else:
+                ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise InputError(f"cannot reach the Ray cluster at '{address}' ({exc})",
+                             "start one with `ray start --head`, give its address, or use --ray local") from None
+    return ray
 
 
 def run_on_ray(chunks: list[list[BatchRow]], out: str, options: BatchOptions,
                finished: Callable[[RowResult], None]) -> None:
     """Make the chunks on Ray actors (connecting, or starting a local instance, as
     ``options.ray`` says, unless Ray is already initialised in this process)."""
-    try:
-        import ray
-    except ImportError:
-        raise InputError("--ray needs Ray, which is not installed", "pip install 'talkinghead[ray]'") from None
-    if not ray.is_initialized():
-        address = None if options.ray == "local" else options.ray
-        try:
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise InputError(f"cannot reach the Ray cluster at '{options.ray}' ({exc})",
-                             "start one with `ray start --head`, give its address, or use --ray local") from None
+    ray = connect(options.ray)
     n = min(options.n_workers if options.workers else int(ray.cluster_resources().get("CPU", 1)), len(chunks))
-    actor_class = ray.remote(num_cpus=1, max_restarts=ACTOR_RESTARTS,
+    actor_class = ray.remote(num_cpus=ACTOR_CPUS, max_restarts=ACTOR_RESTARTS,
                              max_task_retries=options.retries)(_Actor)
     actors = [actor_class.remote(out, options.keep) for _ in range(max(1, n))]
     queue = list(chunks)  # grouped by speaker
@@ -75,7 +88,34 @@ class _Actor:
     """A Ray actor around a :class:`RowMaker`."""
 
     def __init__(self, out: str, keep: int) -> None:
+        set_budget(ACTOR_CPUS)
         self.maker = RowMaker(out, keep)
 
     def make(self, rows: list[BatchRow]) -> list[RowResult]:
         return self.maker.make(rows)
+
+    def make_one(self, row: BatchRow, out: str) -> RowResult:
+        """One row into ``out`` (a single row's folder may differ from the batch's)."""
+        self.maker.out_dir = str(out)
+        return self.maker.make_one(row)
+
+
+_row_actor = None  # this process's actor for single rows (a service worker's video jobs)
+
+
+def make_row_on_ray(row: BatchRow, out: str, address: str, retries: int = 2) -> RowResult:
+    """Make one row on this process's own Ray actor (started on first use and kept, so the
+    avatars it opened stay open between rows); a lost actor is replaced and the row tried again."""
+    global _row_actor
+    ray = connect(address)
+    for _ in range(retries + 1):
+        if _row_actor is None:
+            actor_class = ray.remote(num_cpus=ACTOR_CPUS, max_restarts=ACTOR_RESTARTS)(_Actor)
+            _row_actor = actor_class.options(name=f"talkinghead-rows-{os.getpid()}",
+                                             namespace=RAY_NAMESPACE).remote(out, 4)
+        try:
+            return ray.get(_row_actor.make_one.remote(row, out))
+        except ray.exceptions.RayActorError as exc:
+            log.warning("the Ray actor making row %s was lost (%s)", row.output, exc.__class__.__name__)
+            _row_actor = None
+    return RowResult(row.index, row.output, "failed", f"its Ray worker was lost (tried {retries + 1} times)")

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from .._io import atomic_output
+from .._threads import share
 from ..errors import InputError
 from ..progress import ProgressHook, no_progress
 from . import storage
@@ -173,7 +174,7 @@ def _run_local(chunks: list[list[BatchRow]], out: str, options: BatchOptions,
     ctx = multiprocessing.get_context("spawn")
     while pending:
         n = min(options.n_workers, len(pending))
-        threads = max(1, (os.cpu_count() or 1) // options.n_workers)
+        threads = share(options.n_workers)
         with ProcessPoolExecutor(n, mp_context=ctx, initializer=init_worker, initargs=(threads,)) as pool:
             futures: dict[Future, list[BatchRow]] = {pool.submit(make_rows, out, c, options.keep): c for c in pending}
             pending = []

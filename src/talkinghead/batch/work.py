@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._threads import set_budget
 from ..errors import InputError
 from . import storage
 from .manifest import BatchRow
@@ -123,17 +124,12 @@ class RowMaker:
 
 
 _MAKER: RowMaker | None = None  # one per local worker process
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def init_worker(threads: int) -> None:
     """Initialiser of a local worker process: its share of the cores (workers that each spread
     over every core only get in each other's way)."""
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(threads)
-    import cv2
-
-    cv2.setNumThreads(threads)
+    set_budget(threads)
 
 
 def make_rows(out_dir: str, rows: list[BatchRow], keep: int) -> list[RowResult]:

@@ -39,10 +39,13 @@ def rbf_field(ctrl: np.ndarray, disp: np.ndarray, sigma: float, xs: np.ndarray, 
     d2 = ((ctrl[:, None] - ctrl[None]) ** 2).sum(-1)
     kmat = np.exp(-d2 / (2 * sigma**2)) + RBF_REG * np.eye(len(ctrl))
     weights = np.linalg.solve(kmat, disp)
-    gx, gy = np.meshgrid(xs, ys)
-    grid = np.stack([gx.ravel(), gy.ravel()], 1)
-    kg = np.exp(-((grid[:, None] - ctrl[None]) ** 2).sum(-1) / (2 * sigma**2))
-    return (kg @ weights).reshape(len(ys), len(xs), 2).astype(np.float32)
+    # The Gaussian kernel is separable, exp(-(dx² + dy²)/2σ²) = exp(-dx²/2σ²)·exp(-dy²/2σ²), so
+    # the field on the grid is two small matrix products per component, not a kernel over every
+    # (grid point, control) pair.
+    kx = np.exp(-((np.asarray(xs, np.float64)[:, None] - ctrl[None, :, 0]) ** 2) / (2 * sigma**2))  # (nx, k)
+    ky = np.exp(-((np.asarray(ys, np.float64)[:, None] - ctrl[None, :, 1]) ** 2) / (2 * sigma**2))  # (ny, k)
+    field = np.stack([(ky * weights[:, d]) @ kx.T for d in range(2)], -1)
+    return field.astype(np.float32)
 
 
 def warp_map(src_pts: np.ndarray, dst_pts: np.ndarray, size: int, px_per_iod: float) -> np.ndarray:

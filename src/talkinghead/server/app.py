@@ -65,8 +65,9 @@ class ServerConfig:
         max_live: live sessions (``/live`` WebSockets) open at once; each takes most of a core.
         max_disk_gb: most the data directory may hold, GB; while it holds more, new uploads and
             jobs are refused (507) until videos or avatars are deleted.
-        ray: a Ray cluster's address ('auto', 'local' or host:port) that batch jobs fan out to
-            (``serve --ray``); None: batch rows are made by the worker that runs the batch job.
+        ray: a Ray cluster ('auto': the running one, 'local': one this server starts, or
+            host:port) that makes the videos (``serve --ray``): each worker's video jobs go to its
+            own actor there, batch jobs fan out over all of its CPUs; None: the workers make them.
         max_batch_rows: most rows one ``POST /batches`` manifest may have.
         hosts: the host names requests may address (the ``Host`` header, without the port); empty:
             any. `serve` on a loopback address allows only loopback names, so a web page whose

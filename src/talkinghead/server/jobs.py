@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from .._threads import share
 from .params import BatchRequest, VideoRequest
 from .store import RESTART_REASON, Job, Store, new_id
 from .worker import TERM_GRACE_S, serve_jobs
@@ -49,6 +50,7 @@ class JobRunner:
 
     def __init__(self, store: Store, data: Path, workers: int, ray: str | None = None) -> None:
         self.store, self.data, self.n, self.ray = store, data, workers, ray
+        self._own_ray = False  # a local Ray instance this runner started (and stops)
         self._queue: deque[str] = deque()
         self._workers: list[_Worker] = []
         self._retired: list[_Worker] = []  # terminated for a cancel, not yet reaped
@@ -61,6 +63,11 @@ class JobRunner:
     def start(self) -> None:
         """Fail the jobs a stopped server left running, queue the ones it left queued, start the
         workers and the dispatching thread."""
+        if self.ray == "local":  # one instance for the whole server, its workers connect to it
+            from ..batch.ray_run import connect
+
+            self.ray = connect("local").get_runtime_context().gcs_address
+            self._own_ray = True
         interrupted = self.store.fail_interrupted()
         if interrupted:
             log.warning("%d job(s) were interrupted by the last shutdown and are marked failed", len(interrupted))
@@ -124,6 +131,10 @@ class JobRunner:
         for w in workers:
             if w.job is not None:
                 self._ended(w.job)
+        if self._own_ray:
+            import ray
+
+            ray.shutdown()
 
     def pids(self) -> list[int]:
         """Process ids of the workers (for tests and monitoring)."""
@@ -181,7 +192,8 @@ class JobRunner:
     def _spawn(self) -> _Worker:
         ours, theirs = self._ctx.Pipe()
         proc = self._ctx.Process(target=serve_jobs, name="talkinghead-worker", daemon=True,
-                                 args=(theirs, str(self.store.path), str(self.data), os.getpid(), self.ray))
+                                 args=(theirs, str(self.store.path), str(self.data), os.getpid(), self.ray,
+                                       share(self.n) if self.n > 1 else None))
         proc.start()
         theirs.close()
         return _Worker(proc, ours)

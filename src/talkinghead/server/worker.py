@@ -15,6 +15,7 @@ import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from .._threads import set_budget
 from ..errors import InputError
 from .params import AvatarKind, BatchRequest, PhotoEnrollment, VideoEnrollment, VideoRequest
 from .store import Job, Store
@@ -70,10 +71,14 @@ WATCH_PARENT_S = 0.5  # how often a worker checks that its server still lives
 TERM_GRACE_S = 5.0  # after SIGTERM, how long a worker may clean up before it is killed
 
 
-def serve_jobs(conn: Connection, db_path: str, data_dir: str, server_pid: int, ray: str | None = None) -> None:
+def serve_jobs(conn: Connection, db_path: str, data_dir: str, server_pid: int, ray: str | None = None,
+               threads: int | None = None) -> None:
     """Main of a worker process: run the jobs the server sends — (job id, owner token) each —
-    one at a time, answering each with its id, until the pipe closes or the server is gone."""
+    one at a time, answering each with its id, until the pipe closes or the server is gone.
+    ``threads``: this worker's share of the cores (None: all of them, when it works alone)."""
     _belong_to(server_pid)
+    if threads is not None:
+        set_budget(threads)
     from .. import render, speech  # noqa: F401 - imported while idle, not during the first job
 
     store = Store(Path(db_path))
@@ -126,7 +131,8 @@ def _belong_to(server_pid: int) -> None:
 def run_job(store: Store, data: Path, job_id: str, owner: str, ray: str | None = None) -> None:
     """Run a job that ``owner`` has claimed and leave it done or failed (every write is the
     owner's: once the job is cancelled or failed by a restarted server, nothing more is written).
-    ``ray``: where batch jobs fan out (a Ray address, as ``serve --ray`` says), or None: here."""
+    ``ray``: the Ray cluster that makes the videos (a Ray address, as ``serve --ray`` says; batch
+    jobs fan out over it), or None: here."""
     job = store.job(job_id)
     if job is None or job.owner != owner:
         return
@@ -137,7 +143,7 @@ def run_job(store: Store, data: Path, job_id: str, owner: str, ray: str | None =
     try:
         avatar = None
         if isinstance(job.params, VideoRequest):
-            _video(store, data, job.id, job.result_id, job.params, hook)
+            _video(store, data, job.id, job.result_id, job.params, hook, ray)
         elif isinstance(job.params, BatchRequest):
             _batch(data, job.result_id, job.params, hook, ray)
         else:
@@ -189,7 +195,8 @@ def _enroll(data: Path, avatar_id: str, params: PhotoEnrollment | VideoEnrollmen
         "coverage_table": coverage_table(report.avatar)}
 
 
-def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRequest, hook: _Progress) -> None:
+def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRequest, hook: _Progress,
+           ray: str | None = None) -> None:
     from ..render import RenderOptions, dub, say
     from ..speech import TTSOptions
 
@@ -197,6 +204,21 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRe
     out_dir = data / "videos"
     out_dir.mkdir(exist_ok=True)
     output = out_dir / f"{video_id}.mp4"
+    if ray is not None:  # serve --ray: the video is made by this worker's actor on the cluster
+        from ..batch import BatchRow
+        from ..batch.ray_run import make_row_on_ray
+
+        hook.stage("rendering on Ray", 0.05)
+        speaker = avatar or photo
+        row = BatchRow(1, output.name, str(speaker) if speaker else None, params.text or None,
+                       str(data / "uploads" / params.audio) if params.audio else None,
+                       params.lang, params.voice, params.rate)
+        result = make_row_on_ray(row, str(out_dir), ray)
+        if result.status == "failed":
+            raise InputError(result.error or "the video could not be made")
+        log.info("job %s: video made on Ray by %s", job_id, result.worker)
+        store.add_video(video_id, job_id, result.duration_s)
+        return
     hook.stage("speech", 0.02)
     if params.audio:
         report = dub(avatar, data / "uploads" / params.audio, output, params.text or None,
@@ -213,7 +235,7 @@ def _batch(data: Path, batch_id: str, params: BatchRequest, hook: _Progress, ray
     from ..batch import BatchOptions, run_batch
 
     folder = data / "batches" / batch_id
-    report = run_batch(folder / params.manifest, folder / "out", BatchOptions(workers=1, ray=ray,
+    report = run_batch(folder / params.manifest, folder / "out", BatchOptions(workers=0 if ray else 1, ray=ray,
                                                                               results=str(folder / "results.jsonl")),
                        hook)
     if report.count("failed") == len(report.results):

@@ -36,6 +36,8 @@ def load_voice(path: str):  # noqa: ANN201 - piper.PiperVoice, imported lazily (
     from piper import PiperConfig, PiperVoice
     from piper.patch_voice_with_alignment import add_alignment_output
 
+    from .._threads import onnx_session_options
+
     log.debug("loading piper voice %s", path)
     model = onnx.load(path)
     try:
@@ -45,7 +47,8 @@ def load_voice(path: str):  # noqa: ANN201 - piper.PiperVoice, imported lazily (
     replace_random_noise(model)
     with open(f"{path}.json", encoding="utf-8") as f:
         config = PiperConfig.from_dict(json.load(f))
-    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(model.SerializeToString(), onnx_session_options(),
+                                           providers=["CPUExecutionProvider"])
     return PiperVoice(session=session, config=config)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._threads import codec_threads
 from ..errors import InputError
 from .audio import media_origin
 
@@ -259,6 +260,7 @@ def _read_frames(p: Path, container: av.container.InputContainer, fps: float | N
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # frame + slice threads: several times faster on H.264
+        stream.thread_count = codec_threads()
         source_fps = _stream_fps(stream)
         out_fps = float(fps) if fps is not None else source_fps
         # Timestamps are rounded by containers (mkv: 1 ms); a frame this close after an output
@@ -274,7 +276,7 @@ def _read_frames(p: Path, container: av.container.InputContainer, fps: float | N
         def emit() -> Iterator[Frame]:
             nonlocal held_image, k
             if held_image is None:
-                image = held.to_ndarray(format="rgb24")
+                image = held.to_ndarray(format="rgb24", threads=codec_threads())
                 turns = _quarter_turns(held)
                 if turns:
                     image = np.ascontiguousarray(np.rot90(image, turns))

@@ -103,10 +103,14 @@ class VideoWriter:
         """Open the container and streams for frames of (width, height) pixels (even)."""
         import av
 
+        from .._threads import codec_threads
+
         self._container = av.open(str(self._tmp), "w",
                                   format=_MUXABLE.get(self.path.suffix.lower(), "mp4"))
-        video = self._container.add_stream("libx264", rate=self._rate,
-                                           options={"crf": str(self._crf), "preset": self._preset})
+        options = {"crf": str(self._crf), "preset": self._preset}
+        if codec_threads():
+            options["threads"] = str(codec_threads())
+        video = self._container.add_stream("libx264", rate=self._rate, options=options)
         video.width, video.height = width, height
         video.pix_fmt = "yuv420p"
         # One tick per frame: pts are frame numbers (the muxer picks its own timescale).
@@ -168,6 +172,8 @@ class VideoWriter:
         """
         import av
 
+        from .._threads import codec_threads
+
         if self._closed:
             raise ValueError(f"writer for '{self.path}' is closed")
         if audio is not None:
@@ -192,9 +198,11 @@ class VideoWriter:
         if (even_w, even_h) != (w, h):
             image = image[:even_h, :even_w]
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        # Converted here rather than inside encode(), whose converter spreads over every core.
+        frame = frame.reformat(format="yuv420p", threads=codec_threads())
         frame.pts = self.frames_written
         frame.time_base = 1 / self._rate
-        for packet in self._video.encode(frame):  # PyAV converts rgb24 -> yuv420p here
+        for packet in self._video.encode(frame):
             self._container.mux(packet)
         self.frames_written += 1
         if self._audio_stream is not None:
