@@ -1,12 +1,13 @@
 """Batch throughput: rows/min and video-seconds per wall-second for 1 and 2 workers, on the local
 pool and on Ray; Ray's overhead per row; a worker's memory over 100 rows of one avatar.
 
-Usage: python benchmarks/batch_scale.py [--rows 16] [--rss-rows 100] [--json out.json]
+Usage: python benchmarks/batch_scale.py [--rows 48] [--rss-rows 100] [--json out.json]
 
 Enrolls 20 GRID s1 clips (the avatar every row speaks: render-bound rows), writes a manifest of
 ``--rows`` rows of ~6 s of speech each, and runs it four times into fresh folders: local pool
-with 1 and 2 workers (each run in a fresh process, as the CLI would start), Ray (a local instance, started once, its start-up timed apart) with 1 and 2
-actors. Ray's overhead per row is (Ray's wall time − the local pool's, same workers) / rows,
+with 1 and 2 workers (each run in a fresh process, as the CLI would start), Ray (a local
+instance, started once, its start-up timed apart) with 1 and 2 actors.
+Ray's overhead per row is (Ray's wall time − the local pool's, same workers) / rows,
 compared with the render time of a 10 s row. Then one worker process makes ``--rss-rows``
 short rows of the avatar and reports its RSS after each (start, end, growth).
 """
@@ -56,7 +57,7 @@ def _rss_over_rows(avatar: str, out: str, n: int, queue) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rows", type=int, default=16)
+    ap.add_argument("--rows", type=int, default=48)  # start-up (imports, voice, avatar) is paid once per worker
     ap.add_argument("--rss-rows", type=int, default=100)
     ap.add_argument("--json")
     args = ap.parse_args()

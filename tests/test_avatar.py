@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkinghead.avatar import Avatar, AvatarMeta, ClipInput, EnrollOptions, clips_from, enroll
+from talkinghead.avatar import Avatar, AvatarMeta, ClipInput, EnrollOptions, clips_from, coverage_table, enroll
 from talkinghead.cli import main
 from talkinghead.errors import InputError
 from talkinghead.face import MOUTH, lip_gap, mouth_width
@@ -39,6 +39,11 @@ def test_enrollment_makes_a_valid_avatar(enrolled) -> None:
     assert len(avatar.tracks) == m.counts.frames == 16 * 75
     assert avatar.tracks.found.mean() >= 0.99
     assert m.quality.rigid_residual_iod_median < 0.04
+    # How the head moves while speaking was measured (GRID s1 sits still: slow, small motion).
+    h = m.head_motion
+    assert h is not None and 0.005 < h.speed_iod_s < 0.2 and 0.002 < h.range_iod < 0.1
+    assert np.isfinite(h.loudness_r) and abs(h.lag_s) <= 0.4
+    assert "head motion while speaking" in coverage_table(avatar)
     # avatar.json round-trips through its record unchanged
     assert AvatarMeta.from_json(json.loads((avatar.path / "avatar.json").read_text())) == m
     assert AvatarMeta.from_json(m.to_json()) == m

@@ -329,3 +329,66 @@ def test_background_frames_come_in_plan_order_with_bounded_memory(tmp_path, leng
              for im in _background_images(plan, 25.0)]
     assert shown == order.tolist()
     assert (len(set(order)) > held_frames) == (length == 300)  # both paths: held, and streamed
+
+
+@pytest.mark.parametrize("length, n", [(40, 150), (300, 700)])
+def test_at_twice_the_rate_the_footage_plays_at_its_own_speed(tmp_path, length, n, monkeypatch) -> None:
+    """50 frames/s from 25: every other output frame is the planned source frame (the footage
+    is not played twice as fast), the ones between are interpolated; held and streamed alike."""
+    from talkinghead.render import pipeline
+    from talkinghead.render.background import BackgroundPlan, ping_pong, source_frames_needed
+    from talkinghead.render.pipeline import _background_images
+    from talkinghead.video import VideoWriter
+
+    monkeypatch.setattr(pipeline, "HELD_MB", 100 * 3 * 144 * 32 / 2**20)
+    video = tmp_path / "numbered.mp4"
+    bits = 9
+    with VideoWriter(video, 25.0) as w:
+        for i in range(length):
+            row = np.repeat([255 * ((i >> k) & 1) for k in range(bits)], 16).astype(np.uint8)
+            w.write(np.repeat(np.repeat(row[None, :, None], 32, axis=0), 3, axis=2))
+    m = source_frames_needed(2 * n, 50.0, 25.0)
+    order = ping_pong(length, m)
+    plan = BackgroundPlan(video, order, np.zeros((m, 4)), np.zeros((m, 1, 2)), np.zeros((m, 1, 2))).at_rate(
+        2 * n, 50.0, 25.0)
+    images = list(_background_images(plan, 25.0))
+    assert len(images) == 2 * n
+    shown = [sum(int(im[:, 16 * k:16 * k + 16].mean() > 127) << k for k in range(bits)) for im in images[::2]]
+    assert shown == order[:n].tolist()
+    assert plan.fraction[1::2] == pytest.approx(0.5) and not plan.fraction[::2].any()
+
+
+def test_footage_with_no_whole_stretch_still_gives_a_background(avatar) -> None:
+    # Every 40th frame lost by the tracker: no 100-frame stretch is whole. The best stretch is
+    # used anyway, its faceless frames passing through (no mouth drawn on them), not an error.
+    t = avatar.tracks
+    usable = t.usable.copy()
+    usable[::40] = False
+    plan = plan_background(replace(avatar, tracks=replace(t, usable=usable)), 120)
+    assert len(plan) == 120
+    lost = np.isnan(plan.pose).any(1)
+    assert 0 < lost.sum() < 12
+
+
+def test_say_at_50_fps_with_head_motion_and_a_style(avatar, tmp_path) -> None:
+    out = tmp_path / "fifty.mp4"
+    report = main(["say", str(avatar.path), "Bob made a map.", "-o", str(out), "--fps", "50",
+                   "--style", "energetic", "--seed", "2"])
+    assert report == 0
+    info = probe(out)
+    assert info.fps == 50.0 and abs(info.n_frames / 50.0 - info.duration) < 0.05
+    still = tmp_path / "still.mp4"
+    assert main(["say", str(avatar.path), "Bob made a map.", "-o", str(still), "--fps", "50",
+                 "--still-head"]) == 0
+    # The head moved: the frames differ from the still-headed video's above the mouth.
+    a = [f.image for f in read_frames(out)]
+    b = [f.image for f in read_frames(still)]
+    assert max(np.abs(x[:120].astype(int) - y[:120]).mean() for x, y in zip(a, b)) > 1.0
+
+
+def test_a_style_from_a_missing_clip_is_a_clear_error(avatar, tmp_path, capsys) -> None:
+    code = main(["say", str(avatar.path), "Hi.", "-o", str(tmp_path / "o.mp4"),
+                 "--style-from", str(tmp_path / "nobody.mp4")])
+    assert code == EXIT_BAD_INPUT
+    assert "nobody.mp4" in capsys.readouterr().err
+    assert not (tmp_path / "o.mp4").exists()

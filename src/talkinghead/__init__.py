@@ -19,7 +19,8 @@ from .text import Utterance, analyze
 
 __version__ = "0.1.0"
 
-_LAZY = {"Avatar": "avatar", "clips_from": "avatar", "enroll": "avatar", "dub": "render", "say": "render"}
+_LAZY = {"Avatar": "avatar", "clips_from": "avatar", "enroll": "avatar", "dub": "render", "say": "render",
+         "RenderOptions": "render", "STYLES": "motion.style", "SpeakingStyle": "motion.style"}
 
 
 def __getattr__(name: str):  # noqa: ANN202 - video stages load OpenCV/mediapipe: only on first use
@@ -30,6 +31,7 @@ def __getattr__(name: str):  # noqa: ANN202 - video stages load OpenCV/mediapipe
     raise AttributeError(f"module 'talkinghead' has no attribute '{name}'")
 
 
-__all__ = ["AlignOptions", "AlignmentError", "Avatar", "InputError", "Speech", "TTSOptions",
+__all__ = ["AlignOptions", "AlignmentError", "Avatar", "InputError", "RenderOptions", "STYLES", "SpeakingStyle",
+           "Speech", "TTSOptions",
            "TimedPhoneme", "TimedWord", "Utterance", "align", "analyze", "clips_from", "dub", "enroll",
            "say", "synthesize", "__version__"]

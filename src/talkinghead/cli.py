@@ -196,20 +196,48 @@ def _cmd_evaluate(args: argparse.Namespace, bars: _Bars) -> int:
     return EXIT_OK
 
 
+def _delivery_args(p: argparse.ArgumentParser) -> None:
+    """The flags of how a video is delivered (say, dub)."""
+    p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's; 50 or 60 from 25 fps "
+                   "footage interpolates its frames along their motion)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--style", choices=["calm", "neutral", "energetic"], default="neutral",
+                   help="speaking style: articulation, head motion and blinks (neutral: the person as enrolled)")
+    g.add_argument("--style-from", metavar="CLIP", help="deliver like this video (anyone's): its mouth-opening "
+                   "range and head motion")
+    p.add_argument("--still-head", action="store_true", help="no head motion from the speech (the footage's "
+                   "steady stretch; a photo sways slowly)")
+    p.add_argument("--seed", type=int, default=0, help="picks one of the many head motions that fit the speech "
+                   "(the same seed gives the same video)")
+
+
+def _render_options(args: argparse.Namespace) -> object:
+    """RenderOptions from the shared delivery flags (a ``--style-from`` clip is measured by
+    say/dub themselves, against the speech they render)."""
+    from .motion.style import STYLES
+    from .render import RenderOptions
+
+    if args.style_from:
+        from .video import probe
+
+        probe(args.style_from)  # a missing or unreadable reference fails now, before any work
+    return RenderOptions(fps=args.fps, style=STYLES[args.style], head_motion=not args.still_head, seed=args.seed)
+
+
 def _cmd_say(args: argparse.Namespace, bars: _Bars) -> int:
-    from .render import RenderOptions, say
+    from .render import say
     from .speech import TTSOptions
 
     check_output(args.output, (".mp4",), "video")
     text = _read_text(args, "text") if args.text is None else args.text
     report = say(args.avatar, text, args.output, TTSOptions(voice=args.voice, rate=args.rate, lang=args.lang),
-                 RenderOptions(fps=args.fps), bars, photo=args.photo)
+                 _render_options(args), bars, photo=args.photo, style_from=args.style_from)
     _report(report)
     return EXIT_OK
 
 
 def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
-    from .render import RenderOptions, dub
+    from .render import dub
 
     check_output(args.output, (".mp4",), "video")
     if args.video:
@@ -227,8 +255,8 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
     transcript = _read_text(args, "transcript") if (args.text or args.text_file) else None
     if args.face != 1 and not args.video:
         raise InputError("--face picks a face of the --video being re-voiced", "add --video, or drop --face")
-    report = dub(avatar, audio, args.output, transcript, RenderOptions(fps=args.fps), bars, video=args.video,
-                 photo=args.photo, face=args.face)
+    report = dub(avatar, audio, args.output, transcript, _render_options(args), bars, video=args.video,
+                 photo=args.photo, face=args.face, style_from=args.style_from)
     _report(report)
     return EXIT_OK
 
@@ -399,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["auto", "en", "zh"], default="auto", help="language of the text")
     p.add_argument("--voice", help="piper .onnx voice file or espeak-ng voice name")
     p.add_argument("--rate", type=float, default=1.0, help="speaking-rate multiplier, 0.5-2")
-    p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's)")
+    _delivery_args(p)
     p.set_defaults(func=_cmd_say)
 
     p = sub.add_parser("dub", help="a video of an enrolled person saying a recording's words")
@@ -414,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "without it the universal model reads the sound alone (any language)")
     g.add_argument("--text-file", help="UTF-8 file with the transcript")
     p.add_argument("-o", "--output", required=True, help="output .mp4")
-    p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's)")
+    _delivery_args(p)
     p.set_defaults(func=_cmd_dub)
 
     p = sub.add_parser("live", help="run a live session on a recording or a text and save what it streams")

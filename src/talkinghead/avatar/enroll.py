@@ -27,6 +27,7 @@ from .._io import check_output
 from ..errors import AlignmentError, InputError
 from ..face import MOUTH, FilterOptions, TrackOptions, build_template, build_track, head_shape, lip_gap, track_frames
 from ..face.track import FaceTrack
+from ..motion.head import HeadStats, fit_head_style, head_stats, loudness
 from ..motion.learned import MouthModel, TrainingClip, fit_mouth_model
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
@@ -262,6 +263,7 @@ class _Accumulator:
         self.labels: list[str] = [SILENCE]
         self.occurrences: dict[str, list[Occurrence]] = defaultdict(list)
         self.training: list[TrainingClip] = []
+        self.head: list[HeadStats] = []  # each clip's head motion against its speech
         self.n = 0
         self.warned_faces = False
 
@@ -277,6 +279,9 @@ class _Accumulator:
                 self.occurrences[p.phoneme].append(
                     Occurrence(self.n + first, self.n + last, self.n + centre_frame(p, self.fps, n)))
         mouth = track.canonical[:, MOUTH]
+        loud = loudness(speech.audio, speech.sample_rate, self.fps, n) if speech is not None else np.zeros(n)
+        pose = np.where(usable[:, None], track.raw_pose, np.nan)  # as a viewer measures it: unfiltered
+        self.head.append(head_stats(pose, loud, self.fps))
         if speech is not None:
             self.training.append(TrainingClip(
                 tuple(self.labels[i] for i in label_idx), mouth.astype(np.float32), usable,
@@ -327,6 +332,7 @@ def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary: PhonemePoseDict
         quality=Quality(float(np.nanmedian(tracks.residual)), float(tracks.found.mean())),
         crop=crop,
         mouth_model_frames=mouth_model.frames if mouth_model else 0,
+        head_motion=fit_head_style(state.head),
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         enroll_seconds=round(seconds, 2),
     )

@@ -56,6 +56,14 @@ def coverage_table(avatar: Avatar) -> str:
                 f"({m.counts.usable} usable), {own} of {len(d.phonemes)} phonemes with their "
                 f"own key pose; face found in {m.quality.found_rate:.1%} of frames; rigid-fit "
                 f"residual median {m.quality.rigid_residual_iod_median * 100:.2f} % of IOD")
+    h = m.head_motion
+    if h is not None:
+        follows = (f"its speed follows the loudness with r = {h.loudness_r:.2f} at {h.lag_s * 1000:+.0f} ms"
+                   if np.isfinite(h.loudness_r) else "no sound to relate it to")
+        rows.append(f"head motion while speaking: {h.speed_iod_s:.3f} IOD/s, range {h.range_iod:.3f} IOD, roll "
+                    f"{h.roll_deg:.1f}°; {follows}")
+    else:
+        rows.append("head motion: not measured (enrolled before it was): renders use a generic speaker's")
     return "\n".join(rows)
 
 

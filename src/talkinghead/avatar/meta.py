@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..motion.head import HeadStyle
 from .bank import CropGeometry
 
 FORMAT_VERSION = 3  # bump when the files change meaning; loading then asks to enroll again
@@ -99,6 +100,8 @@ class AvatarMeta:
         counts, coverage, quality: see their classes.
         crop: where bank crops sit in the canonical frame.
         mouth_model_frames: frames the per-person mouth model was fitted on (0: no model).
+        head_motion: how the person's head moves with their speech (None: not measured, e.g.
+            an avatar enrolled before it was; renders then use the generic speaker's).
         created: ISO 8601 local time of enrollment.
         enroll_seconds: wall time of enrollment, s.
         format_version: the avatar format (always ``FORMAT_VERSION`` once loaded).
@@ -117,6 +120,7 @@ class AvatarMeta:
     created: str
     enroll_seconds: float
     format_version: int = FORMAT_VERSION
+    head_motion: HeadStyle | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,6 +139,7 @@ class AvatarMeta:
                            "note": "frames are read from the source videos listed in 'sources'"},
             "enroll_seconds": self.enroll_seconds,
             "mouth_model": {"frames": self.mouth_model_frames},
+            **({"head_motion": self.head_motion.to_json()} if self.head_motion is not None else {}),
         }
 
     @classmethod
@@ -160,4 +165,5 @@ class AvatarMeta:
             created=str(d["created"]),
             enroll_seconds=float(d["enroll_seconds"]),
             format_version=int(version),
+            head_motion=HeadStyle.from_json(d["head_motion"]) if "head_motion" in d else None,
         )

@@ -18,7 +18,7 @@ from .work import RowMaker, RowResult
 log = logging.getLogger(__name__)
 
 ACTOR_RESTARTS = 2  # an actor whose process dies is started again this often
-ACTOR_CPUS = 1  # an actor's share of its node (its thread budget too)
+ACTOR_CPUS = 1  # the CPUs an actor reserves (its thread budget is its share of the cluster's)
 RAY_NAMESPACE = "talkinghead"  # where the service's named actors live
 
 
@@ -49,7 +49,10 @@ def run_on_ray(chunks: list[list[BatchRow]], out: str, options: BatchOptions,
     n = min(options.n_workers if options.workers else int(ray.cluster_resources().get("CPU", 1)), len(chunks))
     actor_class = ray.remote(num_cpus=ACTOR_CPUS, max_restarts=ACTOR_RESTARTS,
                              max_task_retries=options.retries)(_Actor)
-    actors = [actor_class.remote(out, options.keep) for _ in range(max(1, n))]
+    # Each actor reserves one CPU, and its thread pools get its share of the cluster's CPUs (a
+    # lone actor on a 2-core node uses both, as a lone local worker does).
+    threads = max(ACTOR_CPUS, int(ray.cluster_resources().get("CPU", 1)) // max(1, n))
+    actors = [actor_class.remote(out, options.keep, threads) for _ in range(max(1, n))]
     queue = list(chunks)  # grouped by speaker
     held: list[list[str]] = [[] for _ in actors]  # the speakers each actor has open, oldest first
     running = {}
@@ -87,8 +90,8 @@ def run_on_ray(chunks: list[list[BatchRow]], out: str, options: BatchOptions,
 class _Actor:
     """A Ray actor around a :class:`RowMaker`."""
 
-    def __init__(self, out: str, keep: int) -> None:
-        set_budget(ACTOR_CPUS)
+    def __init__(self, out: str, keep: int, threads: int = ACTOR_CPUS) -> None:
+        set_budget(threads)
         self.maker = RowMaker(out, keep)
 
     def make(self, rows: list[BatchRow]) -> list[RowResult]:

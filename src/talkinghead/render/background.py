@@ -10,11 +10,13 @@ import numpy as np
 from ..avatar.model import Avatar
 from ..face import MOUTH, head_shape
 from ..timeline import CLOSED_LIPS_IOD
+from ..video.interpolate import source_positions
 
 WINDOW_FRAMES = 100  # at most this many consecutive source frames are used (and held in memory)
 MOTION_WEIGHT = 2.0  # how much head motion (IOD per frame) counts against a window
 ROLL_WEIGHT = 0.5  # per degree the window's head roll lies from the footage's median roll
 HEAD_WEIGHT = 50.0  # per IOD the window's head shape (turn, tip) lies from the footage's median
+MISSING_WEIGHT = 10.0  # per share of the window's frames without a usable face (only when no window is whole)
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +30,9 @@ class BackgroundPlan:
         mouth: (n, N_MOUTH, 2) canonical mouth of each background frame.
         head: (n, len(HEAD_SHAPE), 2) head shape of each (:func:`~talkinghead.face.head_shape`),
             IOD units: the mouth model draws the mouth for this turn and tip of the head.
+        next_frames, fraction: for an output at another frame rate than the footage's, each
+            frame lies ``fraction`` (n,) of the way from ``source_frames`` to ``next_frames``
+            (n,) and is interpolated; None: every frame is a source frame.
     """
 
     source: Path
@@ -35,6 +40,49 @@ class BackgroundPlan:
     pose: np.ndarray
     mouth: np.ndarray
     head: np.ndarray
+    next_frames: np.ndarray | None = None
+    fraction: np.ndarray | None = None
+
+    def at_rate(self, n: int, out_fps: float, source_fps: float) -> BackgroundPlan:
+        """This plan (one entry per source frame, at ``source_fps``) shown at ``out_fps``: ``n``
+        output frames, each between two planned source frames (``source_frames`` and
+        ``next_frames`` at ``fraction`` of the way, for :class:`~talkinghead.video.interpolate.
+        FlowInterpolator`), with pose, mouth and head interpolated alike. The same rate gives
+        the plan itself (its first ``n`` entries). Needs ``len(self)`` ≥ the last output frame's
+        source position + 2 (:func:`source_frames_needed`)."""
+        if abs(out_fps - source_fps) < 1e-9:
+            return self if len(self) == n else _take(self, np.arange(n))
+        pos = source_positions(n, out_fps, source_fps)
+        i = np.minimum(np.floor(pos).astype(int), len(self) - 1)
+        j = np.minimum(i + 1, len(self) - 1)
+        t = pos - i
+        t[i == j] = 0.0
+        lo, hi = _take(self, i), _take(self, j)
+        w = t[:, None]
+        pose = (1 - w) * lo.pose + w * hi.pose
+        # A frame without a face beside one with a face: the nearer one's pose (NaN passes through).
+        pose = np.where(np.isnan(pose), np.where((t < 0.5)[:, None], lo.pose, hi.pose), pose)
+        wm = t[:, None, None].astype(np.float32)
+        return BackgroundPlan(self.source, lo.source_frames, pose, (1 - wm) * lo.mouth + wm * hi.mouth,
+                              (1 - t[:, None, None]) * lo.head + t[:, None, None] * hi.head,
+                              hi.source_frames, t)
+
+    def __len__(self) -> int:
+        return len(self.source_frames)
+
+
+def source_frames_needed(n: int, out_fps: float, source_fps: float) -> int:
+    """How many planned source frames ``n`` output frames at ``out_fps`` span (see
+    :meth:`BackgroundPlan.at_rate`)."""
+    if n <= 0:
+        return 0
+    if abs(out_fps - source_fps) < 1e-9:
+        return n
+    return int(np.floor(source_positions(n, out_fps, source_fps)[-1])) + 2
+
+
+def _take(plan: BackgroundPlan, idx: np.ndarray) -> BackgroundPlan:
+    return BackgroundPlan(plan.source, plan.source_frames[idx], plan.pose[idx], plan.mouth[idx], plan.head[idx])
 
 
 def ping_pong(length: int, n: int) -> np.ndarray:
@@ -74,12 +122,14 @@ def plan_background(avatar: Avatar, n: int | None, window: int = WINDOW_FRAMES) 
         step = np.r_[0, np.linalg.norm(np.diff(np.nan_to_num(pose[:, 2:4]), axis=0), axis=1) / scale]
         for s in range(0, len(idx) - w + 1, max(1, w // 4)):
             sl = slice(s, s + w)
-            if not usable[sl].all():
+            missing = 1.0 - usable[sl].mean()  # frames the tracker lost or doubted: shown untouched
+            if missing == 1.0:
                 continue
-            roll_off = abs(np.degrees(np.nanmean(pose[sl, 1]) - typical_roll))
-            head_off = float(np.sqrt(((heads[idx[sl]].mean(0) - typical_head) ** 2).sum(-1).mean()))
+            good = idx[sl][usable[sl]]
+            roll_off = abs(np.degrees(np.nanmean(t.pose[good, 1]) - typical_roll))
+            head_off = float(np.sqrt(((heads[good].mean(0) - typical_head) ** 2).sum(-1).mean()))
             score = (closed[sl].mean() - MOTION_WEIGHT * step[s + 1: s + w].mean() + 0.001 * w
-                     - ROLL_WEIGHT * roll_off - HEAD_WEIGHT * head_off)
+                     - ROLL_WEIGHT * roll_off - HEAD_WEIGHT * head_off - MISSING_WEIGHT * missing)
             if score > best_score:
                 best, best_score = idx[sl], score
     if best is None:
@@ -88,7 +138,9 @@ def plan_background(avatar: Avatar, n: int | None, window: int = WINDOW_FRAMES) 
         n = 2 * len(best) - 2 if len(best) > 1 else 1
     order = best[ping_pong(len(best), n)]
     source = avatar.source(int(t.clip[order[0]]))
-    return BackgroundPlan(source, t.frame[order].astype(int), t.pose[order].astype(np.float64),
+    pose = t.pose[order].astype(np.float64)
+    pose[~t.usable[order]] = np.nan  # no face to draw on: the frame passes through
+    return BackgroundPlan(source, t.frame[order].astype(int), pose,
                           t.canonical[order][:, MOUTH].astype(np.float32), heads[order])
 
 

@@ -37,7 +37,9 @@ from ..face.landmarks import (
 )
 from ..face.pose import eye_frame
 from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_motion, plan_universal
+from ..motion.head import GENERIC_HEAD, loudness, plan_head
 from ..motion.idle import IdleOptions, blinks, head_sway
+from ..motion.style import SpeakingStyle, articulate
 from ..motion.visemes import generic_key_pose, generic_mouths, neutral_mouth
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
@@ -82,14 +84,21 @@ class PhotoOptions:
     Attributes:
         fps: output frame rate, frames/s.
         motion: key-pose motion settings (its fps is replaced by ``fps``); see PHOTO_MOTION.
-        idle: blinks and head sway.
+        idle: blinks and head sway (the sway only without ``head_motion``).
         crf: x264 quality of the output (lower = better).
+        style: speaking style (articulation, head motion, blink rate) as multipliers.
+        head_motion: the head moves with the speech (a generic speaker's head motion,
+            :data:`~talkinghead.motion.head.GENERIC_HEAD`); False: the idle sway.
+        seed: picks one of the many head paths that fit the speech.
     """
 
     fps: float = PHOTO_FPS
     motion: MotionOptions = field(default_factory=lambda: PHOTO_MOTION)
     idle: IdleOptions = field(default_factory=IdleOptions)
     crf: int = 20
+    style: SpeakingStyle = field(default_factory=SpeakingStyle)
+    head_motion: bool = True
+    seed: int = 0
 
     def __post_init__(self) -> None:
         check_fps(self.fps)
@@ -402,9 +411,16 @@ def render_photo(portrait: Portrait, speech: Speech, output: str | os.PathLike,
         plan = plan_universal((speech.audio, speech.sample_rate), speech.duration,
                               MouthSpace.fit(generic_mouths(anim.rest_mouth)),
                               replace(motion, silence_gap_iod=0.0))
+    plan = replace(plan, mouth=articulate(plan.mouth, options.style.articulation))
     n = len(plan)
-    blink = blinks(n, options.fps, options.idle)
-    sway = head_sway(n, options.fps, options.idle)
+    lo, hi = options.idle.blink_interval_s
+    b = options.style.blinks
+    blink = blinks(n, options.fps, replace(options.idle, blink_interval_s=(lo / b, hi / b)))
+    if options.head_motion:
+        sway = plan_head(loudness(speech.audio, speech.sample_rate, options.fps, n), options.fps,
+                         GENERIC_HEAD.scaled(options.style.head), options.seed)
+    else:
+        sway = head_sway(n, options.fps, options.idle)
     seconds["plan"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     h, w = portrait.image.shape[:2]

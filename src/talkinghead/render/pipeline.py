@@ -17,12 +17,16 @@ from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
 from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_learned, plan_motion, plan_universal
+from ..motion.head import GENERIC_HEAD, head_stats, loudness, plan_head
+from ..motion.style import SpeakingStyle, articulate
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
 from ..timeline import check_fps, frame_count
 from ..video import VideoWriter, pick_frames, probe, read_frames
-from .background import BackgroundPlan, plan_background, plan_in_order
+from ..video.interpolate import FlowInterpolator
+from .background import BackgroundPlan, plan_background, plan_in_order, source_frames_needed
 from .composite import Compositor
+from .head import HeadMover, steadied
 from .report import RenderReport
 from .retrieve import TextureIndex, choose_textures
 from .warp import warp_map
@@ -39,17 +43,31 @@ class RenderOptions:
 
     Attributes:
         motion: motion synthesis (its fps is replaced by the avatar's unless ``fps`` is set).
-        fps: output frame rate, frames/s; None = the avatar's.
+        fps: output frame rate, frames/s; None = the avatar's. Another rate than the footage's
+            (50 or 60 from 25) interpolates the background along its motion (optical flow); the
+            mouth is drawn afresh on every frame.
         crf: x264 quality of the output (lower = better).
+        style: the speaking style (articulation, head motion, blinks) as multipliers of the
+            person's own; :data:`~talkinghead.motion.style.STYLES` has the presets.
+        head_motion: move the head with the speech (:mod:`talkinghead.motion.head`): the avatar's
+            own footage behind the mouth, or a photo, gets head motion learnt from the person
+            (a generic speaker for a photo); a re-voiced video keeps its own. False: the
+            footage's own steady stretch (a photo: a slow idle sway).
+        seed: picks one of the many head paths that fit the speech (the same seed, the same video).
     """
 
     motion: MotionOptions = field(default_factory=MotionOptions)
     fps: float | None = None
     crf: int = 18
+    style: SpeakingStyle = field(default_factory=SpeakingStyle)
+    head_motion: bool = True
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.fps is not None:
             check_fps(self.fps)
+        if self.seed < 0:
+            raise ValueError(f"seed must be 0 or more, got {self.seed}")
 
 
 def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
@@ -68,12 +86,16 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     """
     seconds = dict(seconds or {})
     t0 = time.perf_counter()
-    fps = float(options.fps or (video or avatar).fps)
+    source_fps = float((video or avatar).fps)
+    fps = float(options.fps or source_fps)
     motion_opts = replace(options.motion, fps=fps)
     t = avatar.tracks
     mouths = t.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2) every bank frame's mouth
     n = frame_count(speech.duration, fps)
-    background = plan_in_order(video, n) if video is not None else plan_background(avatar, n)
+    # The footage plays at its own speed whatever the output rate: frames in between are interpolated.
+    m = source_frames_needed(n, fps, source_fps)
+    background = (plan_in_order(video, m) if video is not None else plan_background(avatar, m)).at_rate(
+        n, fps, source_fps)
     if not speech.timed or motion_opts.method == MouthMethod.UNIVERSAL or (
             audio_driven and avatar.mouth_model is None):
         plan = plan_universal((speech.audio, speech.sample_rate), speech.duration,
@@ -86,17 +108,28 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     else:
         plan = plan_motion(speech.phonemes, speech.duration, avatar.dictionary.key_pose, motion_opts,
                            avatar.sequence_lookup())
+    plan = replace(plan, mouth=articulate(plan.mouth, options.style.articulation))
     index = TextureIndex.build(mouths, t.usable, t.clip)
     chosen = choose_textures(index, plan.mouth)
+    head = None
+    if video is None and options.head_motion:  # the avatar's own footage: its head follows the speech
+        style = (avatar.meta.head_motion or GENERIC_HEAD).scaled(options.style.head)
+        # The stretch's own quick motion (unrelated to this speech) is taken out; its slow drift
+        # stays, and the planned motion adds what the drift lacks.
+        cancel, drift = steadied(background.pose, fps)
+        already = head_stats(drift, np.zeros(n), fps)
+        head = plan_head(loudness(speech.audio, speech.sample_rate, fps, n), fps, style, options.seed,
+                         already) + cancel
     seconds["plan"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
     crops = bank_crops(avatar, set(int(j) for j in chosen))
-    frames = _background_images(background, fps)
+    frames = _background_images(background, source_fps)
     seconds["load"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     painter = MouthPainter(avatar)
+    mover = HeadMover()
     last_image = None
     with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate,
                      crf=options.crf) as writer:
@@ -108,7 +141,10 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
                 raise InputError(f"no frame could be read from '{background.source}'",
                                  "check the video, or enroll again")
             last_image = image
-            writer.write(painter.paint(image, background.pose[f], crops[j], j, plan.mouth[f], background.mouth[f]))
+            pose = background.pose[f]
+            if head is not None:
+                image, pose = mover.move(image, pose, head[f])
+            writer.write(painter.paint(image, pose, crops[j], j, plan.mouth[f], background.mouth[f]))
             if f % 25 == 24 or f == len(plan) - 1:
                 progress("render", f + 1, len(plan))
     seconds["render"] = time.perf_counter() - t2
@@ -155,8 +191,9 @@ def bank_crops(avatar: Avatar, wanted: set[int]) -> dict[int, np.ndarray]:
     return crops
 
 
-def _background_images(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray | None]:
-    """The plan's source frames in output order (None for one past the source's end).
+def _background_images(plan: BackgroundPlan, source_fps: float) -> Iterator[np.ndarray | None]:
+    """The plan's frames in output order (None for one past the source's end): source frames,
+    or frames interpolated between two of them (an output rate other than the footage's).
 
     A stretch of footage (at most HELD_MB of distinct frames) is decoded once and held. A
     longer plan (a whole video re-voiced) is streamed: output frames are taken in blocks of
@@ -167,24 +204,47 @@ def _background_images(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray 
     if not plan.source.is_file():
         raise InputError(f"the avatar's footage '{plan.source}' is missing (avatars refer to it)",
                          "put the video back, or enroll again")
-    return _stream_background(plan, fps)
+    frames = _stream_background(plan, source_fps)
+    if plan.fraction is None or not plan.fraction.any():
+        return frames
+    return _interpolated(plan, frames)
 
 
-def _stream_background(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray | None]:
+def _interpolated(plan: BackgroundPlan, pairs: Iterator[tuple[np.ndarray | None, np.ndarray | None]]
+                  ) -> Iterator[np.ndarray | None]:
+    interpolator = FlowInterpolator()
+    for f, (a, b) in enumerate(pairs):
+        t = float(plan.fraction[f])
+        if a is None or b is None or t == 0.0:
+            yield a if a is not None else b
+        else:
+            key = (int(plan.source_frames[f]), int(plan.next_frames[f]))
+            yield interpolator.between(a, b, t, key)
+
+
+def _stream_background(plan: BackgroundPlan, source_fps: float) -> Iterator:
+    """Source frames in output order; with ``plan.next_frames``, (frame, next frame) pairs."""
     order = [int(i) for i in plan.source_frames]
+    nxt = [int(i) for i in plan.next_frames] if plan.fraction is not None and plan.fraction.any() else None
     info = probe(plan.source)
     held_frames = max(8, int(HELD_MB * 2**20 // (3 * info.width * info.height)))
-    if len(set(order)) <= held_frames:
-        held = pick_frames(plan.source, order, fps)
-        yield from (held.get(i) for i in order)
+    if len(set(order) | set(nxt or ())) <= held_frames:
+        held = pick_frames(plan.source, set(order) | set(nxt or ()), source_fps)
+        if nxt is None:
+            yield from (held.get(i) for i in order)
+        else:
+            yield from ((held.get(i), held.get(j)) for i, j in zip(order, nxt))
         return
+    # Blocks of output frames whose source frames (both of a pair) fit the memory held.
+    step = held_frames if nxt is None else max(1, held_frames // 2)
     decoder: Iterator | None = None
     position = -1  # index of the last frame the decoder gave
-    for b in range(0, len(order), held_frames):
-        block = order[b:b + held_frames]
-        wanted = set(block)
+    for b in range(0, len(order), step):
+        block = order[b:b + step]
+        block_next = nxt[b:b + step] if nxt is not None else []
+        wanted = set(block) | set(block_next)
         if decoder is None or min(wanted) <= position:
-            decoder, position = iter(read_frames(plan.source, fps)), -1
+            decoder, position = iter(read_frames(plan.source, source_fps)), -1
         got: dict[int, np.ndarray] = {}
         last = max(wanted)
         while position < last:
@@ -194,4 +254,7 @@ def _stream_background(plan: BackgroundPlan, fps: float) -> Iterator[np.ndarray 
             position = frame.index
             if position in wanted:
                 got[position] = frame.image
-        yield from (got.get(i) for i in block)
+        if nxt is None:
+            yield from (got.get(i) for i in block)
+        else:
+            yield from ((got.get(i), got.get(j)) for i, j in zip(block, block_next))

@@ -21,12 +21,13 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..avatar.enroll import enroll_target
 from ..avatar.model import Avatar
 from ..errors import InputError
+from ..motion.style import SpeakingStyle, style_from_stats
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
@@ -38,6 +39,11 @@ from .report import RenderReport
 
 log = logging.getLogger(__name__)
 
+STYLE_REFERENCE_S = 60.0  # a style reference is measured over at most its first minute
+# What a speaker says to have its own delivery measured (statements, a question, pauses).
+STYLE_CALIBRATION_TEXT = ("Good morning, everyone. Today we look at how the sound of speech becomes words. "
+                          "Shall we begin? The lips shape every sound in turn.")
+
 
 class Speaker(ABC):
     """Someone who can be shown saying speech."""
@@ -46,6 +52,36 @@ class Speaker(ABC):
     @abstractmethod
     def fps(self) -> float:
         """The output frame rate when the options do not set one, frames/s."""
+
+    def delivery(self, speech: Speech | None = None, recorded: bool = False,
+                 progress: ProgressHook = no_progress) -> tuple[float, float]:
+        """This speaker's own (mouth-opening range IOD, head speed IOD/s) as rendered, what a
+        style multiplies: ``speech`` (or, None, a calibration sentence) said in the neutral
+        style and measured like any video, so a reference and this speaker are compared on the
+        same footing (on the same speech: a recording drives a mouth differently from TTS)."""
+        import tempfile
+
+        from ..evaluate.delivery import measure_delivery
+
+        with tempfile.TemporaryDirectory(prefix="talkinghead-style-") as tmp:
+            out = Path(tmp) / "neutral.mp4"
+            if speech is None:
+                say(self, STYLE_CALIBRATION_TEXT, out, progress=progress)
+            else:
+                self.speak(speech, out, RenderOptions(), progress, recorded=recorded)
+            d = measure_delivery(out, progress=progress)
+        return d.opening_iod, d.head.speed_iod_s
+
+    def style_like(self, clip: str | os.PathLike, speech: Speech | None = None, recorded: bool = False,
+                   progress: ProgressHook = no_progress) -> SpeakingStyle:
+        """The style that makes this speaker deliver like ``clip`` (anyone's video): its
+        mouth-opening range and head-motion speed over this speaker's own (:meth:`delivery`,
+        on ``speech`` when given: the speech about to be rendered)."""
+        from ..evaluate.delivery import measure_delivery
+
+        ref = measure_delivery(clip, STYLE_REFERENCE_S, progress)
+        opening, speed = self.delivery(speech, recorded, progress)
+        return style_from_stats(opening, speed, ref.opening_iod, ref.head.speed_iod_s, Path(clip).name)
 
     @abstractmethod
     def speak(self, speech: Speech, output: str | os.PathLike, options: RenderOptions = RenderOptions(),
@@ -97,7 +133,8 @@ class PhotoSpeaker(Speaker):
     def speak(self, speech: Speech, output: str | os.PathLike, options: RenderOptions = RenderOptions(),
               progress: ProgressHook = no_progress, seconds: dict[str, float] | None = None,
               recorded: bool = False) -> RenderReport:
-        photo_options = PhotoOptions(fps=options.fps or PHOTO_FPS, crf=options.crf)
+        photo_options = PhotoOptions(fps=options.fps or PHOTO_FPS, crf=options.crf, style=options.style,
+                                     head_motion=options.head_motion, seed=options.seed)
         return render_photo(self.portrait, speech, output, photo_options, progress, seconds)
 
 
@@ -135,22 +172,27 @@ def open_speaker(avatar: Avatar | str | os.PathLike | None = None, *, photo: str
 
 def say(speaker: Speaker | Avatar | str | os.PathLike | None, text: str, output: str | os.PathLike,
         tts: TTSOptions = TTSOptions(), options: RenderOptions = RenderOptions(),
-        progress: ProgressHook = no_progress, photo: str | os.PathLike | None = None) -> RenderReport:
+        progress: ProgressHook = no_progress, photo: str | os.PathLike | None = None,
+        style_from: str | os.PathLike | None = None) -> RenderReport:
     """Text → a video of the speaker saying it (with the synthesised speech).
 
     ``speaker`` is a :class:`Speaker`, an avatar (or its folder), or None for a portrait:
-    ``photo``, or the built-in one when that is None too.
+    ``photo``, or the built-in one when that is None too. ``style_from``: a clip whose delivery
+    to match (:meth:`Speaker.style_like`; replaces ``options.style``).
     """
     with _speaker(speaker, photo, None, output, progress) as who:
         t0 = time.perf_counter()
         speech = synthesize(text, tts, progress)
+        if style_from is not None:
+            options = replace(options, style=who.style_like(style_from, speech, False, progress))
         return who.speak(speech, output, options, progress, {"tts": time.perf_counter() - t0})
 
 
 def dub(speaker: Speaker | Avatar | str | os.PathLike | None, audio: str | os.PathLike,
         output: str | os.PathLike, transcript: str | None = None, options: RenderOptions = RenderOptions(),
         progress: ProgressHook = no_progress, video: str | os.PathLike | None = None,
-        photo: str | os.PathLike | None = None, face: int = 1) -> RenderReport:
+        photo: str | os.PathLike | None = None, face: int = 1,
+        style_from: str | os.PathLike | None = None) -> RenderReport:
     """Recorded speech (anyone's) → a video of the speaker saying it.
 
     With a transcript the words are force-aligned and the avatar's own mouth model reads them
@@ -162,11 +204,14 @@ def dub(speaker: Speaker | Avatar | str | os.PathLike | None, audio: str | os.Pa
     their videos re-voiced); without one, the video's own tracked mouths lend their shapes and
     textures (its sound, if any, is not needed).
     With neither an avatar nor a video a portrait says it: ``photo``, or the built-in one.
-    ``face`` picks the face of ``video`` to re-voice where several show.
+    ``face`` picks the face of ``video`` to re-voice where several show. ``style_from``: a clip
+    whose delivery to match (:meth:`Speaker.style_like`; replaces ``options.style``).
     """
     t0 = time.perf_counter()
     with _speaker(speaker, photo, video, output, progress, face) as who:
         speech = _recorded_speech(audio, transcript, options.fps or who.fps, progress)
+        if style_from is not None:
+            options = replace(options, style=who.style_like(style_from, speech, True, progress))
         return who.speak(speech, output, options, progress, {"speech": time.perf_counter() - t0}, recorded=True)
 
 

@@ -1,0 +1,265 @@
+"""Head motion that follows the speech: how fast and how far a person's head moves, and how
+closely its speed follows their loudness, learnt from their footage (a generic person for a
+photo); then a new head path with the same statistics for new speech.
+
+A speaker's head moves more on loud, stressed stretches and settles in pauses, with a short lag
+(Yi et al. 2020 learn head pose from audio; DAE-Talker conditions a pose predictor on speech).
+We keep that relation as a handful of statistics (:class:`HeadStyle`) measured one way for real
+and rendered video alike (:func:`head_stats`), and draw a path (:func:`plan_head`) whose speed
+is the person's mean speed modulated by the speech's loudness (at the person's lag and
+correlation) and whose direction wanders smoothly, steered back toward the rest position so
+the path keeps the person's range. One-to-many: the seed picks one of many such paths; the same
+seed gives the same path.
+
+Units: positions in IOD (inter-ocular distances, the tracker's canonical unit), speeds in IOD/s,
+roll in degrees; per-frame arrays at the output's frame rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from ..speech.features import speech_envelope
+
+LOUDNESS_RANGE_DB = 40.0  # loudness 0…1 spans this far below the recording's 95th-percentile level
+SMOOTH_S = 0.08  # tracked head positions are smoothed over this σ (s) before speeds are measured:
+# the tracker's sub-pixel jitter is not head motion
+MAX_LAG_S = 0.4  # speech-to-head lags searched, both ways, s
+MIN_FRAMES = 12  # a stretch shorter than this says nothing about motion
+CALIBRATION_ROUNDS = 4  # tries at matching the person's speed-loudness correlation
+
+
+@dataclass(frozen=True)
+class HeadStats:
+    """One stretch of video's head motion against its speech.
+
+    Attributes:
+        speed_iod_s: mean head speed, IOD/s.
+        speed_cv: standard deviation / mean of the speed.
+        range_iod: RMS distance of the head from its mean position, IOD.
+        roll_deg: standard deviation of the head's roll, degrees.
+        loudness_r: correlation of head speed with loudness at the best lag (NaN: silent or still).
+        lag_s: that lag, s (> 0: the head follows the voice).
+        frames: how many frames were measured.
+    """
+
+    speed_iod_s: float
+    speed_cv: float
+    range_iod: float
+    roll_deg: float
+    loudness_r: float
+    lag_s: float
+    frames: int
+
+
+@dataclass(frozen=True)
+class HeadStyle:
+    """How a person's head moves while they speak (what :func:`plan_head` reproduces).
+
+    Attributes:
+        speed_iod_s, speed_cv, range_iod, roll_deg, loudness_r, lag_s: as in :class:`HeadStats`,
+            pooled over the person's footage.
+    """
+
+    speed_iod_s: float
+    speed_cv: float
+    range_iod: float
+    roll_deg: float
+    loudness_r: float
+    lag_s: float
+
+    def to_json(self) -> dict[str, float]:
+        return {k: round(float(v), 5) for k, v in vars(self).items()}
+
+    @classmethod
+    def from_json(cls, d: dict) -> HeadStyle:
+        return cls(**{k: float(d[k]) for k in ("speed_iod_s", "speed_cv", "range_iod", "roll_deg",
+                                               "loudness_r", "lag_s")})
+
+    def scaled(self, energy: float) -> HeadStyle:
+        """The same person with ``energy`` × the head motion (speed and range)."""
+        return replace(self, speed_iod_s=self.speed_iod_s * energy, range_iod=self.range_iod * energy,
+                       roll_deg=self.roll_deg * energy)
+
+
+# A generic speaker for a photo: the median over the wild dev clips' own footage
+# (benchmarks/expressive.py measures it; benchmarks/RESULTS.md has the figures).
+GENERIC_HEAD = HeadStyle(speed_iod_s=0.30, speed_cv=0.65, range_iod=0.05, roll_deg=1.2, loudness_r=0.25,
+                         lag_s=0.12)
+
+
+def loudness(audio: np.ndarray, sample_rate: int, fps: float, n: int) -> np.ndarray:
+    """(n,) float32 loudness per frame, 0 (silence, or 40 dB below the loud parts) … 1 (the
+    recording's loud parts: its 95th-percentile level)."""
+    db = speech_envelope(np.asarray(audio, np.float32).reshape(-1), sample_rate, fps, n)
+    if n == 0:
+        return np.zeros(0, np.float32)
+    top = np.percentile(db, 95)
+    return np.clip((db - (top - LOUDNESS_RANGE_DB)) / LOUDNESS_RANGE_DB, 0.0, 1.0).astype(np.float32)
+
+
+def head_positions(pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tracked poses (n, 4) [scale px/IOD, angle rad, tx px, ty px] → head position (n, 2) in
+    IOD (pixels over the stretch's median scale) and roll (n,) degrees."""
+    pose = np.asarray(pose, np.float64)
+    scale = np.nanmedian(pose[:, 0]) if np.isfinite(pose[:, 0]).any() else 1.0
+    return pose[:, 2:4] / (scale or 1.0), np.degrees(pose[:, 1])
+
+
+def head_speed(position: np.ndarray, fps: float) -> np.ndarray:
+    """(n,) head speed, IOD/s, of positions (n, 2) IOD (smoothed first; NaN where unknown)."""
+    p = np.asarray(position, np.float64)
+    if len(p) < 2:
+        return np.full(len(p), np.nan)
+    p = gaussian_filter1d(p, SMOOTH_S * fps, axis=0, mode="nearest")
+    v = np.linalg.norm(np.diff(p, axis=0), axis=1) * fps
+    return np.r_[v[:1], v]
+
+
+def _best_lag(speed: np.ndarray, loud: np.ndarray, fps: float) -> tuple[float, float]:
+    """(r, lag s): the correlation of speed with loudness, best over lags within ±MAX_LAG_S."""
+    best = (np.nan, 0.0)
+    k = int(round(MAX_LAG_S * fps))
+    for lag in range(-k, k + 1):
+        # lag > 0: the head at frame f answers the voice at frame f - lag.
+        a = speed[lag:] if lag >= 0 else speed[:lag]
+        b = loud[: len(loud) - lag] if lag >= 0 else loud[-lag:]
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.sum() < MIN_FRAMES or np.std(a[ok]) < 1e-9 or np.std(b[ok]) < 1e-9:
+            continue
+        r = float(np.corrcoef(a[ok], b[ok])[0, 1])
+        if not np.isfinite(best[0]) or r > best[0]:
+            best = (r, lag / fps)
+    return best
+
+
+def head_stats(pose: np.ndarray, loud: np.ndarray, fps: float) -> HeadStats:
+    """The head motion of one stretch: tracked poses (n, 4) (NaN rows: no face) and its
+    loudness (n,) (:func:`loudness`) at ``fps``."""
+    pose = np.asarray(pose, np.float64)
+    ok = np.isfinite(pose).all(1)
+    if ok.sum() < MIN_FRAMES:
+        return HeadStats(np.nan, np.nan, np.nan, np.nan, np.nan, 0.0, int(ok.sum()))
+    # Frames without a face are filled from their neighbours (so a gap is not a jump).
+    idx = np.arange(len(pose))
+    filled = np.stack([np.interp(idx, idx[ok], pose[ok, c]) for c in range(4)], 1)
+    position, roll = head_positions(filled)
+    speed = head_speed(position, fps)
+    speed[~ok] = np.nan
+    smooth = gaussian_filter1d(position, SMOOTH_S * fps, axis=0, mode="nearest")[ok]
+    r, lag = _best_lag(speed, np.asarray(loud, np.float64), fps)
+    mean = float(np.nanmean(speed))
+    return HeadStats(mean, float(np.nanstd(speed) / mean) if mean > 0 else 0.0,
+                     float(np.sqrt(((smooth - smooth.mean(0)) ** 2).sum(1).mean())), float(np.std(roll[ok])),
+                     r, lag, int(ok.sum()))
+
+
+def fit_head_style(stretches: list[HeadStats]) -> HeadStyle | None:
+    """A person's style from the stats of their clips: the median clip's figures (a clip where
+    they shift in their seat does not set the style), or None when no clip could be measured."""
+    good = [s for s in stretches if np.isfinite(s.speed_iod_s) and s.frames >= MIN_FRAMES]
+    if not good:
+        return None
+
+    def median(key: str, default: float) -> float:
+        v = np.array([getattr(s, key) for s in good], np.float64)
+        v = v[np.isfinite(v)]
+        return float(np.median(v)) if v.size else default
+
+    return HeadStyle(median("speed_iod_s", GENERIC_HEAD.speed_iod_s), median("speed_cv", GENERIC_HEAD.speed_cv),
+                     median("range_iod", GENERIC_HEAD.range_iod), median("roll_deg", GENERIC_HEAD.roll_deg),
+                     median("loudness_r", GENERIC_HEAD.loudness_r), median("lag_s", GENERIC_HEAD.lag_s))
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    s = x.std()
+    return (x - x.mean()) / s if s > 1e-9 else np.zeros_like(x)
+
+
+def plan_head(loud: np.ndarray, fps: float, style: HeadStyle, seed: int = 0,
+              already: HeadStats | None = None) -> np.ndarray:
+    """A head path for speech of loudness ``loud`` (n,) at ``fps``: (n, 3) float32 [roll deg,
+    shift x IOD, shift y IOD] around the rest position (0, 0, 0).
+
+    ``already``: the motion the footage behind it has anyway (a chosen background stretch): the
+    path adds only what is missing, so the sum has the style's speed and range.
+    """
+    n = len(loud)
+    if n == 0:
+        return np.zeros((0, 3), np.float32)
+    rng = np.random.default_rng(seed)
+    speed = style.speed_iod_s
+    span = style.range_iod
+    if already is not None and np.isfinite(already.speed_iod_s):
+        speed = float(np.sqrt(max(0.0, speed**2 - already.speed_iod_s**2)))
+        span = float(np.sqrt(max(0.0, span**2 - already.range_iod**2)))
+    if speed <= 0 or span <= 0:
+        return np.zeros((n, 3), np.float32)
+    # Speed: the voice's loudness (at the person's lag) and the person's own whims, mixed so the
+    # speed follows the loudness with the person's correlation.
+    lag = int(round(style.lag_s * fps))
+    voice = np.roll(np.asarray(loud, np.float64), lag)
+    if lag > 0:
+        voice[:lag] = voice[lag]
+    elif lag < 0:
+        voice[lag:] = voice[lag - 1]
+    voice = _zscore(gaussian_filter1d(voice, 0.06 * fps, mode="nearest"))
+    whim = _zscore(gaussian_filter1d(rng.standard_normal(n), 0.12 * fps, mode="nearest"))
+    heading = np.cumsum(gaussian_filter1d(rng.standard_normal(n), 0.1 * fps, mode="nearest") * 0.6)
+    target = float(np.clip(style.loudness_r, 0.0, 0.95)) if np.isfinite(style.loudness_r) else 0.0
+    # The speed as measured (turns, smoothing) follows the voice less closely than the drive
+    # does: the drive's share of the voice is corrected until the measure agrees.
+    mix, best = target, None
+    for _ in range(CALIBRATION_ROUNDS):
+        path = _path(mix * voice + np.sqrt(1 - mix * mix) * whim, heading, style.speed_cv, speed, span, fps)
+        if path is None:
+            return np.zeros((n, 3), np.float32)
+        got = _best_lag(head_speed(path, fps), np.asarray(loud, np.float64), fps)[0]
+        miss = abs(got - target) if np.isfinite(got) else 1.0
+        if best is None or miss < best[0]:
+            best = (miss, path)
+        if not np.isfinite(got) or miss < 0.02:
+            break
+        mix = float(np.clip(mix + (target - got), 0.0, 0.98))
+    path = best[1]
+    roll_scale = style.roll_deg / style.range_iod if style.range_iod > 0 else 0.0
+    roll = (path[:, 0] * 0.6 - path[:, 1] * 0.4) * roll_scale
+    if already is not None and np.isfinite(already.roll_deg) and style.roll_deg > 0:
+        roll *= np.sqrt(max(0.0, style.roll_deg**2 - already.roll_deg**2)) / style.roll_deg
+    return np.column_stack([roll, path]).astype(np.float32)
+
+
+def _path(drive: np.ndarray, heading: np.ndarray, cv: float, speed: float, span: float, fps: float
+          ) -> np.ndarray | None:
+    """Positions (n, 2) IOD, mean 0: speed ``speed`` × (1 + ``cv`` × drive) as measured, along a
+    smooth wander steered home so hard that the path keeps ``span`` (the pull that comes closest)."""
+    profile = np.maximum(0.05, 1 + cv * drive)
+    profile /= profile.mean()
+    best = None
+    for pull in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0):
+        unit = _walk(profile / fps, heading, pull, 1.0)
+        measured = float(np.nanmean(head_speed(unit, fps))) if len(unit) > 1 else 0.0
+        if not measured > 0:
+            continue
+        unit *= speed / measured
+        got = float(np.sqrt(((unit - unit.mean(0)) ** 2).sum(1).mean()))
+        miss = abs(np.log(max(got, 1e-12) / span))
+        if best is None or miss < best[0]:
+            best = (miss, unit)
+    return None if best is None else best[1] - best[1].mean(0)
+
+
+def _walk(steps: np.ndarray, heading: np.ndarray, pull: float, span: float) -> np.ndarray:
+    """Positions (n, 2) of a walk taking ``steps`` (n,) IOD per frame along ``heading`` (n,) rad,
+    turned toward the start by ``pull`` × (distance / ``span``)."""
+    p = np.zeros(2)
+    out = np.empty((len(steps), 2))
+    for f, (step, h) in enumerate(zip(steps, heading)):
+        d = np.array([np.cos(h), np.sin(h)]) - pull * p / span
+        norm = np.linalg.norm(d)
+        p = p + step * (d / norm if norm > 1e-12 else d)
+        out[f] = p
+    return out

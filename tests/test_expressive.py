@@ -1,0 +1,156 @@
+"""Expressive delivery: head motion from speech (motion.head, render.head), speaking styles
+(motion.style), and frames interpolated for higher frame rates (video.interpolate)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from talkinghead.face import MOUTH, lip_gap, track_frames
+from talkinghead.face.pose import fit_similarity
+from talkinghead.motion.head import HeadStyle, head_stats, loudness, plan_head
+from talkinghead.motion.style import STYLES, SpeakingStyle, articulate, opening_range, style_from_stats
+from talkinghead.render.head import HeadMover
+from talkinghead.video import read_frames
+from talkinghead.video.interpolate import FlowInterpolator
+
+FPS = 25.0
+
+
+def _speech_like(seconds: float, seed: int = 0) -> np.ndarray:
+    """(n,) loudness of speech: syllable bursts in phrases of ~2 s, pauses of ~0.6 s between."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * FPS)
+    t = np.arange(n) / FPS
+    phrase = (t % 2.6) < 2.0
+    syllables = 0.5 + 0.5 * np.sin(2 * np.pi * 4.0 * t + rng.uniform(0, 6)) ** 2
+    return np.clip(phrase * syllables + rng.normal(0, 0.03, n), 0, 1).astype(np.float32)
+
+
+def _as_pose(path: np.ndarray, scale: float = 60.0) -> np.ndarray:
+    """A head path (n, 3) [deg, x IOD, y IOD] as tracked poses (n, 4) of a face ``scale`` px/IOD."""
+    return np.column_stack([np.full(len(path), scale), np.deg2rad(path[:, 0]),
+                            200 + path[:, 1] * scale, 150 + path[:, 2] * scale])
+
+
+STYLE = HeadStyle(speed_iod_s=0.2, speed_cv=0.7, range_iod=0.08, roll_deg=1.5, loudness_r=0.45, lag_s=0.12)
+
+
+def test_a_planned_head_moves_like_the_person_and_with_the_voice() -> None:
+    loud = _speech_like(40)
+    path = plan_head(loud, FPS, STYLE, seed=3)
+    got = head_stats(_as_pose(path), loud, FPS)
+    assert got.speed_iod_s == pytest.approx(STYLE.speed_iod_s, rel=0.2)
+    assert got.range_iod == pytest.approx(STYLE.range_iod, rel=0.3)
+    assert abs(got.loudness_r - STYLE.loudness_r) < 0.15
+    assert 0.0 <= got.lag_s <= 0.3  # the head follows the voice
+    # Quieter in the pauses than in speech.
+    speed = np.linalg.norm(np.diff(path[:, 1:], axis=0), axis=1)
+    assert speed[loud[1:] < 0.1].mean() < 0.8 * speed[loud[1:] > 0.5].mean()
+
+
+def test_a_seed_picks_one_head_path_and_keeps_it() -> None:
+    loud = _speech_like(8)
+    a, b, c = (plan_head(loud, FPS, STYLE, seed=s) for s in (1, 1, 2))
+    assert np.array_equal(a, b)
+    assert np.abs(a - c).max() > 0.01
+
+
+def test_footage_that_already_moves_gets_only_the_missing_motion() -> None:
+    loud = _speech_like(30)
+    still = plan_head(loud, FPS, STYLE, seed=0)
+    already = head_stats(_as_pose(plan_head(loud, FPS, STYLE.scaled(0.8), seed=9)), loud, FPS)
+    added = plan_head(loud, FPS, STYLE, seed=0, already=already)
+    added_speed = np.linalg.norm(np.diff(added[:, 1:], axis=0), axis=1).mean()
+    still_speed = np.linalg.norm(np.diff(still[:, 1:], axis=0), axis=1).mean()
+    assert added_speed < 0.75 * still_speed
+    # Footage that moves as much as the style wants gets none.
+    enough = head_stats(_as_pose(plan_head(loud, FPS, STYLE.scaled(1.5), seed=9)), loud, FPS)
+    assert not plan_head(loud, FPS, STYLE, already=enough).any()
+
+
+def test_loudness_spans_silence_to_the_loud_parts() -> None:
+    sr = 16000
+    t = np.arange(sr * 2) / sr
+    audio = np.where(t < 1, 0.0, 0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    loud = loudness(audio, sr, FPS, 50)
+    assert loud[:20].max() == 0.0 and loud[30:].min() > 0.9
+
+
+@pytest.fixture(scope="module")
+def grid_frame(grid, grid_clips):
+    image = next(iter(read_frames(grid / "video" / f"{grid_clips[0]}.mp4"))).image
+    lm = track_frames([image]).landmarks
+    from talkinghead.face import build_template
+
+    pose = fit_similarity(lm, build_template(lm))[0][0]
+    return image, lm[0], pose
+
+
+def test_moving_the_head_moves_the_face_and_leaves_the_room(grid_frame) -> None:
+    image, lm, pose = grid_frame
+    moved, new_pose = HeadMover().move(image, pose, np.array([2.0, 0.05, -0.04]))
+    lm2 = track_frames([moved]).landmarks[0]
+    # The face went where the new pose says (the eye corners, nose and chin moved with it).
+    from talkinghead.face.pose import apply_pose, to_canonical
+
+    canon = to_canonical(pose[None], lm[None])[0]
+    expected = apply_pose(new_pose, canon)
+    err = np.linalg.norm(lm2 - expected, axis=1)
+    assert np.median(err) < 0.6, np.median(err)
+    shift = np.linalg.norm(new_pose[2:4] - pose[2:4])
+    assert shift > 0.04 * pose[0]
+    # The corners of the frame (the backdrop, the shoulders' edge) did not move.
+    h, w = image.shape[:2]
+    for y, x in ((5, 5), (5, w - 6), (h - 6, 5), (h - 6, w - 6)):
+        assert np.abs(moved[y, x].astype(int) - image[y, x]).max() <= 1
+    # No offset, no face: the frame comes back as it was.
+    assert HeadMover().move(image, pose, np.zeros(3))[0] is image
+    assert HeadMover().move(image, np.full(4, np.nan), np.array([1.0, 0.1, 0.1]))[0] is image
+
+
+def test_styles_scale_articulation_and_keep_closed_mouths_closed() -> None:
+    rng = np.random.default_rng(0)
+    rest = rng.normal(0, 0.3, (len(MOUTH), 2)).astype(np.float32)
+    from talkinghead.face.landmarks import LOWER_LIP_INNER, UPPER_LIP_INNER
+
+    rest[LOWER_LIP_INNER] = rest[UPPER_LIP_INNER]  # lips together
+    open_by = np.abs(np.sin(np.arange(200) / 5.0))
+    mouths = np.repeat(rest[None], 200, axis=0)
+    mouths[:, LOWER_LIP_INNER, 1] += 0.3 * open_by
+    ranges = {name: opening_range(articulate(mouths, s.articulation)) for name, s in STYLES.items()}
+    assert ranges["calm"] < ranges["neutral"] / 1.15 and ranges["neutral"] < ranges["energetic"] / 1.15
+    closed = open_by < 0.01
+    for s in STYLES.values():
+        assert lip_gap(articulate(mouths, s.articulation))[closed].max() < 0.01
+
+
+def test_a_style_from_a_reference_is_the_ratio_of_its_statistics() -> None:
+    s = style_from_stats(0.10, 0.05, 0.15, 0.20, "ref.mp4")
+    assert s.articulation == pytest.approx(1.5) and s.head == pytest.approx(4.0) and s.name == "from ref.mp4"
+    assert style_from_stats(0.10, 0.05, 0.50, 0.05).articulation == 2.0  # clipped: a mouth torn apart
+    assert style_from_stats(0.10, 0.05, float("nan"), 0.02).articulation == 1.0
+    with pytest.raises(ValueError, match="articulation"):
+        SpeakingStyle(articulation=5.0)
+
+
+def _textured(shift: float, size: int = 96) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    tex = cv2.GaussianBlur(rng.uniform(0, 255, (size * 2, size * 2)).astype(np.float32), (0, 0), 2.5)
+    m = np.float32([[1, 0, -size / 2 + shift], [0, 1, -size / 2]])
+    img = cv2.warpAffine(tex, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    return np.repeat(np.clip(img, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def test_an_interpolated_frame_lies_along_the_motion_not_a_double_image() -> None:
+    a, mid, b = _textured(0.0), _textured(-2.0), _textured(-4.0)
+    got = FlowInterpolator().between(a, b, 0.5)
+    blend = ((a.astype(np.uint16) + b + 1) // 2).astype(np.uint8)
+    inner = (slice(12, -12), slice(12, -12))
+
+    def psnr(x: np.ndarray) -> float:
+        return 10 * np.log10(255**2 / max(np.mean((x[inner].astype(float) - mid[inner]) ** 2), 1e-6))
+
+    assert psnr(got) > 30 and psnr(got) > psnr(blend) + 5
+    assert FlowInterpolator().between(a, b, 0.0) is a
