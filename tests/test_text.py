@@ -66,6 +66,79 @@ def test_normalize_en(text: str, expected: str) -> None:
     assert normalize_en(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # month first, any case, abbreviated, with or without the year and its comma
+    ("Due March 9", "Due March ninth"),
+    ("due march 9th", "due March ninth"),
+    ("on aug. 3, 2019", "on August third, twenty nineteen"),
+    ("NOV 30 2001", "November thirtieth, two thousand and one"),
+    ("Oct-4-1999", "October fourth, nineteen ninety nine"),
+    ("in December 1905", "in December nineteen oh five"),
+    # day first: the day is an ordinal, "of" the month
+    ("on 4 October 2011", "on the fourth of October, twenty eleven"),
+    ("the 3rd of dec", "the third of December"),
+    ("by the 12th June", "by the twelfth of June"),
+    # numeric: year first; else month first unless the first number cannot be a month
+    ("2011-10-04", "October fourth, twenty eleven"),
+    ("2011/10/4", "October fourth, twenty eleven"),
+    ("4/10/2011", "April tenth, twenty eleven"),
+    ("24/10/2011", "the twenty fourth of October, twenty eleven"),
+    ("24.10.2011", "the twenty fourth of October, twenty eleven"),
+    ("3/7/09", "March seventh, oh nine"),
+    # decades, quarters, eras
+    ("the '60s and the 1870s", "the sixties and the eighteen seventies"),
+    ("the 1960 s", "the nineteen sixties"),
+    ("sales in 3Q19", "sales in the third quarter of nineteen"),
+    ("in 410 AD", "in four ten AD"),
+    # not dates: a modal "may", version numbers, a plain count
+    ("you may 2 times", "you may two times"),
+    ("version 1.2.3", "version one dot two dot three"),
+    ("Only 17 may attend", "Only seventeen may attend"),
+])
+def test_dates_read_as_people_say_them(text: str, expected: str) -> None:
+    assert normalize_en(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("at 9:15:07", "at nine hours fifteen minutes and seven seconds"),
+    ("7:45 p.m. PST", "seven forty five p.m. P S T"),
+    ("7:45pm e.d.t.", "seven forty five p.m. E D T."),
+    ("from 9am-11am", "from nine a.m. to eleven a.m."),
+    ("open 9:00-17:00", "open nine o'clock to seventeen hundred"),
+    ("open 9:00–17:30", "open nine o'clock to seventeen thirty"),
+    ("4.30 p.m.", "four thirty p.m.."),  # the word "p.m.", then the full stop
+    ("4.30 metres", "four point three zero metres"),  # no am/pm: a decimal
+])
+def test_times_with_seconds_ranges_and_zones(text: str, expected: str) -> None:
+    assert normalize_en(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("$.05", "five cents"),
+    ("$.125", "point one two five dollars"),
+    ("£4.01", "four pounds and one penny"),
+    ("$7.500", "seven dollars and fifty cents"),
+    ("$3-8", "three to eight dollars"),
+    ("€10 to €20", "ten euros to twenty euros"),
+    ("US$4 billion", "four billion US dollars"),
+    ("₩5000", "five thousand won"),
+])
+def test_money_forms_and_ranges(text: str, expected: str) -> None:
+    assert normalize_en(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2nd and 52nd", "second and fifty second"),
+    ("5rd", "five rd"),  # a suffix that does not fit: read as written
+    ("12,345,678,901,234,567", "twelve quadrillion three hundred and forty five trillion six hundred and "
+                               "seventy eight billion nine hundred and one million two hundred and thirty "
+                               "four thousand five hundred and sixty seven"),
+    ("part 42-7", "part forty two, seven"),  # going down: not a range
+])
+def test_ordinals_grouped_numbers_and_codes(text: str, expected: str) -> None:
+    assert normalize_en(text) == expected
+
+
 def test_normalize_en_keeps_no_digits_or_number_hyphens() -> None:
     out = normalize_en("Call 555-1234 or 1,000,000 times at 7:45 on 2024-05-03, 21st, 99%.")
     assert not any(c.isdigit() for c in out), out
@@ -81,13 +154,36 @@ def test_normalize_en_keeps_no_digits_or_number_hyphens() -> None:
     ("５０%的人", "百分之五十的人"),  # full-width digits first
     ("3.5米", "三点五米"),
     ("价格是$5, 好吗?", "价格是五美元， 好吗？"),
-    ("3:05开会", "三点零五分开会"),
+    ("3:05开会", "三点五分开会"),
     ("电话13812345678", "电话一三八一二三四五六七八"),
     ("他说\"好的\"...", "他说“好的”……"),
     ("气温-5~10度", "气温负五到十度"),
     ("2024-05-03", "二零二四年五月三日"),
 ])
 def test_normalize_zh(text: str, expected: str) -> None:
+    assert normalize_zh(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2019年07月09号出发", "二零一九年七月九日出发"),
+    ("09月", "九月"),
+    ("截止到18号", "截止到十八日"),
+    ("3号线", "三号线"),  # a line number, not a date
+    ("2018/3/9", "二零一八年三月九日"),
+    ("2018·3·9", "二零一八年三月九日"),
+    ("19.3.9", "一九年三月九日"),
+    ("公元618年", "公元六一八年"),
+    ("618ad", "公元六一八年"),
+    ("221bc", "公元前二二一年"),
+    ("07:08:09", "七点八分九秒"),
+    ("12:00:00", "十二点零分零秒"),
+    ("08:30", "八点三十分"),
+    ("$2-9", "二到九美元"),
+    ("€30到50", "三十到五十欧元"),
+    ("₩800", "八百韩元"),
+    ("$2.5亿", "二点五亿美元"),
+])
+def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected
 
 

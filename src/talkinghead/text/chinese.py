@@ -35,7 +35,7 @@ _PUNCTUATION = str.maketrans({
     "·": "", "・": "",  # the dot inside transliterated names: no pause
 })
 
-_CURRENCY_ZH = {"$": "美元", "¥": "元", "￥": "元", "€": "欧元", "£": "英镑"}
+_CURRENCY_ZH = {"$": "美元", "¥": "元", "￥": "元", "€": "欧元", "£": "英镑", "₩": "韩元"}
 
 
 def _digits(s: str) -> str:
@@ -60,26 +60,62 @@ def _fix_quotes(text: str) -> str:
     return "".join(out).replace("'", "")
 
 
+def _year_digits(year: str) -> str:
+    """A year is said digit by digit: 2015 -> 二零一五."""
+    return _digits(year)
+
+
+def _dates(text: str) -> str:
+    """Dates -> 年/月/日 said as people say them: years digit by digit, months and days as
+    numbers without leading zeros, 号 after a date's day -> 日 ("2015年08月08号" ->
+    二零一五年八月八日); numeric dates year first ("2019/2/10", "2019·2·10", "12.2.3" ->
+    一二年二月三日); eras ("2934ad" -> 公元二九三四年, "2334bc" -> 公元前二三三四年)."""
+    def ymd(m: re.Match[str]) -> str:
+        year, month, day = m["y"], int(m["m"]), int(m["d"])
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return m[0]
+        return f"{_year_digits(year)}年{_number(str(month))}月{_number(str(day))}日"
+    text = re.sub(r"(?<![\d.])(?P<y>\d{4}|\d{2})(?P<sep>[-/.·])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d.])",
+                  ymd, text)
+
+    def era(m: re.Match[str]) -> str:
+        before = "公元前" if m["era"].lower().startswith("b") else "公元"
+        date = m["date"]
+        if "年" not in date:
+            date += "年"
+        return before + date
+    text = re.sub(r"(?P<date>\d{1,4}(?:年(?:\d{1,2}月(?:\d{1,2}[日号])?)?)?)\s?(?P<era>a\.?d\.?|b\.?c\.?)(?![a-z])",
+                  era, text, flags=re.IGNORECASE)
+    # Leading zeros of months and days, and the day's 号 after a month (or standing alone).
+    text = re.sub(r"(?<!\d)0(\d)(?=月)", r"\1", text)
+    text = re.sub(r"(?<=月)0?(\d{1,2})[日号]", r"\1日", text)
+    text = re.sub(r"(?<![\d月])([1-9]|[12]\d|3[01])号(?![\u4e00-\u9fff\d])", r"\1日", text)
+    # A year before 年 said digit by digit (cn2an does this too, but not after 公元).
+    return re.sub(r"(?<!\d)(\d{2,4})(?=年)", lambda m: _year_digits(m[1]), text)
+
+
 def _numbers(text: str) -> str:
     """Patterns cn2an reads wrongly or not at all, before cn2an reads the rest."""
     text = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", text)  # thousands separators: 1,234
-    # 2024-05-03, 2024/5/3, 2024.5.3 -> 2024年5月3日 (cn2an reads "-" as a minus)
-    text = re.sub(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)",
-                  lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
+    text = _dates(text)
 
     def clock(m: re.Match[str]) -> str:
         hour, minute = int(m[1]), int(m[2])
-        if hour > 24 or minute > 59:
+        if hour > 24 or minute > 59 or (m[3] and int(m[3]) > 59):
             return m[0]
+        if m[3]:  # with seconds: every part is said, zeros too (零点零分零秒)
+            return f"{_number(str(hour))}点{_number(str(minute))}分{_number(str(int(m[3])))}秒"
         spoken = ("两" if hour == 2 else _number(str(hour))) + "点"
         if minute:
-            spoken += ("零" if minute < 10 else "") + _number(str(minute)) + "分"
+            spoken += _number(str(minute)) + "分"
         return spoken
-    text = re.sub(r"(?<!\d)(\d{1,2})[:：](\d{2})(?!\d)", clock, text)
+    text = re.sub(r"(?<!\d)(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?(?!\d)", clock, text)
 
-    # $5 -> 五美元; 5元 is already right.
-    text = re.sub(r"([$¥￥€£])\s?(\d+(?:\.\d+)?)",
-                  lambda m: _number(m[2]) + _CURRENCY_ZH[m[1]], text)
+    # $5 -> 五美元, $1-5 / $1到5 -> 一到五美元, $1.5万 -> 一点五万美元; 5元 is already right.
+    amount = r"(\d+(?:\.\d+)?)([万亿]?)"
+    text = re.sub(rf"([$¥￥€£₩])\s?{amount}\s?[-~～到]\s?{amount}",
+                  lambda m: f"{_number(m[2])}{m[3]}到{_number(m[4])}{m[5]}{_CURRENCY_ZH[m[1]]}", text)
+    text = re.sub(rf"([$¥￥€£₩])\s?{amount}", lambda m: _number(m[2]) + m[3] + _CURRENCY_ZH[m[1]], text)
     # 5-10, 5~10 -> 5到10 (only between numbers: "-5度" stays a minus).
     text = re.sub(r"(?<=\d)\s?[-~～–—]\s?(?=\d)", "到", text)
     # IDs, phone numbers, codes with leading zeros: digit by digit (cn2an drops the zeros).

@@ -35,6 +35,7 @@ _CURRENCIES: dict[str, tuple[str, str, str | None, str | None]] = {
     "£": ("pound", "pounds", "penny", "pence"),
     "€": ("euro", "euros", "cent", "cents"),
     "¥": ("yen", "yen", None, None),  # yen has no subunit in use: decimals are read as decimals
+    "₩": ("won", "won", None, None),
 }
 _SCALES = {"k": "thousand", "thousand": "thousand", "m": "million", "mn": "million",
            "million": "million", "b": "billion", "bn": "billion", "billion": "billion",
@@ -84,7 +85,8 @@ def _digits(s: str) -> str:
 def cardinal(number: str) -> str:
     """An integer as written ("1,234", "42", "007") -> words, hyphens as spaces."""
     digits = number.replace(",", "")
-    if len(digits) > 1 and digits.startswith("0") or int(digits) >= MAX_CARDINAL:
+    grouped = "," in number  # "124,444,234,854,823,834,553" is a quantity, however large
+    if len(digits) > 1 and digits.startswith("0") or (int(digits) >= MAX_CARDINAL and not grouped):
         return _digits(digits)
     return _words(num2words(int(digits), lang="en", to="cardinal"))
 
@@ -160,15 +162,106 @@ def _canonical(text: str) -> str:
     return re.sub(r"[ \t\f\v]+", " ", text)
 
 
-def _iso_dates(text: str) -> str:
-    """2024-05-03 -> May third, twenty twenty-four."""
-    def repl(m: re.Match[str]) -> str:
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
+_MONTH_NUMBERS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+                  "oct": 10, "nov": 11, "dec": 12}
+_MONTH_WORD = (r"(?P<mon>january|february|march|april|may|june|july|august|september|october|november"
+               r"|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?P<mdot>\.)?")
+# Month words that are also everyday words: a date only when written capitalised, with a year,
+# or with an ordinal day ("may 5" in "you may 5 times…" is not a date).
+_MONTH_WORDS_TOO = {"may", "mar", "march"}
+
+
+def _month(word: str) -> int:
+    return _MONTH_NUMBERS[word[:3].lower()]
+
+
+def _ordinal_words(n: int) -> str:
+    return _words(num2words(n, lang="en", to="ordinal"))
+
+
+def _year_words(year: str) -> str:
+    """A year as written: four digits as a year ("twenty twelve", "two thousand six",
+    "nineteen oh five"); two digits as the two digits are said ("ninety eight", "oh five")."""
+    if len(year) == 2:
+        return f"oh {_DIGIT_WORDS[int(year[1])]}" if year[0] == "0" else cardinal(year)
+    return _year(int(year))
+
+
+def _month_day(month: int, day: int, year: str | None) -> str:
+    """"May fifth" / "May fifth, twenty twelve" (the American order, month first)."""
+    spoken = f"{_MONTH_NAMES[month - 1]} {_ordinal_words(day)}"
+    return f"{spoken}, {_year_words(year)}" if year else spoken
+
+
+def _day_month(day: int, month: int, year: str | None, the: bool = True) -> str:
+    """"the fifth of May" / "the fifth of May, twenty twelve" (day first, as written)."""
+    spoken = f"{'the ' if the else ''}{_ordinal_words(day)} of {_MONTH_NAMES[month - 1]}"
+    return f"{spoken}, {_year_words(year)}" if year else spoken
+
+
+def _dates(text: str) -> str:
+    """Dates in their common written forms -> words, days as ordinals and years as years.
+
+    * Month first: "July 25 2012", "Jan. 15, 2020", "jan 15", "Jan-15-2020" -> "January
+      fifteenth, twenty twenty".
+    * Day first: "25 July 2012", "25th of Jul", "the 26th May" -> "the twenty-fifth of July,
+      twenty twelve".
+    * Numeric: "2016-11-03", "2016/07/03" (year first: year, month, day); "10/06/2005",
+      "01.10.2010", "11/17/05" (month first, the American order) unless the first number
+      cannot be a month: "15-01-2020", "15.01.2020" -> "the fifteenth of January".
+    * Quarters: "2Q22" -> "the second quarter of twenty two"; eras: "340 A.D" -> "three forty AD".
+    """
+    flags = re.IGNORECASE
+    day_re = r"(?P<day>\d{1,2})(?P<suffix>st|nd|rd|th)?"
+
+    def month_first(m: re.Match[str]) -> str:
+        month, day = _month(m["mon"]), int(m["day"])
+        if not 1 <= day <= 31 or (m["mon"].lower() in _MONTH_WORDS_TOO and m["mon"].islower()
+                                  and not (m["year"] or m["suffix"])):
+            return m[0]
+        return _month_day(month, day, m["year"])
+    text = re.sub(rf"(?<![\w.]){_MONTH_WORD}(?:\s+|-){day_re}(?![\d:.]\d|\w)"
+                  r"(?:(?:,?\s+|-)(?P<year>\d{4})(?![\w]|[.,:]\d))?", month_first, text, flags=flags)
+
+    def day_first(m: re.Match[str]) -> str:
+        month, day = _month(m["mon"]), int(m["day"])
+        if not 1 <= day <= 31 or (m["mon"].lower() in _MONTH_WORDS_TOO and m["mon"].islower() and not m["year"]):
+            return m[0]
+        the = m["the"] or ""
+        return the + _day_month(day, month, m["year"], the=not the)
+    text = re.sub(rf"(?<![\w.$£€¥₩])(?P<the>the\s+)?{day_re}\s+(?:of\s+)?{_MONTH_WORD}(?!\w)"
+                  r"(?:,?\s+(?P<year>\d{4})(?![\w]|[.,:]\d))?", day_first, text, flags=flags)
+
+    def numeric(m: re.Match[str]) -> str:
+        a, b, c = m["a"], m["b"], m["c"]
+        if len(a) == 4:  # year first
+            year, month, day = a, int(b), int(c)
+            if len(c) > 2:
+                return m[0]
+        else:
+            if len(c) not in (2, 4):
+                return m[0]
+            year = c
+            month, day = int(a), int(b)
+            if month > 12 and day <= 12:  # the first number cannot be a month: day first
+                return _day_month(month, day, year)
         if not (1 <= month <= 12 and 1 <= day <= 31):
             return m[0]
-        day_words = _words(num2words(day, lang="en", to="ordinal"))
-        return f"{_MONTH_NAMES[month - 1]} {day_words}, {_year(year)}"
-    return re.sub(r"(?<![\w-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w-])", repl, text)
+        return _month_day(month, day, year)
+    text = re.sub(r"(?<![\w./:-])(?P<a>\d{1,4})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})"
+                  r"(?![\w]|[/.:-]\d)", numeric, text)
+
+    text = re.sub(rf"(?<![\w.]){_MONTH_WORD}\s+(?P<year>\d{{4}})(?![\w]|[.,:]\d)",
+                  lambda m: f"{_MONTH_NAMES[_month(m['mon']) - 1]} {_year_words(m['year'])}", text, flags=flags)
+
+    def quarter(m: re.Match[str]) -> str:
+        return f"the {_ordinal_words(int(m[1]))} quarter of {_year_words(m[2]) if len(m[2]) == 4 else cardinal(m[2])}"
+    text = re.sub(r"(?<![\w.])([1-4])Q(\d{2}|\d{4})(?!\w)", quarter, text)
+
+    def era(m: re.Match[str]) -> str:
+        letters = m[2].replace(".", "").upper()
+        return f"{_year(int(m[1]))} {' '.join(letters) if len(letters) > 2 else letters}"
+    return re.sub(r"(?<![\w.,])(\d{1,4})\s?(A\.D\.?|B\.C\.?|AD|BC|BCE|CE)(?![\w])", era, text)
 
 
 def _titles_and_abbreviations(text: str) -> str:
@@ -213,63 +306,102 @@ def _initialisms(text: str) -> str:
     return re.sub(r"(?<![\w.])(?:[A-Za-z]\.){2,}(?!\w)", repl, text)
 
 
+_TIME_ZONES = ("EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "HST", "GMT", "UTC", "BST",
+               "CET", "CEST", "EET", "IST", "JST", "KST", "AEST", "AEDT", "NZST")
+
+
+def _unit_count(n: int, unit: str) -> str:
+    return f"{cardinal(str(n))} {unit}{'' if n == 1 else 's'}"
+
+
 def _times(text: str) -> str:
     """3:15 -> three fifteen; 3:05 -> three oh five; 3:00 -> three o'clock; 10:30pm -> ten
-    thirty p.m. ("a.m."/"p.m." are single words that espeak and cmudict both know; "a m"
+    thirty p.m.; 1.59 p.m. -> one fifty nine p.m.; 14:10:30 -> fourteen hours ten minutes and
+    thirty seconds; a time zone after a time is spelled (EST -> E S T); 2pm-5pm -> two p.m.
+    to five p.m. ("a.m."/"p.m." are single words that espeak and cmudict both know; "a m"
     would be read as the article "a")."""
     ampm = r"\s*(?P<ap>[AaPp])\.?\s?[Mm](?P<dot>\.)?(?!\w)"
+    zones = "|".join(r"\.?".join(z) for z in sorted(_TIME_ZONES, key=len, reverse=True))
+    zone = rf"(?:\s?(?P<zone>{zones})\.?(?!\w))?"
+    # Ranges of times: the hyphen reads "to" (not a minus).
+    text = re.sub(r"(?<=\d)(\s?[AaPp]\.?\s?[Mm]\.?)\s?-\s?(?=\d)", r"\1 to ", text)
+    text = re.sub(r"(?<![\w:.])(\d{1,2}:\d{2})\s?-\s?(?=\d{1,2}:\d{2}(?!\d))", r"\1 to ", text)
 
     def repl(m: re.Match[str]) -> str:
         hour, minute = int(m["h"]), int(m["m"]) if m["m"] else 0
         if hour > 24 or minute > 59 or (m["ap"] and hour > 12):
             return m[0]
-        parts = [cardinal(str(hour))]
-        if m["m"] and minute == 0 and not m["ap"]:
-            parts.append("hundred" if hour > 12 else "o'clock")
-        elif minute:
-            parts.append(f"oh {_DIGIT_WORDS[minute]}" if minute < 10 else cardinal(str(minute)))
-        if m["s"]:
+        if m["s"]:  # with seconds: a clock reading of hours, minutes and seconds
             second = int(m["s"])
-            parts.append(f"oh {_DIGIT_WORDS[second]}" if second < 10 else cardinal(str(second)))
+            if second > 59:
+                return m[0]
+            parts = [f"{_unit_count(hour, 'hour')} {_unit_count(minute, 'minute')} and "
+                     f"{_unit_count(second, 'second')}"]
+        else:
+            parts = [cardinal(str(hour))]
+            if m["m"] and minute == 0 and not m["ap"]:
+                parts.append("hundred" if hour > 12 else "o'clock")
+            elif minute:
+                parts.append(f"oh {_DIGIT_WORDS[minute]}" if minute < 10 else cardinal(str(minute)))
         if m["ap"]:
-            parts.append(m["ap"].lower() + ".m." + _full_stop(m, bool(m["dot"])))
+            parts.append(m["ap"].lower() + ".m." + ("" if m["zone"] else _full_stop(m, bool(m["dot"]))))
+        if m["zone"]:
+            parts.append(" ".join(m["zone"].replace(".", "").upper()) + _full_stop(m, m[0].endswith(".")))
         return " ".join(parts)
 
     text = re.sub(r"(?<![\w:.])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?![\d:])"
-                  rf"(?:{ampm})?", repl, text)
+                  rf"(?:{ampm})?{zone}", repl, text, flags=re.IGNORECASE)
+    # "1.59 p.m.": a dot between hour and minutes, only with am/pm (else it is a decimal).
+    text = re.sub(rf"(?<![\w:.])(?P<h>\d{{1,2}})\.(?P<m>\d{{2}})(?P<s>){ampm}{zone}", repl, text,
+                  flags=re.IGNORECASE)
     # "3pm", "3 p.m." (no minutes): only with am/pm, else it is a plain number.
-    return re.sub(r"(?<![\w:.])(?P<h>\d{1,2})(?P<m>)(?P<s>)" + ampm, repl, text)
+    return re.sub(r"(?<![\w:.])(?P<h>\d{1,2})(?P<m>)(?P<s>)" + ampm + zone, repl, text, flags=re.IGNORECASE)
 
 
 def _currency(text: str) -> str:
-    """$12.50 -> twelve dollars and fifty cents; €5m -> five million euros."""
+    """$12.50 -> twelve dollars and fifty cents; €5m -> five million euros; $.01 -> one cent;
+    $5-10 -> five to ten dollars; US$5 -> five US dollars."""
     scale = r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|[kKmMbB])(?![\w]))?"
 
-    def repl(m: re.Match[str]) -> str:
+    def spoken(m: re.Match[str], int_part: str, frac: str | None, with_unit: bool = True) -> str:
         unit, units, sub, subs = _CURRENCIES[m["cur"]]
-        int_part, frac = m["int"], m["frac"]
-        sign = "minus " if m["sign"] else ""
+        if m["us"]:
+            unit, units = f"US {unit}", f"US {units}"
+        # Zeros past the cents add nothing: "$20.500" is twenty dollars fifty cents.
+        if frac and len(frac) > 2 and not frac[2:].strip("0"):
+            frac = frac[:2]
         if m["scale"]:
-            amount = _number(int_part, frac)
-            return f"{sign}{amount} {_SCALES[m['scale'].lower()]} {units}"
+            return f"{_number(int_part or '0', frac)} {_SCALES[m['scale'].lower()]}" + (f" {units}" if with_unit else "")
         if frac and sub is not None and len(frac) <= 2:
             cents = int(frac.ljust(2, "0"))
-            whole = int(int_part.replace(",", ""))
-            spoken_units = f"{cardinal(int_part)} {unit if whole == 1 else units}"
+            whole = int(int_part.replace(",", "")) if int_part else 0
+            spoken_units = f"{cardinal(int_part)} {unit if whole == 1 else units}" if whole else ""
             spoken_cents = f"{cardinal(str(cents))} {sub if cents == 1 else subs}"
             if cents == 0:
-                return sign + spoken_units
+                return spoken_units or f"zero {units}"
             if whole == 0:
-                return sign + spoken_cents
-            return f"{sign}{spoken_units} and {spoken_cents}"
-        name = unit if _is_one(int_part, frac) else units
-        return f"{sign}{_number(int_part, frac)} {name}"
+                return spoken_cents
+            return f"{spoken_units} and {spoken_cents}"
+        amount = _number(int_part, frac) if int_part else f"point {_digits(frac or '')}"
+        if not with_unit:
+            return amount
+        return f"{amount} {unit if _is_one(int_part or '0', frac) else units}"
 
-    cur = r"(?P<cur>[$£€¥])"
-    amount = rf"(?P<int>{_INT})(?:\.(?P<frac>\d+))?"
+    def repl(m: re.Match[str]) -> str:
+        return ("minus " if m["sign"] else "") + spoken(m, m["int"], m["frac"])
+
+    def span(m: re.Match[str]) -> str:  # "$5-10", "$5 to $10" with one symbol: one unit at the end
+        first = spoken(m, m["int"], m["frac"], with_unit=False)
+        return f"{first} to {spoken(m, m['int2'], m['frac2'])}"
+
+    cur = r"(?P<us>US\s?)?(?P<cur>[$£€¥₩])"
+    amount = rf"(?P<int>{_INT})?(?:\.(?P<frac>\d+))?(?<=\d)"
+    text = re.sub(rf"(?<![\w.])(?P<sign>)(?P<scale>){cur}\s?{amount}\s?(?:-|to)\s?(?P<int2>{_INT})"
+                  rf"(?:\.(?P<frac2>\d+))?(?![\w.]|\.\d)", span, text)
     text = re.sub(rf"(?<![\w.])(?P<sign>-)?{cur}\s?{amount}{scale}", repl, text)
     # Amount before the symbol, as written in much of Europe: "5 €", "12,50€" is not handled.
-    return re.sub(rf"(?<![\w.])(?P<sign>-)?{amount}(?P<scale>)\s?{cur}", repl, text)
+    return re.sub(rf"(?<![\w.])(?P<sign>-)?(?P<us>)(?P<int>{_INT})(?:\.(?P<frac>\d+))?(?P<scale>)\s?(?P<cur>[$£€¥₩])",
+                  repl, text)
 
 
 def _percentages(text: str) -> str:
@@ -279,15 +411,26 @@ def _percentages(text: str) -> str:
     return text.replace("%", " percent ")
 
 
+def _ordinal_suffix(n: int) -> str:
+    if n % 100 in (11, 12, 13):
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def _ordinals(text: str) -> str:
-    """21st -> twenty-first."""
-    return re.sub(rf"(?<![\w.])({_INT})(?:st|nd|rd|th)\b",
-                  lambda m: _words(num2words(int(m[1].replace(",", "")), lang="en",
-                                             to="ordinal")), text, flags=re.IGNORECASE)
+    """21st -> twenty-first. A suffix that does not fit the number ("4rd") is read as
+    written, number then letters: it may be a code, not a rank."""
+    def repl(m: re.Match[str]) -> str:
+        n = int(m[1].replace(",", ""))
+        if m[2].lower() != _ordinal_suffix(n):
+            return f"{cardinal(m[1])} {m[2]}"
+        return _words(num2words(n, lang="en", to="ordinal"))
+    return re.sub(rf"(?<![\w.])({_INT})(st|nd|rd|th)\b", repl, text, flags=re.IGNORECASE)
 
 
 def _decades(text: str) -> str:
     """1990s -> nineteen nineties; '80s / 80s -> eighties."""
+    text = re.sub(r"(?<![\w.])((?:1[1-9]|20)\d0) s\b", r"\1s", text)  # "1980 s"
     text = re.sub(r"(?<![\w.])(1[1-9]|20)(\d)0s\b",
                   lambda m: _plural_decade(_year(int(m[1] + m[2] + "0"))), text)
     return re.sub(r"(?<![\w.])'?([2-9])0s\b",
@@ -316,9 +459,12 @@ def _years(text: str) -> str:
 
 
 def _ranges(text: str) -> str:
-    """5-10 -> 5 to 10 (before numbers are read, so the hyphen is not taken as a minus)."""
-    return re.sub(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?-\s?(\d+(?:\.\d+)?)(?![\w.-]|\.\d)",
-                  r"\1 to \2", text)
+    """5-10 -> 5 to 10 (before numbers are read, so the hyphen is not taken as a minus). A
+    pair that goes down ("978-0", a code or a part number) is not a range: the hyphen is a
+    separator, read as a short pause."""
+    def repl(m: re.Match[str]) -> str:
+        return f"{m[1]} to {m[2]}" if float(m[2]) >= float(m[1]) else f"{m[1]}, {m[2]}"
+    return re.sub(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?-\s?(\d+(?:\.\d+)?)(?![\w.-]|\.\d)", repl, text)
 
 
 def _units(text: str) -> str:
@@ -368,7 +514,7 @@ def _symbols(text: str) -> str:
 
 
 _RULES: tuple[Callable[[str], str], ...] = (
-    _canonical, _iso_dates, _titles_and_abbreviations, _initialisms, _times, _currency,
+    _canonical, _dates, _titles_and_abbreviations, _initialisms, _times, _currency,
     _percentages, _units, _bare_units, _decades, _years, _ordinals, _ranges, _versions,
     _split_letters_digits, _numbers, _symbols,
 )

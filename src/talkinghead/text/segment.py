@@ -33,7 +33,7 @@ _KEPT_PUNCTUATION = frozenset(
     "，。！？；：、《》（）「」『』【】〈〉〔〕［］·・～~．｡﹐﹑＂＇"
 )
 # Symbols the normalisers read aloud ("$5" -> five dollars, "&" -> and).
-_SPOKEN_SYMBOLS = frozenset("$£€¥￥%&@+#/")
+_SPOKEN_SYMBOLS = frozenset("$£€¥￥₩%&@+#/")
 # Opening punctuation belongs to the run that follows it.
 _OPENING = frozenset("([（「『【〈《“‘«„‚〔［")
 
@@ -84,7 +84,7 @@ def clean_text(text: str, script: str = "auto") -> tuple[str, tuple[str, ...]]:
     Kept: Latin letters (accents too), CJK ideographs (unless ``script`` is "en"), letters
     of any script when ``script`` is "any", digits (any script's, made ASCII; full-width
     letters made ASCII), whitespace (newlines kept, other spaces made " "), the punctuation
-    the normalisers know, and symbols they read aloud ($ £ € ¥ % & @ + # /). ASCII markup such
+    the normalisers know, and symbols they read aloud ($ £ € ¥ ₩ % & @ + # /). ASCII markup such
     as ``* _ < > = |`` becomes a space silently; invisible emoji parts vanish silently.
     Everything else (emoji, ★ ♥ ™ →, control characters, other scripts) is replaced by a
     space and reported.
@@ -131,7 +131,7 @@ def clean_text(text: str, script: str = "auto") -> tuple[str, tuple[str, ...]]:
 
 
 def _number_spans(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in re.finditer(r"[$£€¥￥]?\d(?:[\d,.:/]*\d)?%?", text)]
+    return [m.span() for m in re.finditer(r"[$£€¥￥₩]?\d(?:[\d,.:/]*\d)?%?", text)]
 
 
 def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
