@@ -181,7 +181,7 @@ def sync_at_50(avatar: Path, clips: list[Path], transcripts: list[str], tmp: Pat
 
 
 def sheet(avatar: Path, tmp: Path, path: Path) -> None:
-    """Rows: (sentence, style); every 6th frame of each, lower two thirds of the frame."""
+    """Rows: (sentence, style); every 6th frame of each, the middle of the frame."""
     import cv2
 
     rows = []
@@ -191,7 +191,9 @@ def sheet(avatar: Path, tmp: Path, path: Path) -> None:
                 out = tmp / f"sheet_{label}_{name}.mp4"
                 say(who, text, out, options=RenderOptions(style=style))
                 frames = [f.image for f in read_frames(out)][::6][:10]
-                strip = np.hstack([cv2.resize(f[40:], (120, 124)) for f in frames])
+                h, w = frames[0].shape[:2]  # the middle of the frame, its aspect kept
+                crop = [f[h // 8:, w // 2 - h * 7 // 16: w // 2 + h * 7 // 16] for f in frames]
+                strip = np.hstack([cv2.resize(c, (120, 120)) for c in crop])
                 strip = cv2.putText(strip.copy(), f"{label}, {name}", (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
                                     (255, 255, 255), 1, cv2.LINE_AA)
                 rows.append(strip)
@@ -211,6 +213,7 @@ def generic_head() -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--generic", action="store_true", help="only measure the generic speaker (GENERIC_HEAD)")
+    ap.add_argument("--sheet-only", metavar="DIR", help="only draw the contact sheet into DIR")
     ap.add_argument("--clips", type=int, default=8)
     ap.add_argument("--wild", type=int, default=None, help="at most this many wild clips (default: all)")
     ap.add_argument("--json")
@@ -218,6 +221,15 @@ def main() -> int:
     args = ap.parse_args()
     if args.generic:
         return emit(generic_head(), args.json)
+    if args.sheet_only:  # the contact sheet alone (an avatar enrolled as below)
+        ids = sorted(p.stem for p in (dub_grid.DATA / "video").glob("*.mp4"))
+        enrolled, _ = dub_grid.split(ids, dub_grid.ENROLL, "spread")
+        with tempfile.TemporaryDirectory() as name:
+            avatar = Path(name) / "s1.avatar"
+            enroll(clips_from([dub_grid.DATA / "video" / f"{c}.mp4" for c in enrolled],
+                              align_dir=dub_grid.DATA / "align"), avatar)
+            sheet(avatar, Path(name), Path(args.sheet_only) / "expressive_sheet.jpg")
+        return 0
     ids = sorted(p.stem for p in (dub_grid.DATA / "video").glob("*.mp4"))
     enrolled, rest = dub_grid.split(ids, dub_grid.ENROLL, "spread")
     test = dub_grid.held_out(rest, args.clips)

@@ -17,7 +17,7 @@ roll in degrees; per-frame arrays at the output's frame rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -33,8 +33,9 @@ CALIBRATION_ROUNDS = 4  # tries at matching the person's speed-loudness correlat
 
 
 @dataclass(frozen=True)
-class HeadStats:
-    """One stretch of video's head motion against its speech.
+class HeadStyle:
+    """How a head moves while its person speaks: what :func:`head_stats` measures on a stretch
+    of video and :func:`plan_head` reproduces.
 
     Attributes:
         speed_iod_s: mean head speed, IOD/s.
@@ -43,25 +44,6 @@ class HeadStats:
         roll_deg: standard deviation of the head's roll, degrees.
         loudness_r: correlation of head speed with loudness at the best lag (NaN: silent or still).
         lag_s: that lag, s (> 0: the head follows the voice).
-        frames: how many frames were measured.
-    """
-
-    speed_iod_s: float
-    speed_cv: float
-    range_iod: float
-    roll_deg: float
-    loudness_r: float
-    lag_s: float
-    frames: int
-
-
-@dataclass(frozen=True)
-class HeadStyle:
-    """How a person's head moves while they speak (what :func:`plan_head` reproduces).
-
-    Attributes:
-        speed_iod_s, speed_cv, range_iod, roll_deg, loudness_r, lag_s: as in :class:`HeadStats`,
-            pooled over the person's footage.
     """
 
     speed_iod_s: float
@@ -72,23 +54,33 @@ class HeadStyle:
     lag_s: float
 
     def to_json(self) -> dict[str, float]:
-        return {k: round(float(v), 5) for k, v in vars(self).items()}
+        return {k: round(float(getattr(self, k)), 5) for k in _STYLE_KEYS}
 
     @classmethod
     def from_json(cls, d: dict) -> HeadStyle:
-        return cls(**{k: float(d[k]) for k in ("speed_iod_s", "speed_cv", "range_iod", "roll_deg",
-                                               "loudness_r", "lag_s")})
+        return cls(**{k: float(d[k]) for k in _STYLE_KEYS})
 
     def scaled(self, energy: float) -> HeadStyle:
         """The same person with ``energy`` × the head motion (speed and range)."""
-        return replace(self, speed_iod_s=self.speed_iod_s * energy, range_iod=self.range_iod * energy,
-                       roll_deg=self.roll_deg * energy)
+        return HeadStyle(self.speed_iod_s * energy, self.speed_cv, self.range_iod * energy, self.roll_deg * energy,
+                         self.loudness_r, self.lag_s)
 
 
-# A generic speaker for a photo: the median over the wild dev clips' own footage
-# (benchmarks/expressive.py measures it; benchmarks/RESULTS.md has the figures).
-GENERIC_HEAD = HeadStyle(speed_iod_s=0.30, speed_cv=0.65, range_iod=0.05, roll_deg=1.2, loudness_r=0.25,
-                         lag_s=0.12)
+_STYLE_KEYS = ("speed_iod_s", "speed_cv", "range_iod", "roll_deg", "loudness_r", "lag_s")
+
+
+@dataclass(frozen=True)
+class HeadStats(HeadStyle):
+    """One stretch of video's head motion against its speech (a :class:`HeadStyle` measured),
+    and ``frames``: how many frames were measured."""
+
+    frames: int = 0
+
+
+# A generic speaker for a photo: the median of the 15 wild clips' own head motion, each measured
+# whole (`python benchmarks/expressive.py --generic`).
+GENERIC_HEAD = HeadStyle(speed_iod_s=0.204, speed_cv=0.703, range_iod=0.103, roll_deg=2.956, loudness_r=0.175,
+                         lag_s=-0.133)
 
 
 def loudness(audio: np.ndarray, sample_rate: int, fps: float, n: int) -> np.ndarray:
