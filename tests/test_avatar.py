@@ -42,7 +42,7 @@ def test_enrollment_makes_a_valid_avatar(enrolled) -> None:
     # How the head moves while speaking was measured (GRID s1 sits still: slow, small motion).
     h = m.head_motion
     assert h is not None and 0.005 < h.speed_iod_s < 0.2 and 0.002 < h.range_iod < 0.1
-    assert np.isfinite(h.loudness_r) and abs(h.lag_s) <= 0.4
+    assert np.isfinite(h.loudness_r) and abs(h.lag_s) <= 0.4 and 0.015 < h.brow_raise_iod < 0.1  # he raises them at times
     assert "head motion while speaking" in coverage_table(avatar)
     # avatar.json round-trips through its record unchanged
     assert AvatarMeta.from_json(json.loads((avatar.path / "avatar.json").read_text())) == m

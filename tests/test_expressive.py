@@ -9,7 +9,7 @@ import pytest
 
 from talkinghead.face import MOUTH, lip_gap, track_frames
 from talkinghead.face.pose import fit_similarity
-from talkinghead.motion.head import HeadStyle, head_stats, loudness, plan_head
+from talkinghead.motion.head import HeadStyle, head_stats, loudness, plan_brows, plan_head
 from talkinghead.motion.style import STYLES, SpeakingStyle, articulate, opening_range, style_from_stats
 from talkinghead.render.head import HeadMover
 from talkinghead.video import read_frames
@@ -154,3 +154,34 @@ def test_an_interpolated_frame_lies_along_the_motion_not_a_double_image() -> Non
 
     assert psnr(got) > 30 and psnr(got) > psnr(blend) + 5
     assert FlowInterpolator().between(a, b, 0.0) is a
+
+
+def test_brows_rise_on_emphasised_stretches_as_far_as_the_person_raises_them() -> None:
+    # Even speech with three stressed words (louder for 0.3 s) at 1.2, 4.3 and 10.1 s.
+    t = np.arange(int(12 * FPS)) / FPS
+    loud = np.where((t % 3.0) < 2.6, 0.55 + 0.05 * np.sin(2 * np.pi * 4 * t), 0.0)
+    stressed = (1.2, 4.3, 10.1)
+    for c in stressed:
+        loud[np.abs(t - c) < 0.15] = 1.0
+    style = HeadStyle(0.2, 0.7, 0.08, 1.5, 0.4, 0.1, brow_raise_iod=0.04)
+    lift = plan_brows(loud.astype(np.float32), FPS, style)
+    assert lift.max() == pytest.approx(0.04, rel=0.01)
+    peaks = np.flatnonzero((lift[1:-1] >= lift[:-2]) & (lift[1:-1] > lift[2:]) & (lift[1:-1] > 0.039)) + 1
+    assert len(peaks) == 3
+    assert np.abs(t[peaks] - np.array(stressed)).max() <= 0.12
+    assert lift[(t % 3.0) >= 2.6].max() < 0.01  # still in the pauses
+    # Someone whose brows barely move in their footage keeps them still.
+    assert not plan_brows(loud, FPS, HeadStyle(0.2, 0.7, 0.08, 1.5, 0.4, 0.1, brow_raise_iod=0.005)).any()
+
+
+def test_raised_brows_move_the_brows_and_leave_the_eyes(grid_frame) -> None:
+    from talkinghead.face.landmarks import BROWS, LEFT_EYE_OUTER, RIGHT_EYE_OUTER
+
+    image, lm, pose = grid_frame
+    raised, new_pose = HeadMover().move(image, pose, np.zeros(3), brow=0.06)
+    assert np.array_equal(new_pose, pose)
+    lm2 = track_frames([raised]).landmarks[0]
+    up = (lm[BROWS, 1] - lm2[BROWS, 1]).mean()  # px, image y grows downwards
+    eyes = np.abs(lm2[[LEFT_EYE_OUTER, RIGHT_EYE_OUTER]] - lm[[LEFT_EYE_OUTER, RIGHT_EYE_OUTER]]).max()
+    assert up > 0.5 * 0.06 * pose[0], (up, pose[0])
+    assert eyes < 0.6

@@ -11,6 +11,7 @@ import numpy as np
 from .._io import atomic_output
 from ..face import MOUTH
 from ..face.landmarks import JAW, LIPS_INNER, LIPS_OUTER
+from ..motion.head import MIN_BROW_RAISE_IOD
 from ..phonemes import SILENCE, Viseme
 from ..video import pick_frames
 from .model import Avatar
@@ -61,7 +62,8 @@ def coverage_table(avatar: Avatar) -> str:
         follows = (f"its speed follows the loudness with r = {h.loudness_r:.2f} at {h.lag_s * 1000:+.0f} ms"
                    if np.isfinite(h.loudness_r) else "no sound to relate it to")
         rows.append(f"head motion while speaking: {h.speed_iod_s:.3f} IOD/s, range {h.range_iod:.3f} IOD, roll "
-                    f"{h.roll_deg:.1f}°; {follows}")
+                    f"{h.roll_deg:.1f}°; {follows}; brows raised up to {h.brow_raise_iod:.3f} IOD"
+                    + ("" if h.brow_raise_iod >= MIN_BROW_RAISE_IOD else " (too little to raise them on emphasis)"))
     else:
         rows.append("head motion: not measured (enrolled before it was): renders use a generic speaker's")
     return "\n".join(rows)

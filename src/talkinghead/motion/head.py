@@ -30,6 +30,10 @@ SMOOTH_S = 0.08  # tracked head positions are smoothed over this σ (s) before s
 MAX_LAG_S = 0.4  # speech-to-head lags searched, both ways, s
 MIN_FRAMES = 12  # a stretch shorter than this says nothing about motion
 CALIBRATION_ROUNDS = 4  # tries at matching the person's speed-loudness correlation
+MIN_BROW_RAISE_IOD = 0.015  # a person whose brows rise less than this in their footage keeps them still
+BROW_S = 0.5  # one brow raise, rise and fall, s
+BROW_GAP_S = 1.5  # at least this between raises
+BROW_LOUDNESS_PERCENTILE = 85  # an emphasised stretch: a loudness peak above this percentile of the speech
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class HeadStyle:
         roll_deg: standard deviation of the head's roll, degrees.
         loudness_r: correlation of head speed with loudness at the best lag (NaN: silent or still).
         lag_s: that lag, s (> 0: the head follows the voice).
+        brow_raise_iod: how far the person raises their brows when they do (95th percentile of
+            the brow's height above the eyelids minus its median, IOD); 0: not measured.
     """
 
     speed_iod_s: float
@@ -52,21 +58,22 @@ class HeadStyle:
     roll_deg: float
     loudness_r: float
     lag_s: float
+    brow_raise_iod: float = 0.0
 
     def to_json(self) -> dict[str, float]:
         return {k: round(float(getattr(self, k)), 5) for k in _STYLE_KEYS}
 
     @classmethod
     def from_json(cls, d: dict) -> HeadStyle:
-        return cls(**{k: float(d[k]) for k in _STYLE_KEYS})
+        return cls(**{k: float(d[k]) for k in _STYLE_KEYS if k in d})
 
     def scaled(self, energy: float) -> HeadStyle:
-        """The same person with ``energy`` × the head motion (speed and range)."""
+        """The same person with ``energy`` × the head motion (speed, range, brow raises)."""
         return HeadStyle(self.speed_iod_s * energy, self.speed_cv, self.range_iod * energy, self.roll_deg * energy,
-                         self.loudness_r, self.lag_s)
+                         self.loudness_r, self.lag_s, self.brow_raise_iod * energy)
 
 
-_STYLE_KEYS = ("speed_iod_s", "speed_cv", "range_iod", "roll_deg", "loudness_r", "lag_s")
+_STYLE_KEYS = ("speed_iod_s", "speed_cv", "range_iod", "roll_deg", "loudness_r", "lag_s", "brow_raise_iod")
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ def head_stats(pose: np.ndarray, loud: np.ndarray, fps: float) -> HeadStats:
     pose = np.asarray(pose, np.float64)
     ok = np.isfinite(pose).all(1)
     if ok.sum() < MIN_FRAMES:
-        return HeadStats(np.nan, np.nan, np.nan, np.nan, np.nan, 0.0, int(ok.sum()))
+        return HeadStats(np.nan, np.nan, np.nan, np.nan, np.nan, 0.0, frames=int(ok.sum()))
     # Frames without a face are filled from their neighbours (so a gap is not a jump).
     idx = np.arange(len(pose))
     filled = np.stack([np.interp(idx, idx[ok], pose[ok, c]) for c in range(4)], 1)
@@ -146,7 +153,7 @@ def head_stats(pose: np.ndarray, loud: np.ndarray, fps: float) -> HeadStats:
     mean = float(np.nanmean(speed))
     return HeadStats(mean, float(np.nanstd(speed) / mean) if mean > 0 else 0.0,
                      float(np.sqrt(((smooth - smooth.mean(0)) ** 2).sum(1).mean())), float(np.std(roll[ok])),
-                     r, lag, int(ok.sum()))
+                     r, lag, frames=int(ok.sum()))
 
 
 def fit_head_style(stretches: list[HeadStats]) -> HeadStyle | None:
@@ -164,6 +171,48 @@ def fit_head_style(stretches: list[HeadStats]) -> HeadStyle | None:
     return HeadStyle(median("speed_iod_s", GENERIC_HEAD.speed_iod_s), median("speed_cv", GENERIC_HEAD.speed_cv),
                      median("range_iod", GENERIC_HEAD.range_iod), median("roll_deg", GENERIC_HEAD.roll_deg),
                      median("loudness_r", GENERIC_HEAD.loudness_r), median("lag_s", GENERIC_HEAD.lag_s))
+
+
+def brow_raise(canonical: np.ndarray) -> float:
+    """How far a person raises their brows, IOD, from their canonical landmarks (n, 478, 2) of
+    usable frames: the brow's height above the upper eyelids, 95th percentile minus median."""
+    from ..face.landmarks import BROWS, LEFT_EYE_UPPER, RIGHT_EYE_UPPER
+
+    c = np.asarray(canonical, np.float32)
+    if len(c) < MIN_FRAMES:
+        return 0.0
+    height = c[:, np.r_[RIGHT_EYE_UPPER, LEFT_EYE_UPPER], 1].mean(1) - c[:, BROWS, 1].mean(1)
+    height = height[np.isfinite(height)]
+    return float(np.percentile(height, 95) - np.median(height)) if height.size >= MIN_FRAMES else 0.0
+
+
+def plan_brows(loud: np.ndarray, fps: float, style: HeadStyle) -> np.ndarray:
+    """(n,) float32 brow lift, IOD, for speech of loudness ``loud`` (n,): a rise and fall of
+    ``BROW_S`` around each emphasised stretch (a loudness peak among the speech's loudest, at
+    least ``BROW_GAP_S`` apart), as high as the person raises them; none for a person whose
+    footage shows no raised brows (``MIN_BROW_RAISE_IOD``)."""
+    n = len(loud)
+    lift = np.zeros(n, np.float32)
+    if n == 0 or style.brow_raise_iod < MIN_BROW_RAISE_IOD:
+        return lift
+    smooth = gaussian_filter1d(np.asarray(loud, np.float64), 0.1 * fps, mode="nearest")
+    speaking = smooth > 0.2
+    if not speaking.any():
+        return lift
+    loud_enough = np.percentile(smooth[speaking], BROW_LOUDNESS_PERCENTILE)
+    peaks = [f for f in range(1, n - 1) if smooth[f] >= loud_enough and smooth[f] >= smooth[f - 1]
+             and smooth[f] > smooth[f + 1]]
+    chosen: list[int] = []
+    for f in sorted(peaks, key=lambda f: -smooth[f]):  # the loudest first, then those far enough away
+        if all(abs(f - g) >= BROW_GAP_S * fps for g in chosen):
+            chosen.append(f)
+    half = BROW_S * fps / 2
+    frames = np.arange(n)
+    for f in chosen:
+        d = frames - f
+        bump = np.where(np.abs(d) < half, 0.5 + 0.5 * np.cos(np.pi * d / half), 0.0)
+        lift = np.maximum(lift, (style.brow_raise_iod * bump).astype(np.float32))
+    return lift
 
 
 def _zscore(x: np.ndarray) -> np.ndarray:

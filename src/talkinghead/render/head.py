@@ -18,19 +18,21 @@ from ..face import apply_pose
 HEAD_CENTRE = (0.0, 0.15)
 HEAD_AXES = (1.05, 1.5)
 FADE_IOD = 0.45
-STEP_IOD = 0.08  # the displacement field is computed on a grid of this step, then upsampled
+STEP_IOD = 0.05  # the displacement field is computed on a grid of this step, then upsampled
 
 
 class HeadMover:
     """Moves the head of frames of one size."""
 
-    def move(self, image: np.ndarray, pose: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def move(self, image: np.ndarray, pose: np.ndarray, offset: np.ndarray, brow: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray]:
         """``image`` (H, W, 3) uint8 RGB whose head has ``pose`` (4,) [scale px/IOD, angle rad,
         tx px, ty px], with the head turned by ``offset[0]`` degrees and shifted by
-        ``offset[1:3]`` IOD about the face's centre. Returns (the new image, the head's new
-        pose). A frame without a face (NaN pose) or a zero offset comes back as it is."""
+        ``offset[1:3]`` IOD about the face's centre, and the brows raised by ``brow`` IOD (the
+        eyes and the forehead's top stay). Returns (the new image, the head's new pose). A frame
+        without a face (NaN pose), or nothing to do, comes back as it is."""
         offset = np.asarray(offset, np.float64)
-        if not np.isfinite(pose).all() or not np.any(np.abs(offset) > 1e-6):
+        if not np.isfinite(pose).all() or not (np.any(np.abs(offset) > 1e-6) or brow > 1e-4):
             return image, pose
         s, theta = float(pose[0]), float(pose[1])
         angle = np.deg2rad(offset[0])
@@ -58,12 +60,15 @@ class HeadMover:
         local = d @ rot_img(theta) / s  # into the face's axes, IOD
         r = np.sqrt((local[..., 0] / HEAD_AXES[0]) ** 2 + (local[..., 1] / HEAD_AXES[1]) ** 2)
         u = np.clip((r - 1.0) * min(HEAD_AXES) / FADE_IOD, 0.0, 1.0)
-        weight = 1.0 - u * u * (3 - 2 * u)  # smoothstep
+        weight = 1.0 - _smooth(u)
         # Backward map: where each output pixel comes from under the inverse motion.
         back = (d - shift) @ rot + centre  # R⁻¹ (q − c − shift) + c  (row vectors: x @ R = R^T x)
         # The displacement (zero at the region's edge, smooth) is upsampled, then added to the
         # exact pixel grid: no seam where the region meets the untouched frame.
-        disp = (weight[..., None] * (back - q)).astype(np.float32)
+        disp = weight[..., None] * (back - q)
+        if brow > 1e-4:  # brows up: each pixel of the brow band takes what lay below it
+            disp += (_brow_weight(local + np.array(HEAD_CENTRE)) * brow * s)[..., None] * (rot_img(theta) @ np.array([0.0, 1.0]))
+        disp = disp.astype(np.float32)
         disp = cv2.resize(disp, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         px, py = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
         out = image.copy()
@@ -77,6 +82,26 @@ def rot_img(theta: float) -> np.ndarray:
     """(2, 2) rotation by ``theta`` rad in image coordinates (y down), as the pose uses it."""
     c, s = np.cos(theta), np.sin(theta)
     return np.array([[c, -s], [s, c]])
+
+
+# The band that rises with the brows, in the canonical frame (IOD, y up is negative): from just
+# above the upper eyelids (-0.025) through the brows (about -0.21) to the forehead, fading out.
+BROW_BAND_Y = (-0.12, -0.22, -0.35, -0.75)  # rise starts (clear of the lids, a grid step away), full from, full to, gone at
+BROW_BAND_X = (0.7, 1.0)  # full within, gone beyond (|x|)
+
+
+def _brow_weight(local: np.ndarray) -> np.ndarray:
+    """(…,) 0–1: how much of a brow raise each point (…, 2) of the face's frame (IOD) takes."""
+    x, y = np.abs(local[..., 0]), local[..., 1]
+    a, b, c, d = BROW_BAND_Y
+    rise = np.clip((a - y) / (a - b), 0, 1)
+    fall = np.clip((y - d) / (c - d), 0, 1)
+    side = np.clip((BROW_BAND_X[1] - x) / (BROW_BAND_X[1] - BROW_BAND_X[0]), 0, 1)
+    return _smooth(rise) * _smooth(fall) * _smooth(side)
+
+
+def _smooth(u: np.ndarray) -> np.ndarray:
+    return u * u * (3 - 2 * u)
 
 
 STEADY_S = 0.5  # footage's own head motion faster than this (σ, s) is taken out before new motion goes in

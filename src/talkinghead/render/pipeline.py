@@ -17,7 +17,7 @@ from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
 from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_learned, plan_motion, plan_universal
-from ..motion.head import GENERIC_HEAD, head_stats, loudness, plan_head
+from ..motion.head import GENERIC_HEAD, head_stats, loudness, plan_brows, plan_head
 from ..motion.style import SpeakingStyle, articulate
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
@@ -118,8 +118,9 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
         # stays, and the planned motion adds what the drift lacks.
         cancel, drift = steadied(background.pose, fps)
         already = head_stats(drift, np.zeros(n), fps)
-        head = plan_head(loudness(speech.audio, speech.sample_rate, fps, n), fps, style, options.seed,
-                         already) + cancel
+        loud = loudness(speech.audio, speech.sample_rate, fps, n)
+        head = plan_head(loud, fps, style, options.seed, already) + cancel
+        brows = plan_brows(loud, fps, style)  # raised on emphasised words, as far as the person raises them
     seconds["plan"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -143,7 +144,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
             last_image = image
             pose = background.pose[f]
             if head is not None:
-                image, pose = mover.move(image, pose, head[f])
+                image, pose = mover.move(image, pose, head[f], float(brows[f]))
             writer.write(painter.paint(image, pose, crops[j], j, plan.mouth[f], background.mouth[f]))
             if f % 25 == 24 or f == len(plan) - 1:
                 progress("render", f + 1, len(plan))
