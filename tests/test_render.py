@@ -392,3 +392,15 @@ def test_a_style_from_a_missing_clip_is_a_clear_error(avatar, tmp_path, capsys) 
     assert code == EXIT_BAD_INPUT
     assert "nobody.mp4" in capsys.readouterr().err
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_an_avatar_enrolled_before_head_motion_was_measured_gets_it_from_its_poses(avatar) -> None:
+    from talkinghead.motion.head import GENERIC_HEAD
+
+    measured = avatar.head_style()
+    older = replace(avatar, meta=replace(avatar.meta, head_motion=None))
+    estimated = older.head_style()
+    # GRID s1 sits still: his own poses say so (the generic speaker moves four times as fast).
+    assert 0.5 < estimated.speed_iod_s / measured.speed_iod_s < 2.0
+    assert estimated.speed_iod_s < 0.5 * GENERIC_HEAD.speed_iod_s
+    assert estimated.loudness_r == GENERIC_HEAD.loudness_r  # no sound at hand: the generic relation

@@ -65,7 +65,8 @@ def coverage_table(avatar: Avatar) -> str:
                     f"{h.roll_deg:.1f}°; {follows}; brows raised up to {h.brow_raise_iod:.3f} IOD"
                     + ("" if h.brow_raise_iod >= MIN_BROW_RAISE_IOD else " (too little to raise them on emphasis)"))
     else:
-        rows.append("head motion: not measured (enrolled before it was): renders use a generic speaker's")
+        rows.append("head motion: not measured (enrolled before it was): renders estimate it from the tracked "
+                    "poses; enroll again to learn how it follows the voice")
     return "\n".join(rows)
 
 

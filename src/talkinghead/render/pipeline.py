@@ -17,7 +17,7 @@ from ..avatar.model import Avatar
 from ..errors import InputError
 from ..face import MOUTH
 from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_learned, plan_motion, plan_universal
-from ..motion.head import GENERIC_HEAD, head_stats, loudness, plan_brows, plan_head
+from ..motion.head import head_stats, loudness, plan_brows, plan_head
 from ..motion.style import SpeakingStyle, articulate
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
@@ -113,7 +113,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     chosen = choose_textures(index, plan.mouth)
     head = None
     if video is None and options.head_motion:  # the avatar's own footage: its head follows the speech
-        style = (avatar.meta.head_motion or GENERIC_HEAD).scaled(options.style.head)
+        style = avatar.head_style().scaled(options.style.head)
         # The stretch's own quick motion (unrelated to this speech) is taken out; its slow drift
         # stays, and the planned motion adds what the drift lacks.
         cancel, drift = steadied(background.pose, fps)
