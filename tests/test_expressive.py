@@ -11,7 +11,7 @@ from talkinghead.face import MOUTH, lip_gap, track_frames
 from talkinghead.face.pose import fit_similarity
 from talkinghead.motion.head import HeadStyle, head_stats, loudness, plan_brows, plan_head
 from talkinghead.motion.style import STYLES, SpeakingStyle, articulate, opening_range, style_from_stats
-from talkinghead.render.head import HeadMover
+from talkinghead.render.head import move_head
 from talkinghead.video import read_frames
 from talkinghead.video.interpolate import FlowInterpolator
 
@@ -90,7 +90,7 @@ def grid_frame(grid, grid_clips):
 
 def test_moving_the_head_moves_the_face_and_leaves_the_room(grid_frame) -> None:
     image, lm, pose = grid_frame
-    moved, new_pose = HeadMover().move(image, pose, np.array([2.0, 0.05, -0.04]))
+    moved, new_pose = move_head(image, pose, np.array([2.0, 0.05, -0.04]))
     lm2 = track_frames([moved]).landmarks[0]
     # The face went where the new pose says (the eye corners, nose and chin moved with it).
     from talkinghead.face.pose import apply_pose, to_canonical
@@ -106,8 +106,8 @@ def test_moving_the_head_moves_the_face_and_leaves_the_room(grid_frame) -> None:
     for y, x in ((5, 5), (5, w - 6), (h - 6, 5), (h - 6, w - 6)):
         assert np.abs(moved[y, x].astype(int) - image[y, x]).max() <= 1
     # No offset, no face: the frame comes back as it was.
-    assert HeadMover().move(image, pose, np.zeros(3))[0] is image
-    assert HeadMover().move(image, np.full(4, np.nan), np.array([1.0, 0.1, 0.1]))[0] is image
+    assert move_head(image, pose, np.zeros(3))[0] is image
+    assert move_head(image, np.full(4, np.nan), np.array([1.0, 0.1, 0.1]))[0] is image
 
 
 def test_styles_scale_articulation_and_keep_closed_mouths_closed() -> None:
@@ -178,7 +178,7 @@ def test_raised_brows_move_the_brows_and_leave_the_eyes(grid_frame) -> None:
     from talkinghead.face.landmarks import BROWS, LEFT_EYE_OUTER, RIGHT_EYE_OUTER
 
     image, lm, pose = grid_frame
-    raised, new_pose = HeadMover().move(image, pose, np.zeros(3), brow=0.06)
+    raised, new_pose = move_head(image, pose, np.zeros(3), brow=0.06)
     assert np.array_equal(new_pose, pose)
     lm2 = track_frames([raised]).landmarks[0]
     up = (lm[BROWS, 1] - lm2[BROWS, 1]).mean()  # px, image y grows downwards

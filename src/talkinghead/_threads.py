@@ -41,11 +41,6 @@ def set_budget(threads: int) -> None:
     cv2.setNumThreads(threads)
 
 
-def budget() -> int | None:
-    """This process's threads per pool, or None (no limit set: the libraries' defaults)."""
-    return _budget
-
-
 def onnx_session_options():  # noqa: ANN202 - onnxruntime.SessionOptions, imported lazily
     """Session options for onnxruntime: within the budget and not spinning while idle, when one
     is set; the defaults otherwise."""

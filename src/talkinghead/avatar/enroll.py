@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ from .._io import check_output
 from ..errors import AlignmentError, InputError
 from ..face import MOUTH, FilterOptions, TrackOptions, build_template, build_track, head_shape, lip_gap, track_frames
 from ..face.track import FaceTrack
-from ..motion.head import HeadStats, HeadStyle, brow_raise, fit_head_style, head_stats, loudness
+from ..motion.head import HeadStats, fit_head_style, head_stats, loudness
 from ..motion.learned import MouthModel, TrainingClip, fit_mouth_model
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
@@ -315,14 +315,6 @@ def _source_entry(clip: ClipInput, info: VideoInfo, frames: int, speech: Speech 
                       round(info.duration, 3), clip.transcript, len(speech.words) if speech else 0, source)
 
 
-def _head_style(stats: list[HeadStats], tracks: AvatarTracks) -> HeadStyle | None:
-    """How the person's head moves while they speak, and how far they raise their brows."""
-    style = fit_head_style(stats)
-    if style is None:
-        return None
-    return replace(style, brow_raise_iod=brow_raise(tracks.canonical[tracks.usable]))
-
-
 def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary: PhonemePoseDictionary, crop: CropGeometry,
           skipped: list[tuple[str, str]], first: VideoInfo, options: EnrollOptions, seconds: float,
           mouth_model: MouthModel | None) -> AvatarMeta:
@@ -340,7 +332,7 @@ def _meta(state: _Accumulator, tracks: AvatarTracks, dictionary: PhonemePoseDict
         quality=Quality(float(np.nanmedian(tracks.residual)), float(tracks.found.mean())),
         crop=crop,
         mouth_model_frames=mouth_model.frames if mouth_model else 0,
-        head_motion=_head_style(state.head, tracks),
+        head_motion=fit_head_style(state.head, tracks.canonical[tracks.usable]),
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         enroll_seconds=round(seconds, 2),
     )

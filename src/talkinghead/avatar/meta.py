@@ -101,7 +101,8 @@ class AvatarMeta:
         crop: where bank crops sit in the canonical frame.
         mouth_model_frames: frames the per-person mouth model was fitted on (0: no model).
         head_motion: how the person's head moves with their speech (None: not measured, e.g.
-            an avatar enrolled before it was; renders then use the generic speaker's).
+            an avatar enrolled before it was; renders then estimate it from the tracked poses,
+            :meth:`~talkinghead.avatar.model.Avatar.head_style`).
         created: ISO 8601 local time of enrollment.
         enroll_seconds: wall time of enrollment, s.
         format_version: the avatar format (always ``FORMAT_VERSION`` once loaded).

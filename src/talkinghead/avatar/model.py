@@ -15,7 +15,7 @@ import numpy as np
 from .._io import atomic_output
 from ..errors import InputError
 from ..face.landmarks import MOUTH
-from ..motion.head import GENERIC_HEAD, HeadStyle, brow_raise, fit_head_style, head_stats
+from ..motion.head import GENERIC_HEAD, HeadStyle, fit_head_style, head_stats
 from ..motion.learned import MouthModel
 from ..progress import ProgressHook, no_progress
 from .bank import CropGeometry
@@ -138,13 +138,13 @@ class Avatar:
         if self.meta.head_motion is not None:
             return self.meta.head_motion
         t = self.tracks
-        stats = [head_stats(np.where(t.usable[t.clip == c][:, None], t.pose[t.clip == c], np.nan),
-                            np.zeros(int((t.clip == c).sum())), self.fps) for c in np.unique(t.clip)]
-        style = fit_head_style(stats)
+        pose = np.where(t.usable[:, None], t.pose, np.nan)
+        clips = [t.clip == c for c in np.unique(t.clip)]
+        style = fit_head_style([head_stats(pose[c], np.zeros(int(c.sum())), self.fps) for c in clips],
+                               t.canonical[t.usable])
         if style is None:
             return GENERIC_HEAD
-        return dataclasses.replace(style, loudness_r=GENERIC_HEAD.loudness_r, lag_s=GENERIC_HEAD.lag_s,
-                       brow_raise_iod=brow_raise(t.canonical[t.usable]))
+        return dataclasses.replace(style, loudness_r=GENERIC_HEAD.loudness_r, lag_s=GENERIC_HEAD.lag_s)
 
     def source(self, clip: int) -> Path:
         """The video that enrolled clip ``clip`` (an index of ``tracks.clip``) came from: an

@@ -46,12 +46,13 @@ def run_on_ray(chunks: list[list[BatchRow]], out: str, options: BatchOptions,
     """Make the chunks on Ray actors (connecting, or starting a local instance, as
     ``options.ray`` says, unless Ray is already initialised in this process)."""
     ray = connect(options.ray)
-    n = min(options.n_workers if options.workers else int(ray.cluster_resources().get("CPU", 1)), len(chunks))
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    n = min(options.n_workers if options.workers else cpus, len(chunks))
     actor_class = ray.remote(num_cpus=ACTOR_CPUS, max_restarts=ACTOR_RESTARTS,
                              max_task_retries=options.retries)(_Actor)
     # Each actor reserves one CPU, and its thread pools get its share of the cluster's CPUs (a
     # lone actor on a 2-core node uses both, as a lone local worker does).
-    threads = max(ACTOR_CPUS, int(ray.cluster_resources().get("CPU", 1)) // max(1, n))
+    threads = max(ACTOR_CPUS, cpus // max(1, n))
     actors = [actor_class.remote(out, options.keep, threads) for _ in range(max(1, n))]
     queue = list(chunks)  # grouped by speaker
     held: list[list[str]] = [[] for _ in actors]  # the speakers each actor has open, oldest first

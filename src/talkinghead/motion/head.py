@@ -135,6 +135,13 @@ def _best_lag(speed: np.ndarray, loud: np.ndarray, fps: float) -> tuple[float, f
     return best
 
 
+def fill_gaps(pose: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Poses (n, k) with the rows where ``ok`` (n,) is False filled in linearly from their
+    neighbours (so a frame without a face is not a jump); needs at least one ``ok`` row."""
+    idx = np.arange(len(pose))
+    return np.stack([np.interp(idx, idx[ok], pose[ok, c]) for c in range(pose.shape[1])], 1)
+
+
 def head_stats(pose: np.ndarray, loud: np.ndarray, fps: float) -> HeadStats:
     """The head motion of one stretch: tracked poses (n, 4) (NaN rows: no face) and its
     loudness (n,) (:func:`loudness`) at ``fps``."""
@@ -142,9 +149,7 @@ def head_stats(pose: np.ndarray, loud: np.ndarray, fps: float) -> HeadStats:
     ok = np.isfinite(pose).all(1)
     if ok.sum() < MIN_FRAMES:
         return HeadStats(np.nan, np.nan, np.nan, np.nan, np.nan, 0.0, frames=int(ok.sum()))
-    # Frames without a face are filled from their neighbours (so a gap is not a jump).
-    idx = np.arange(len(pose))
-    filled = np.stack([np.interp(idx, idx[ok], pose[ok, c]) for c in range(4)], 1)
+    filled = fill_gaps(pose, ok)
     position, roll = head_positions(filled)
     speed = head_speed(position, fps)
     speed[~ok] = np.nan
@@ -156,9 +161,11 @@ def head_stats(pose: np.ndarray, loud: np.ndarray, fps: float) -> HeadStats:
                      r, lag, frames=int(ok.sum()))
 
 
-def fit_head_style(stretches: list[HeadStats]) -> HeadStyle | None:
+def fit_head_style(stretches: list[HeadStats], canonical: np.ndarray | None = None) -> HeadStyle | None:
     """A person's style from the stats of their clips: the median clip's figures (a clip where
-    they shift in their seat does not set the style), or None when no clip could be measured."""
+    they shift in their seat does not set the style), and with their canonical landmarks of
+    usable frames (n, 478, 2) how far they raise their brows (:func:`brow_raise`); None when no
+    clip could be measured."""
     good = [s for s in stretches if np.isfinite(s.speed_iod_s) and s.frames >= MIN_FRAMES]
     if not good:
         return None
@@ -170,7 +177,8 @@ def fit_head_style(stretches: list[HeadStats]) -> HeadStyle | None:
 
     return HeadStyle(median("speed_iod_s", GENERIC_HEAD.speed_iod_s), median("speed_cv", GENERIC_HEAD.speed_cv),
                      median("range_iod", GENERIC_HEAD.range_iod), median("roll_deg", GENERIC_HEAD.roll_deg),
-                     median("loudness_r", GENERIC_HEAD.loudness_r), median("lag_s", GENERIC_HEAD.lag_s))
+                     median("loudness_r", GENERIC_HEAD.loudness_r), median("lag_s", GENERIC_HEAD.lag_s),
+                     brow_raise(canonical) if canonical is not None else 0.0)
 
 
 def brow_raise(canonical: np.ndarray) -> float:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from ..face import apply_pose
+from ..motion.head import fill_gaps
 
 # The head's region in the canonical frame (IOD units, origin between the eyes, y down): an
 # ellipse from the crown to below the chin, and how far outside it the motion fades to nothing.
@@ -21,61 +23,58 @@ FADE_IOD = 0.45
 STEP_IOD = 0.05  # the displacement field is computed on a grid of this step, then upsampled
 
 
-class HeadMover:
-    """Moves the head of frames of one size."""
-
-    def move(self, image: np.ndarray, pose: np.ndarray, offset: np.ndarray, brow: float = 0.0
-             ) -> tuple[np.ndarray, np.ndarray]:
-        """``image`` (H, W, 3) uint8 RGB whose head has ``pose`` (4,) [scale px/IOD, angle rad,
-        tx px, ty px], with the head turned by ``offset[0]`` degrees and shifted by
-        ``offset[1:3]`` IOD about the face's centre, and the brows raised by ``brow`` IOD (the
-        eyes and the forehead's top stay). Returns (the new image, the head's new pose). A frame
-        without a face (NaN pose), or nothing to do, comes back as it is."""
-        offset = np.asarray(offset, np.float64)
-        if not np.isfinite(pose).all() or not (np.any(np.abs(offset) > 1e-6) or brow > 1e-4):
-            return image, pose
-        s, theta = float(pose[0]), float(pose[1])
-        angle = np.deg2rad(offset[0])
-        c, sn = np.cos(angle), np.sin(angle)
-        rot = np.array([[c, -sn], [sn, c]])
-        centre = apply_pose(pose, np.array([HEAD_CENTRE]))[0]
-        shift = rot_img(theta) @ offset[1:3] * s  # IOD along the face's axes → image pixels
-        # The region: the ellipse plus its fade, as an image box.
-        reach = np.array(HEAD_AXES) + FADE_IOD * 2.5
-        corners = apply_pose(pose, np.array([[HEAD_CENTRE[0] + dx * reach[0], HEAD_CENTRE[1] + dy * reach[1]]
-                                             for dx in (-1, 1) for dy in (-1, 1)]))
-        h, w = image.shape[:2]
-        x0, y0 = np.floor(corners.min(0)).astype(int)
-        x1, y1 = np.ceil(corners.max(0)).astype(int)
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-        if x1 - x0 < 4 or y1 - y0 < 4:
-            return image, pose
-        step = max(2.0, STEP_IOD * s)
-        gx = np.arange(x0, x1 + step, step)
-        gy = np.arange(y0, y1 + step, step)
-        qx, qy = np.meshgrid(gx, gy)
-        q = np.stack([qx, qy], -1)  # (gh, gw, 2) image px
-        # Weight: 1 inside the head's ellipse, easing to 0 over FADE_IOD outside it.
-        d = q - centre
-        local = d @ rot_img(theta) / s  # into the face's axes, IOD
-        r = np.sqrt((local[..., 0] / HEAD_AXES[0]) ** 2 + (local[..., 1] / HEAD_AXES[1]) ** 2)
-        u = np.clip((r - 1.0) * min(HEAD_AXES) / FADE_IOD, 0.0, 1.0)
-        weight = 1.0 - _smooth(u)
-        # Backward map: where each output pixel comes from under the inverse motion.
-        back = (d - shift) @ rot + centre  # R⁻¹ (q − c − shift) + c  (row vectors: x @ R = R^T x)
-        # The displacement (zero at the region's edge, smooth) is upsampled, then added to the
-        # exact pixel grid: no seam where the region meets the untouched frame.
-        disp = weight[..., None] * (back - q)
-        if brow > 1e-4:  # brows up: each pixel of the brow band takes what lay below it
-            disp += (_brow_weight(local + np.array(HEAD_CENTRE)) * brow * s)[..., None] * (rot_img(theta) @ np.array([0.0, 1.0]))
-        disp = disp.astype(np.float32)
-        disp = cv2.resize(disp, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-        px, py = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
-        out = image.copy()
-        out[y0:y1, x0:x1] = cv2.remap(image, px + disp[..., 0], py + disp[..., 1], cv2.INTER_LINEAR,
-                                      borderMode=cv2.BORDER_REFLECT)
-        moved = rot @ (pose[2:4] - centre) + centre + shift
-        return out, np.array([s, theta + angle, moved[0], moved[1]])
+def move_head(image: np.ndarray, pose: np.ndarray, offset: np.ndarray, brow: float = 0.0
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` (H, W, 3) uint8 RGB whose head has ``pose`` (4,) [scale px/IOD, angle rad,
+    tx px, ty px], with the head turned by ``offset[0]`` degrees and shifted by
+    ``offset[1:3]`` IOD about the face's centre, and the brows raised by ``brow`` IOD (the
+    eyes and the forehead's top stay). Returns (the new image, the head's new pose). A frame
+    without a face (NaN pose), or nothing to do, comes back as it is."""
+    offset = np.asarray(offset, np.float64)
+    if not np.isfinite(pose).all() or not (np.any(np.abs(offset) > 1e-6) or brow > 1e-4):
+        return image, pose
+    s, theta = float(pose[0]), float(pose[1])
+    angle = np.deg2rad(offset[0])
+    rot = rot_img(angle)
+    centre = apply_pose(pose, np.array([HEAD_CENTRE]))[0]
+    shift = rot_img(theta) @ offset[1:3] * s  # IOD along the face's axes → image pixels
+    # The region: the ellipse plus its fade, as an image box.
+    reach = np.array(HEAD_AXES) + FADE_IOD * 2.5
+    corners = apply_pose(pose, np.array([[HEAD_CENTRE[0] + dx * reach[0], HEAD_CENTRE[1] + dy * reach[1]]
+                                         for dx in (-1, 1) for dy in (-1, 1)]))
+    h, w = image.shape[:2]
+    x0, y0 = np.floor(corners.min(0)).astype(int)
+    x1, y1 = np.ceil(corners.max(0)).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return image, pose
+    step = max(2.0, STEP_IOD * s)
+    gx = np.arange(x0, x1 + step, step)
+    gy = np.arange(y0, y1 + step, step)
+    qx, qy = np.meshgrid(gx, gy)
+    q = np.stack([qx, qy], -1)  # (gh, gw, 2) image px
+    # Weight: 1 inside the head's ellipse, easing to 0 over FADE_IOD outside it.
+    d = q - centre
+    local = d @ rot_img(theta) / s  # into the face's axes, IOD
+    r = np.sqrt((local[..., 0] / HEAD_AXES[0]) ** 2 + (local[..., 1] / HEAD_AXES[1]) ** 2)
+    u = np.clip((r - 1.0) * min(HEAD_AXES) / FADE_IOD, 0.0, 1.0)
+    weight = 1.0 - _smooth(u)
+    # Backward map: where each output pixel comes from under the inverse motion.
+    back = (d - shift) @ rot + centre  # R⁻¹ (q − c − shift) + c  (row vectors: x @ R = R^T x)
+    # The displacement (zero at the region's edge, smooth) is upsampled, then added to the
+    # exact pixel grid: no seam where the region meets the untouched frame.
+    disp = weight[..., None] * (back - q)
+    if brow > 1e-4:  # brows up: each pixel of the brow band takes what lay below it
+        down = rot_img(theta) @ np.array([0.0, 1.0])  # the face's "down", in the image
+        disp += (_brow_weight(local + np.array(HEAD_CENTRE)) * brow * s)[..., None] * down
+    disp = disp.astype(np.float32)
+    disp = cv2.resize(disp, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    px, py = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    out = image.copy()
+    out[y0:y1, x0:x1] = cv2.remap(image, px + disp[..., 0], py + disp[..., 1], cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REFLECT)
+    moved = rot @ (pose[2:4] - centre) + centre + shift
+    return out, np.array([s, theta + angle, moved[0], moved[1]])
 
 
 def rot_img(theta: float) -> np.ndarray:
@@ -117,17 +116,14 @@ def steadied(pose: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
 
     Returns:
         (offsets (n, 3) [deg, x IOD, y IOD] in each face's own axes that cancel the quick motion
-        when given to :meth:`HeadMover.move`; the poses (n, 4) left after it: the slow drift).
+        when given to :func:`move_head`; the poses (n, 4) left after it: the slow drift).
     """
     pose = np.asarray(pose, np.float64)
     ok = np.isfinite(pose).all(1)
     cancel = np.zeros((len(pose), 3))
     if ok.sum() < 2:
         return cancel, pose
-    idx = np.arange(len(pose))
-    filled = np.stack([np.interp(idx, idx[ok], pose[ok, c]) for c in range(4)], 1)
-    from scipy.ndimage import gaussian_filter1d
-
+    filled = fill_gaps(pose, ok)
     slow = gaussian_filter1d(filled, STEADY_S * fps, axis=0, mode="nearest")
     slow[:, 0] = filled[:, 0]
     slow[~ok] = np.nan
@@ -138,8 +134,7 @@ def steadied(pose: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
         s, theta = filled[f, 0], filled[f, 1]
         centre = apply_pose(filled[f], np.array([HEAD_CENTRE]))[0]
         a = d_angle[f]
-        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-        turned = rot @ (filled[f, 2:4] - centre) + centre
+        turned = rot_img(a) @ (filled[f, 2:4] - centre) + centre
         shift_px = slow[f, 2:4] - turned
         cancel[f] = (np.degrees(a), *(rot_img(theta).T @ shift_px / s))
     return cancel, slow

@@ -26,7 +26,7 @@ from ..video import VideoWriter, pick_frames, probe, read_frames
 from ..video.interpolate import FlowInterpolator
 from .background import BackgroundPlan, plan_background, plan_in_order, source_frames_needed
 from .composite import Compositor
-from .head import HeadMover, steadied
+from .head import move_head, steadied
 from .report import RenderReport
 from .retrieve import TextureIndex, choose_textures
 from .warp import warp_map
@@ -130,7 +130,6 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
 
     t2 = time.perf_counter()
     painter = MouthPainter(avatar)
-    mover = HeadMover()
     last_image = None
     with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate,
                      crf=options.crf) as writer:
@@ -144,7 +143,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
             last_image = image
             pose = background.pose[f]
             if head is not None:
-                image, pose = mover.move(image, pose, head[f], float(brows[f]))
+                image, pose = move_head(image, pose, head[f], float(brows[f]))
             writer.write(painter.paint(image, pose, crops[j], j, plan.mouth[f], background.mouth[f]))
             if f % 25 == 24 or f == len(plan) - 1:
                 progress("render", f + 1, len(plan))
@@ -205,10 +204,10 @@ def _background_images(plan: BackgroundPlan, source_fps: float) -> Iterator[np.n
     if not plan.source.is_file():
         raise InputError(f"the avatar's footage '{plan.source}' is missing (avatars refer to it)",
                          "put the video back, or enroll again")
-    frames = _stream_background(plan, source_fps)
+    pairs = _stream_background(plan, source_fps)
     if plan.fraction is None or not plan.fraction.any():
-        return frames
-    return _interpolated(plan, frames)
+        return (a for a, _ in pairs)
+    return _interpolated(plan, pairs)
 
 
 def _interpolated(plan: BackgroundPlan, pairs: Iterator[tuple[np.ndarray | None, np.ndarray | None]]
@@ -223,26 +222,25 @@ def _interpolated(plan: BackgroundPlan, pairs: Iterator[tuple[np.ndarray | None,
             yield interpolator.between(a, b, t, key)
 
 
-def _stream_background(plan: BackgroundPlan, source_fps: float) -> Iterator:
-    """Source frames in output order; with ``plan.next_frames``, (frame, next frame) pairs."""
+def _stream_background(plan: BackgroundPlan, source_fps: float
+                       ) -> Iterator[tuple[np.ndarray | None, np.ndarray | None]]:
+    """(frame, next frame) pairs of source frames in output order: the frame each output frame
+    starts from and the one it is interpolated towards (the same frame when nothing is)."""
     order = [int(i) for i in plan.source_frames]
-    nxt = [int(i) for i in plan.next_frames] if plan.fraction is not None and plan.fraction.any() else None
+    interpolating = plan.fraction is not None and plan.fraction.any()
+    nxt = [int(i) for i in plan.next_frames] if interpolating else order
     info = probe(plan.source)
     held_frames = max(8, int(HELD_MB * 2**20 // (3 * info.width * info.height)))
-    if len(set(order) | set(nxt or ())) <= held_frames:
-        held = pick_frames(plan.source, set(order) | set(nxt or ()), source_fps)
-        if nxt is None:
-            yield from (held.get(i) for i in order)
-        else:
-            yield from ((held.get(i), held.get(j)) for i, j in zip(order, nxt))
+    if len(set(order) | set(nxt)) <= held_frames:
+        held = pick_frames(plan.source, set(order) | set(nxt), source_fps)
+        yield from ((held.get(i), held.get(j)) for i, j in zip(order, nxt))
         return
     # Blocks of output frames whose source frames (both of a pair) fit the memory held.
-    step = held_frames if nxt is None else max(1, held_frames // 2)
+    step = max(1, held_frames // 2) if interpolating else held_frames
     decoder: Iterator | None = None
     position = -1  # index of the last frame the decoder gave
     for b in range(0, len(order), step):
-        block = order[b:b + step]
-        block_next = nxt[b:b + step] if nxt is not None else []
+        block, block_next = order[b:b + step], nxt[b:b + step]
         wanted = set(block) | set(block_next)
         if decoder is None or min(wanted) <= position:
             decoder, position = iter(read_frames(plan.source, source_fps)), -1
@@ -255,7 +253,4 @@ def _stream_background(plan: BackgroundPlan, source_fps: float) -> Iterator:
             position = frame.index
             if position in wanted:
                 got[position] = frame.image
-        if nxt is None:
-            yield from (got.get(i) for i in block)
-        else:
-            yield from ((got.get(i), got.get(j)) for i, j in zip(block, block_next))
+        yield from ((got.get(i), got.get(j)) for i, j in zip(block, block_next))

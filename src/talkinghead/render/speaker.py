@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -59,8 +60,6 @@ class Speaker(ABC):
         style multiplies: ``speech`` (or, None, a calibration sentence) said in the neutral
         style and measured like any video, so a reference and this speaker are compared on the
         same footing (on the same speech: a recording drives a mouth differently from TTS)."""
-        import tempfile
-
         from ..evaluate.delivery import measure_delivery
 
         with tempfile.TemporaryDirectory(prefix="talkinghead-style-") as tmp:

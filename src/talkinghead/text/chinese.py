@@ -60,11 +60,6 @@ def _fix_quotes(text: str) -> str:
     return "".join(out).replace("'", "")
 
 
-def _year_digits(year: str) -> str:
-    """A year is said digit by digit: 2015 -> 二零一五."""
-    return _digits(year)
-
-
 def _dates(text: str) -> str:
     """Dates -> 年/月/日 said as people say them: years digit by digit, months and days as
     numbers without leading zeros, 号 after a date's day -> 日 ("2015年08月08号" ->
@@ -74,7 +69,7 @@ def _dates(text: str) -> str:
         year, month, day = m["y"], int(m["m"]), int(m["d"])
         if not (1 <= month <= 12 and 1 <= day <= 31):
             return m[0]
-        return f"{_year_digits(year)}年{_number(str(month))}月{_number(str(day))}日"
+        return f"{_digits(year)}年{_number(str(month))}月{_number(str(day))}日"  # a year digit by digit
     text = re.sub(r"(?<![\d.])(?P<y>\d{4}|\d{2})(?P<sep>[-/.·])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d.])",
                   ymd, text)
 
@@ -91,7 +86,7 @@ def _dates(text: str) -> str:
     text = re.sub(r"(?<=月)0?(\d{1,2})[日号]", r"\1日", text)
     text = re.sub(r"(?<![\d月])([1-9]|[12]\d|3[01])号(?![\u4e00-\u9fff\d])", r"\1日", text)
     # A year before 年 said digit by digit (cn2an does this too, but not after 公元).
-    return re.sub(r"(?<!\d)(\d{2,4})(?=年)", lambda m: _year_digits(m[1]), text)
+    return re.sub(r"(?<!\d)(\d{2,4})(?=年)", lambda m: _digits(m[1]), text)
 
 
 def _numbers(text: str) -> str:

@@ -424,7 +424,7 @@ def _ordinals(text: str) -> str:
         n = int(m[1].replace(",", ""))
         if m[2].lower() != _ordinal_suffix(n):
             return f"{cardinal(m[1])} {m[2]}"
-        return _words(num2words(n, lang="en", to="ordinal"))
+        return _ordinal_words(n)
     return re.sub(rf"(?<![\w.])({_INT})(st|nd|rd|th)\b", repl, text, flags=re.IGNORECASE)
 
 

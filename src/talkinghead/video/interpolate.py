@@ -13,23 +13,11 @@ the flow is upsampled and scaled back), so the cost stays small at HD.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
 FLOW_MAX_PX = 512  # flow is estimated at most this many pixels on the long side
 STILL_PX = 0.25  # where both flows move less than this (px), the two frames are simply mixed
-
-
-@dataclass(frozen=True)
-class Between:
-    """Where an output frame lies in the source: between source frames ``a`` and ``b``
-    (``b`` = ``a`` + 1 or, in a reversed pass, ``a`` − 1), at fraction ``t`` (0: frame ``a``)."""
-
-    a: int
-    b: int
-    t: float
 
 
 class FlowInterpolator:
