@@ -88,6 +88,32 @@ def test_photo_avatar_and_a_recording(client, tmp_path) -> None:
     assert not (client.data_dir / "avatars" / avatar_id).exists()
 
 
+def test_a_video_with_captions_serves_its_webvtt_beside_it(client, tmp_path) -> None:
+    made = client.post("/videos", json={"text": "It costs $12.50. See you at 3:15 pm!", "captions": "soft"})
+    assert made.status_code == 202, made.json()
+    job = wait_job(client, made.json()["job"]["id"])
+    video_id = made.json()["video_id"]
+    assert job["state"] == "done" and job["captions_url"] == f"/videos/{video_id}.vtt" and job["captions"] == "soft"
+    vtt = client.get(job["captions_url"])
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
+    assert vtt.text.startswith("WEBVTT") and "It costs $12.50." in vtt.text and "3:15 pm!" in vtt.text
+    import av
+
+    with av.open(str(client.data_dir / "videos" / f"{video_id}.mp4")) as c:
+        assert [s.codec_context.name for s in c.streams.subtitles] == ["mov_text"]
+    listed = next(v for v in client.get("/videos").json() if v["id"] == video_id)
+    assert listed["captions_url"] == job["captions_url"]
+    # No captions asked: none served; a wrong mode is refused before any work.
+    plain = client.post("/videos", json={"text": "Hi."})
+    plain_job = wait_job(client, plain.json()["job"]["id"])
+    assert "captions_url" not in plain_job
+    assert client.get(f"/videos/{plain.json()['video_id']}.vtt").status_code == 404
+    bad = client.post("/videos", json={"text": "Hi.", "captions": "loud"})
+    assert bad.status_code == 422 and "captions" in bad.json()["detail"]["error"]
+    assert client.delete(f"/videos/{video_id}.mp4").status_code == 204
+    assert not (client.data_dir / "videos" / f"{video_id}.vtt").exists()
+
+
 def test_enroll_a_video_without_a_transcript(client) -> None:
     fixture = Path(__file__).resolve().parent / "fixtures" / "speaker.mp4"
     made = client.post("/avatars", files={"videos": ("me.mp4", fixture.read_bytes(), "video/mp4")})
@@ -326,6 +352,33 @@ def test_the_page_in_headless_chromium(server) -> None:
                           f"{server.url}/videos")
             page.wait_for_timeout(500)
             assert len(c.get("/jobs").json()) == jobs_before
+
+
+def test_the_page_plays_a_video_with_its_captions_in_headless_chromium(server) -> None:
+    server.start()
+    with _page(server.url) as page:
+        page.fill("#text", "Good morning, everyone. The blue book costs $12.50, and it is on the table.")
+        page.select_option("#captions", "soft")
+        page.click("#generate")
+        page.wait_for_selector("#result:not([hidden]), #error:not([hidden])", state="attached", timeout=180_000)
+        assert page.is_hidden("#error"), page.inner_text("#error")
+        # The player loads the WebVTT beside the mp4 as a captions <track> and shows its cues.
+        page.wait_for_function("() => { const t = document.getElementById('player').textTracks[0];"
+                               " return t && t.mode === 'showing' && t.cues && t.cues.length >= 2; }", timeout=30_000)
+        cues = page.evaluate("() => Array.from(document.getElementById('player').textTracks[0].cues)"
+                             ".map(c => [c.startTime, c.endTime, c.text])")
+        assert cues[0][2] == "Good morning, everyone." and "$12.50," in " ".join(c[2] for c in cues)
+        # Seek into the second cue: it is the active one, and the picture shows it.
+        page.evaluate("t => { const v = document.getElementById('player'); v.pause(); v.currentTime = t; }",
+                      (cues[1][0] + cues[1][1]) / 2)
+        page.wait_for_function("text => { const v = document.getElementById('player'); const t = v.textTracks[0];"
+                               " return !v.seeking && t.activeCues && t.activeCues.length === 1"
+                               " && t.activeCues[0].text === text; }", arg=cues[1][2], timeout=10_000)
+        assert page.get_attribute("#download-captions", "href").endswith(".vtt")
+        page.wait_for_timeout(300)  # the cue is painted
+        shots = Path(os.environ.get("TALKINGHEAD_SCREENSHOTS", server.data))
+        page.locator("#result").screenshot(path=str(shots / "page-captions.png"))
+        assert page.errors == []
 
 
 def test_the_live_page_speaks_and_stops_in_headless_chromium(server) -> None:

@@ -221,6 +221,9 @@ def test_align_recovers_tts_word_timings(english) -> None:
     err += [abs(a.end - b.end) for a, b in zip(result.words, english.words)]
     assert np.mean(err) < 0.05, err
     assert_contiguous(result)
+    # Both know what each word was written as (captions show it): the same forms, "$12.50" once.
+    assert [w.written for w in result.words] == [w.written for w in english.words]
+    assert [w.written for w in result.words if w.written][-5:] == ["paid", "$12.50", "for", "3", "books."]
 
 
 def test_align_handles_any_rate_and_channels(tmp_path, english) -> None:

@@ -226,7 +226,7 @@ def test_english_sources_and_phrase_text() -> None:
     assert u.text == "It costs twelve dollars and fifty cents"
     assert [w.source for w in u.words] == ["It", "costs"] + ["$12.50"] * 5
     u = analyze("Dr. Smith", phonemize=False)
-    assert u.words[0] == Word("Doctor", "Dr.")
+    assert u.words[0] == Word("Doctor", "Dr.", written="Dr.")
 
 
 def test_pause_lengths_follow_punctuation() -> None:
@@ -378,3 +378,18 @@ def test_long_text_keeps_every_word() -> None:
     many = analyze(sentence * 300 + "没有标点的长句子" * 100 + " word" * 400, phonemize=False)
     assert many.words[:len(one.words)] == one.words
     assert len(many.words) == 300 * len(one.words) + 800 + 400
+
+
+@pytest.mark.parametrize("text, written", [
+    ("It costs $12.50, okay?", ["It", "costs", "$12.50,", "", "", "", "", "okay?"]),
+    ("Hello — world... \"quoted\" (aside) end.", ["Hello —", "world...", '"quoted"', "(aside)", "end."]),
+    ("Wait ... what ?", ["Wait ...", "what ?"]),
+    ("我在2024年买了3本书。你呢？", ["我", "在", "2024", "", "", "", "年", "买", "了", "3", "本", "书。", "你", "呢？"]),
+    ("「好」", ["「好」"]),
+])
+def test_each_word_knows_the_text_it_was_written_as(text, written) -> None:
+    u = analyze(text, phonemize=False)
+    assert [w.written for w in u.words] == written
+    # Nothing the user wrote is lost or doubled: the written forms put back give the text.
+    spaced = " ".join(w.written for w in u.words if w.written)
+    assert "".join(spaced.split()) == "".join(text.split())

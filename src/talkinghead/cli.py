@@ -211,6 +211,48 @@ def _delivery_args(p: argparse.ArgumentParser) -> None:
                    "(the same seed gives the same video)")
 
 
+def _caption_args(p: argparse.ArgumentParser, recorded: bool) -> None:
+    """The flags of captions (say, dub, live)."""
+    p.add_argument("--srt", metavar="PATH", help="write captions of the words, as spoken, to this .srt")
+    p.add_argument("--vtt", metavar="PATH", help="write captions to this WebVTT .vtt")
+    p.add_argument("--captions", choices=["soft", "burn"], help="captions in the video: a subtitle track "
+                   "players switch on (soft), or drawn into the frames below the face (burn)")
+    if recorded:
+        p.add_argument("--recognise", "--recognize", action="store_true", dest="recognise",
+                       help="caption a recording given without its transcript with the English words speech "
+                            "recognition hears (marked as recognised)")
+
+
+def _caption_options(args: argparse.Namespace) -> object | None:
+    """CaptionOptions when any caption flag is given (caption paths checked now), else None."""
+    from .captions import CaptionOptions
+    from .captions.files import check_caption_path
+
+    if not (args.srt or args.vtt or args.captions):
+        if getattr(args, "recognise", False):
+            raise InputError("--recognise is for captions", "add --srt, --vtt or --captions, or drop --recognise")
+        return None
+    for path, kind in ((args.srt, "srt"), (args.vtt, "vtt")):
+        if path:
+            check_caption_path(path, kind)
+    return CaptionOptions(show=args.captions or "none", recognise=getattr(args, "recognise", False))
+
+
+def _write_captions(args: argparse.Namespace, captions: object | None) -> None:
+    """The caption files asked for, from the captions the render made."""
+    from .captions import write_captions
+    from .captions.files import RECOGNISED_NOTE
+
+    if captions is None:
+        return
+    for path in (args.srt, args.vtt):
+        if path:
+            write_captions(path, captions)
+            log.info("wrote %s (%d cues)", path, len(captions.cues))
+    if captions.recognised:
+        log.warning("captions: %s", RECOGNISED_NOTE)
+
+
 def _render_options(args: argparse.Namespace) -> object:
     """RenderOptions from the shared delivery flags (a ``--style-from`` clip is measured by
     say/dub themselves, against the speech they render)."""
@@ -221,7 +263,8 @@ def _render_options(args: argparse.Namespace) -> object:
         from .video import probe
 
         probe(args.style_from)  # a missing or unreadable reference fails now, before any work
-    return RenderOptions(fps=args.fps, style=STYLES[args.style], head_motion=not args.still_head, seed=args.seed)
+    return RenderOptions(fps=args.fps, style=STYLES[args.style], head_motion=not args.still_head, seed=args.seed,
+                         captions=_caption_options(args))
 
 
 def _cmd_say(args: argparse.Namespace, bars: _Bars) -> int:
@@ -233,6 +276,7 @@ def _cmd_say(args: argparse.Namespace, bars: _Bars) -> int:
     report = say(args.avatar, text, args.output, TTSOptions(voice=args.voice, rate=args.rate, lang=args.lang),
                  _render_options(args), bars, photo=args.photo, style_from=args.style_from)
     _report(report)
+    _write_captions(args, report.captions)
     return EXIT_OK
 
 
@@ -258,6 +302,7 @@ def _cmd_dub(args: argparse.Namespace, bars: _Bars) -> int:
     report = dub(avatar, audio, args.output, transcript, _render_options(args), bars, video=args.video,
                  photo=args.photo, face=args.face, style_from=args.style_from)
     _report(report)
+    _write_captions(args, report.captions)
     return EXIT_OK
 
 
@@ -283,21 +328,44 @@ def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
     check_output(args.output, (".mp4",), "video")
     if bool(args.audio) == bool(args.text):
         raise InputError("give --audio or --text", "talkinghead live NAME.avatar --audio speech.wav -o out.mp4")
+    captioning = _caption_options(args)
+    if captioning is not None and args.audio and not args.recognise:
+        raise InputError("captions of a recording need its words", "add --recognise (English), or use --text")
+    if captioning is not None and captioning.show != "none":
+        # A live stream's words are known only as they are spoken: the frames cannot wait for a cue.
+        raise InputError("live takes caption files (--srt / --vtt), not --captions",
+                         "write --vtt and show it beside the stream, or use say/dub for captions in the video")
     options = LiveOptions(fps=args.fps, paced=args.paced, tts=TTSOptions(voice=args.voice))
     with open_speaker(args.avatar, photo=args.photo) as speaker:  # refuses an avatar and a photo together
         session = open_session(speaker, options)
     with session:
+        recognised = False
         if args.audio:
             samples, rate = load_audio(args.audio)
-            session.push_audio(samples, rate, last=True)
+            words = ()
+            if captioning is not None:
+                from .speech import recognise_and_align
+
+                heard = recognise_and_align((samples, rate))
+                if heard is None or not heard.words:
+                    raise InputError(f"no English words were recognised in '{args.audio}' to caption", "use --text")
+                words, recognised = heard.words, True
+            session.push_audio(samples, rate, last=True, words=words)
         else:
             session.push_text(args.text)
         with VideoWriter(args.output, session.fps, audio=np.zeros(0, np.float32), sample_rate=LIVE_RATE) as writer:
             for frame in session.frames(until_idle=True):
                 writer.write(frame.image, frame.audio)
                 bars("live", writer.frames_written, None)
+        spoken = session.spoken_words
     bars.close()
     log.info("wrote %s (%d frames, as the live session streamed them)", args.output, writer.frames_written)
+    if captioning is not None:
+        from .captions import language_of, make_captions
+
+        duration = writer.frames_written / session.fps
+        _write_captions(args, make_captions(spoken, session.fps, captioning, language_of(spoken), recognised,
+                                            duration))
     return EXIT_OK
 
 
@@ -428,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--voice", help="piper .onnx voice file or espeak-ng voice name")
     p.add_argument("--rate", type=float, default=1.0, help="speaking-rate multiplier, 0.5-2")
     _delivery_args(p)
+    _caption_args(p, recorded=False)
     p.set_defaults(func=_cmd_say)
 
     p = sub.add_parser("dub", help="a video of an enrolled person saying a recording's words")
@@ -443,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--text-file", help="UTF-8 file with the transcript")
     p.add_argument("-o", "--output", required=True, help="output .mp4")
     _delivery_args(p)
+    _caption_args(p, recorded=True)
     p.set_defaults(func=_cmd_dub)
 
     p = sub.add_parser("live", help="run a live session on a recording or a text and save what it streams")
@@ -454,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paced", action="store_true", help="run on the wall clock, as a live stream does")
     p.add_argument("-o", "--output", required=True, help="output .mp4 (the frames and sound as streamed)")
     p.add_argument("--fps", type=float, help="output frame rate (default: the avatar's)")
+    _caption_args(p, recorded=True)
     p.set_defaults(func=_cmd_live)
 
     p = sub.add_parser("evaluate", help="lip-sync and quality metrics of a video")
@@ -485,7 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_pack)
 
     p = sub.add_parser("batch", help="make many videos from a manifest (CSV or JSON Lines), resumable")
-    p.add_argument("manifest", help="one row per video: output, speaker, text or audio, [lang, voice, rate, fps]")
+    p.add_argument("manifest", help="one row per video: output, speaker, text or audio, [lang, voice, rate, fps, "
+                   "captions]")
     p.add_argument("--out", required=True, help="output folder (rows' outputs are names under it)")
     p.add_argument("--workers", type=int, default=0, help="worker processes or Ray actors (default: the cores)")
     p.add_argument("--ray", metavar="auto|local|ADDRESS",

@@ -3,7 +3,9 @@
 Columns (JSONL: keys): ``output`` (a name under the output folder, ``.mp4``), ``speaker`` (an
 avatar folder, a photo, or empty for the built-in portrait), ``text`` and/or ``audio`` (a
 recording; with it, ``text`` is its transcript), and optionally ``lang``, ``voice``, ``rate``,
-``fps``. Relative paths are read from the manifest's folder; the manifest, speakers and
+``fps`` and ``captions`` (any of ``srt``, ``vtt``: caption files beside the video, same name;
+``soft`` or ``burn``: captions in the video; ``recognise``: a recording without its transcript
+is captioned with the English words recognised). Relative paths are read from the manifest's folder; the manifest, speakers and
 recordings may also be URLs (:mod:`.storage`). A row that is wrong is reported with its reason
 and never stops the others.
 """
@@ -20,7 +22,8 @@ from pathlib import Path, PurePosixPath
 from ..errors import InputError
 from . import storage
 
-COLUMNS = ("output", "speaker", "text", "audio", "lang", "voice", "rate", "fps")
+COLUMNS = ("output", "speaker", "text", "audio", "lang", "voice", "rate", "fps", "captions")
+CAPTION_WORDS = ("srt", "vtt", "soft", "burn", "recognise")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
 
 
@@ -38,6 +41,7 @@ class BatchRow:
         lang, voice, rate: the synthetic voice's language ('auto', 'en', 'zh'), espeak-ng voice
             (None: the default) and speed (1 = normal).
         fps: output frame rate, frames/s (None: the speaker's own).
+        captions: what captions to make: words of :data:`CAPTION_WORDS` (none: no captions).
     """
 
     index: int
@@ -49,6 +53,19 @@ class BatchRow:
     voice: str | None = None
     rate: float = 1.0
     fps: float | None = None
+    captions: tuple[str, ...] = ()
+
+    def targets(self, out_dir: str) -> tuple[str, dict[str, str]]:
+        """Where the row's video goes under ``out_dir`` (a path or URL), and its caption files
+        by kind ("srt", "vtt"): beside it, the same name."""
+        target = storage.join(out_dir, self.output)
+        return target, {k: target[:-len(".mp4")] + f".{k}" for k in ("srt", "vtt") if k in self.captions}
+
+    def made(self, out_dir: str) -> bool:
+        """Whether the row's outputs are all there (each appears only when whole), so a rerun
+        skips it."""
+        target, files = self.targets(out_dir)
+        return storage.exists(target) and all(storage.exists(f) for f in files.values())
 
     @property
     def speaker_key(self) -> str:
@@ -170,7 +187,19 @@ def _row(index: int, r: dict, base: Path) -> BatchRow:
         raise InputError(f"unknown language '{lang}'", "use auto, en or zh")
     rate = _number(r, "rate", 1.0, 0.5, 2.0)
     fps = _number(r, "fps", None, 1.0, 60.0)
-    return BatchRow(index, str(out), speaker_ref, text or None, audio_ref, lang, _text(r, "voice") or None, rate, fps)
+    captions = tuple(w.lower() for w in _text(r, "captions").replace(",", " ").split())
+    wrong = [w for w in captions if w not in CAPTION_WORDS]
+    if wrong:
+        raise InputError(f"unknown captions '{' '.join(wrong)}'", f"use any of {', '.join(CAPTION_WORDS)}")
+    if "soft" in captions and "burn" in captions:
+        raise InputError("captions both soft and burned in", "choose soft or burn")
+    if captions and not set(captions) - {"recognise"}:
+        raise InputError("'recognise' alone makes no captions", "add srt, vtt, soft or burn")
+    if audio and not text and captions and "recognise" not in captions:
+        raise InputError("captions of a recording need its transcript",
+                         "give it in the 'text' column, or add 'recognise' to the captions")
+    return BatchRow(index, str(out), speaker_ref, text or None, audio_ref, lang, _text(r, "voice") or None, rate, fps,
+                    captions)
 
 
 def _text(r: dict, key: str) -> str:

@@ -116,7 +116,7 @@ def run_batch(manifest: str | os.PathLike, out_dir: str | os.PathLike, options: 
     results: dict[int, RowResult] = {b.index: RowResult(b.index, b.output, "failed", b.error) for b in bad}
     todo = []
     for row in rows:
-        if storage.exists(storage.join(out, row.output)):
+        if row.made(out):
             results[row.index] = RowResult(row.index, row.output, "skipped")
         else:
             todo.append(row)

@@ -66,19 +66,22 @@ class RowMaker:
         return [self.make_one(row) for row in rows]
 
     def make_one(self, row: BatchRow) -> RowResult:
+        from ..captions import CaptionOptions
         from ..render import RenderOptions, dub, say
         from ..speech import TTSOptions
 
         t0 = time.perf_counter()
-        target = storage.join(self.out_dir, row.output)
-        if storage.exists(target):  # made by an earlier try of this chunk (outputs appear only when whole)
+        target, files = row.targets(self.out_dir)
+        if row.made(self.out_dir):  # by an earlier try of this chunk
             return RowResult(row.index, row.output, "skipped", worker=self.worker)
         remote = storage.is_url(target)
         output = self.cache / f"row{row.index}.mp4" if remote else Path(target)
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
             speaker = self._speaker(self._local(row.speaker))
-            options = RenderOptions(fps=row.fps)
+            shown = next((c for c in row.captions if c in ("soft", "burn")), "none")
+            captions = CaptionOptions(show=shown, recognise="recognise" in row.captions) if row.captions else None
+            options = RenderOptions(fps=row.fps, captions=captions)
             if row.audio:
                 report = dub(speaker, self._local(row.audio), output, row.text, options)
             else:
@@ -87,6 +90,8 @@ class RowMaker:
             if remote:
                 storage.put(output, target)
                 output.unlink()
+            for kind, ref in files.items():
+                self._write_captions(report.captions, ref, kind)
         except InputError as exc:
             return RowResult(row.index, row.output, "failed", exc.message, time.perf_counter() - t0, worker=self.worker)
         except Exception as exc:
@@ -94,6 +99,17 @@ class RowMaker:
             return RowResult(row.index, row.output, "failed", f"internal error ({exc.__class__.__name__}: {exc})",
                              time.perf_counter() - t0, worker=self.worker)
         return RowResult(row.index, row.output, "done", None, time.perf_counter() - t0, report.duration, self.worker)
+
+    def _write_captions(self, captions: object, ref: str, kind: str) -> None:
+        """A caption file of the row at ``ref`` (a path or URL), written whole."""
+        from ..captions import write_captions
+
+        if not storage.is_url(ref):
+            write_captions(ref, captions)
+            return
+        local = write_captions(self.cache / f"captions.{kind}", captions)
+        storage.put(local, ref)
+        local.unlink()
 
     def _speaker(self, key: str | None) -> object:
         from ..render import open_speaker

@@ -27,8 +27,8 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,7 @@ from ..render.photo import PhotoAnimator, Portrait
 from ..render.pipeline import MouthPainter, bank_crops
 from ..render.retrieve import TextureChooser, TextureIndex
 from ..render.speaker import AvatarSpeaker, PhotoSpeaker, Speaker, open_speaker
-from ..speech import TTSOptions, synthesize
+from ..speech import TimedWord, TTSOptions, synthesize
 from ..timeline import check_fps
 from ..video import pick_frames
 from ..video.audio import resample
@@ -57,7 +57,8 @@ MAX_TEXTURES = 3000  # bank frames a session draws mouths from (spread over the 
 MIN_RATE, MAX_RATE = 8000, 192000  # Hz of pushed audio accepted
 FADE_FRAMES = 3  # the drawn mouth fades in over this many frames as a reply starts, and out as it ends
 PHOTO_IDLE_S = 30.0  # a portrait's idle loop: this much blinking and sway, played forwards then back
-_PHRASE_END = re.compile(r"(?<=[.!?;:。！？；：])\s*")
+# A phrase ends at a mark and the space after it (not inside "$12.50" or "3:15"); Chinese marks need no space.
+_PHRASE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；：])\s*")
 
 
 @dataclass(frozen=True)
@@ -224,15 +225,21 @@ class Session:
         self._reply_frames = 0  # frames the current reply has shown
         self._fade_out: list[np.ndarray] = []  # the last reply's mouth, still fading out
         self._epoch = 0  # counts interruptions: speech synthesised before one is dropped
+        self._reply_pushed = 0  # samples given to the current reply (played, held or queued)
+        self._reply_words: list[TimedWord] = []  # its words, s from the reply's first sample
+        self._reply_t0: float | None = None  # session time of the reply's first frame, s
+        self._said: list[TimedWord] = []  # words of earlier replies, session time
         self._closed = False
         self._index = 0
         self._samples_out = 0  # samples handed out with frames
         self._t0: float | None = None
 
     # --- input -----------------------------------------------------------------------------------
-    def push_audio(self, pcm: np.ndarray, sample_rate: int, last: bool = False) -> None:
+    def push_audio(self, pcm: np.ndarray, sample_rate: int, last: bool = False,
+                   words: Sequence[TimedWord] = ()) -> None:
         """Queue speech: (n,) or (n, channels) samples, float in [-1, 1] or int16, any chunk size.
-        ``last`` ends the reply (as :meth:`flush`)."""
+        ``last`` ends the reply (as :meth:`flush`). ``words``: what is said in this chunk, timed in
+        s from its first sample (for :attr:`spoken_words`: captions), if known."""
         self._check_open()
         if not MIN_RATE <= int(sample_rate) <= MAX_RATE:
             raise InputError(f"audio at {sample_rate} Hz", f"push audio at {MIN_RATE}–{MAX_RATE} Hz")
@@ -244,13 +251,18 @@ class Session:
         if x.ndim != 1 or not np.issubdtype(x.dtype, np.number):
             raise InputError("audio must be (samples,) or (samples, channels) numbers", "push PCM samples")
         x = np.nan_to_num(x.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-        self._queue_audio(resample(np.clip(x, -1.0, 1.0), int(sample_rate), LIVE_RATE), last)
+        self._queue_audio(resample(np.clip(x, -1.0, 1.0), int(sample_rate), LIVE_RATE), last, words=words)
 
-    def _queue_audio(self, x: np.ndarray, last: bool, epoch: int | None = None) -> None:
-        """Queue (n,) float32 samples at LIVE_RATE, unless an interruption came after ``epoch``."""
+    def _queue_audio(self, x: np.ndarray, last: bool, epoch: int | None = None,
+                     words: Sequence[TimedWord] = ()) -> None:
+        """Queue (n,) float32 samples at LIVE_RATE, and the words said in them (s from their
+        start), unless an interruption came after ``epoch``."""
         with self._lock:
             if epoch is not None and epoch != self._epoch:
                 return
+            offset = self._reply_pushed / LIVE_RATE
+            self._reply_words += [replace(w, start=w.start + offset, end=w.end + offset) for w in words]
+            self._reply_pushed += len(x)
             if x.size:
                 self._queue.append(x)
                 self._flushed = False
@@ -272,7 +284,24 @@ class Session:
                 return
             self._check_open()
             x = resample(np.asarray(speech.audio, np.float32), speech.sample_rate, LIVE_RATE)
-            self._queue_audio(x, k == len(phrases) - 1, epoch)
+            self._queue_audio(x, k == len(phrases) - 1, epoch, speech.words)
+
+    @property
+    def spoken_words(self) -> tuple[TimedWord, ...]:
+        """The words said so far (given with :meth:`push_audio`, or synthesised by
+        :meth:`push_text`), timed in session time, s (frame ``k`` shows ``k / fps``): what
+        captions of the session's frames show. An interrupted word ends where it was cut."""
+        with self._lock:
+            return tuple(self._said) + tuple(self._heard())
+
+    def _heard(self) -> list[TimedWord]:
+        """The current reply's words begun by now, in session time; under the lock."""
+        if self._reply_t0 is None:
+            return []
+        now = self._index / self.fps
+        t0 = self._reply_t0
+        return [TimedWord(w.text, w.start + t0, min(w.end + t0, now), w.written)
+                for w in self._reply_words if w.start + t0 < now]
 
     @property
     def queued_s(self) -> float:
@@ -378,6 +407,8 @@ class Session:
             with self._lock:
                 audio = self._reply_audio[:k]
                 self._reply_audio = self._reply_audio[k:]
+                if self._reply_frames == 0:  # the reply's first sample plays with this frame
+                    self._reply_t0 = self._index / self.fps
             if len(audio) < k:
                 audio = np.concatenate([audio, np.zeros(k - len(audio), np.float32)])
             self._reply_frames += 1
@@ -436,6 +467,14 @@ class Session:
         """Forget the current reply (its statistics carry over to the next); under the lock."""
         if self._stream is not None:
             self._stats_from = self._stream
+        self._said += self._heard()
+        # Audio still queued (pushed after the reply's end) starts the next reply, with its words.
+        queued = sum(len(x) for x in self._queue)
+        consumed = (self._reply_pushed - queued) / LIVE_RATE
+        self._reply_words = [replace(w, start=w.start - consumed, end=w.end - consumed)
+                             for w in self._reply_words if w.start >= consumed and queued]
+        self._reply_pushed = queued
+        self._reply_t0 = None
         self._stream = None
         self._reply_audio = np.zeros(0, np.float32)
         self._flushed = False

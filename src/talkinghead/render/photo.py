@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..captions import CaptionBurner, CaptionOptions, captions_for, mouth_box
 from ..errors import InputError
 from ..face.detect import detect_largest_face
 from ..face.landmarks import (
@@ -43,7 +44,7 @@ from ..motion.style import SpeakingStyle, articulate
 from ..motion.visemes import generic_key_pose, generic_mouths, neutral_mouth
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
-from ..timeline import check_fps
+from ..timeline import check_fps, frame_count
 from ..video import VideoWriter
 from .interior import MouthLook, draw_interior, mouth_look
 from .report import RenderReport
@@ -90,6 +91,7 @@ class PhotoOptions:
         head_motion: the head moves with the speech (a generic speaker's head motion,
             :data:`~talkinghead.motion.head.GENERIC_HEAD`); False: the idle sway.
         seed: picks one of the many head paths that fit the speech.
+        captions: captions of the words (see :attr:`RenderOptions.captions`), or None.
     """
 
     fps: float = PHOTO_FPS
@@ -99,6 +101,7 @@ class PhotoOptions:
     style: SpeakingStyle = field(default_factory=SpeakingStyle)
     head_motion: bool = True
     seed: int = 0
+    captions: CaptionOptions | None = None
 
     def __post_init__(self) -> None:
         check_fps(self.fps)
@@ -404,6 +407,12 @@ def render_photo(portrait: Portrait, speech: Speech, output: str | os.PathLike,
     t0 = time.perf_counter()
     motion = replace(options.motion, fps=options.fps, method=MouthMethod.KEYPOSES)
     anim = PhotoAnimator(portrait)
+    n = frame_count(speech.duration, options.fps)
+    captions = (captions_for(speech, options.fps, options.captions, n / options.fps)
+                if options.captions is not None else None)
+    burn = captions is not None and options.captions.show == "burn"
+    burner = CaptionBurner(captions, options.fps) if burn else None
+    mouth = mouth_box(portrait.landmarks[MOUTH])  # the head sways a little: the burner keeps a margin
     if speech.timed:
         plan = plan_motion(speech.phonemes, speech.duration, generic_key_pose(anim.rest_mouth), motion)
     else:
@@ -425,10 +434,12 @@ def render_photo(portrait: Portrait, speech: Speech, output: str | os.PathLike,
     t1 = time.perf_counter()
     h, w = portrait.image.shape[:2]
     with VideoWriter(output, options.fps, (w, h), audio=speech.audio, sample_rate=speech.sample_rate,
-                     crf=options.crf) as writer:
+                     crf=options.crf, subtitles=captions if captions is not None and not burn and
+                     options.captions.show == "soft" else None) as writer:
         for f in range(n):
-            writer.write(anim.render(plan.mouth[f], float(blink[f]), sway[f]))
+            image = anim.render(plan.mouth[f], float(blink[f]), sway[f])
+            writer.write(image if burner is None else burner.draw(image, f, mouth))
             if f % 25 == 24 or f == n - 1:
                 progress("render", f + 1, n)
     seconds["render"] = time.perf_counter() - t1
-    return RenderReport(Path(output), n, n / options.fps, seconds)
+    return RenderReport(Path(output), n, n / options.fps, seconds, captions)

@@ -14,8 +14,10 @@ import numpy as np
 
 from ..avatar.bank import BankStore, encode_crop
 from ..avatar.model import Avatar
+from ..captions import CaptionBurner, CaptionOptions, Captions, captions_for, mouth_box
 from ..errors import InputError
 from ..face import MOUTH
+from ..face.pose import apply_pose
 from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_learned, plan_motion, plan_universal
 from ..motion.head import head_stats, loudness, plan_brows, plan_head
 from ..motion.style import SpeakingStyle, articulate
@@ -54,6 +56,9 @@ class RenderOptions:
             (a generic speaker for a photo); a re-voiced video keeps its own. False: the
             footage's own steady stretch (a photo: a slow idle sway).
         seed: picks one of the many head paths that fit the speech (the same seed, the same video).
+        captions: make captions of the words (:class:`~talkinghead.captions.CaptionOptions`: a
+            subtitle track, burned in, or only for the report, which caption files are written
+            from), or None for none.
     """
 
     motion: MotionOptions = field(default_factory=MotionOptions)
@@ -62,6 +67,7 @@ class RenderOptions:
     style: SpeakingStyle = field(default_factory=SpeakingStyle)
     head_motion: bool = True
     seed: int = 0
+    captions: CaptionOptions | None = None
 
     def __post_init__(self) -> None:
         if self.fps is not None:
@@ -92,6 +98,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     t = avatar.tracks
     mouths = t.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2) every bank frame's mouth
     n = frame_count(speech.duration, fps)
+    captions = captions_for(speech, fps, options.captions, n / fps) if options.captions is not None else None
     # The footage plays at its own speed whatever the output rate: frames in between are interpolated.
     m = source_frames_needed(n, fps, source_fps)
     background = (plan_in_order(video, m) if video is not None else plan_background(avatar, m)).at_rate(
@@ -131,8 +138,9 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     t2 = time.perf_counter()
     painter = MouthPainter(avatar)
     last_image = None
-    with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate,
-                     crf=options.crf) as writer:
+    burner = shown_captions(captions, options, fps)
+    with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate, crf=options.crf,
+                     subtitles=captions if burner is None and _soft(options) else None) as writer:
         for f, image in zip(range(len(plan)), frames):
             j = int(chosen[f])
             if image is None:  # the source ended early: repeat the last frame shown
@@ -144,11 +152,25 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
             pose = background.pose[f]
             if head is not None:
                 image, pose = move_head(image, pose, head[f], float(brows[f]))
-            writer.write(painter.paint(image, pose, crops[j], j, plan.mouth[f], background.mouth[f]))
+            image = painter.paint(image, pose, crops[j], j, plan.mouth[f], background.mouth[f])
+            if burner is not None:
+                image = burner.draw(image, f, mouth_box(apply_pose(pose, plan.mouth[f])))
+            writer.write(image)
             if f % 25 == 24 or f == len(plan) - 1:
                 progress("render", f + 1, len(plan))
     seconds["render"] = time.perf_counter() - t2
-    return RenderReport(Path(output), len(plan), len(plan) / fps, seconds)
+    return RenderReport(Path(output), len(plan), len(plan) / fps, seconds, captions)
+
+
+def _soft(options: RenderOptions) -> bool:
+    return options.captions is not None and options.captions.show == "soft"
+
+
+def shown_captions(captions: Captions | None, options: RenderOptions, fps: float) -> CaptionBurner | None:
+    """The burner that draws ``captions`` into the frames, where the options burn them in."""
+    if captions is None or options.captions is None or options.captions.show != "burn":
+        return None
+    return CaptionBurner(captions, fps)
 
 
 class MouthPainter:

@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..motion.style import SpeakingStyle, style_from_stats
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
-from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
+from ..speech import Speech, TimedPhoneme, TTSOptions, align, recognise_and_align, synthesize
 from ..speech.features import has_speech
 from ..video import load_audio
 from .photo import PHOTO_FPS, PhotoOptions, Portrait, load_portrait, render_photo
@@ -133,7 +133,7 @@ class PhotoSpeaker(Speaker):
               progress: ProgressHook = no_progress, seconds: dict[str, float] | None = None,
               recorded: bool = False) -> RenderReport:
         photo_options = PhotoOptions(fps=options.fps or PHOTO_FPS, crf=options.crf, style=options.style,
-                                     head_motion=options.head_motion, seed=options.seed)
+                                     head_motion=options.head_motion, seed=options.seed, captions=options.captions)
         return render_photo(self.portrait, speech, output, photo_options, progress, seconds)
 
 
@@ -205,10 +205,19 @@ def dub(speaker: Speaker | Avatar | str | os.PathLike | None, audio: str | os.Pa
     With neither an avatar nor a video a portrait says it: ``photo``, or the built-in one.
     ``face`` picks the face of ``video`` to re-voice where several show. ``style_from``: a clip
     whose delivery to match (:meth:`Speaker.style_like`; replaces ``options.style``).
+    Captions (``options.captions``) need the transcript, or ``recognise`` in them: the English
+    words speech recognition hears, marked as recognised (the mouth still follows the sound).
     """
     t0 = time.perf_counter()
+    recognise = False
+    if options.captions is not None and not (transcript and transcript.strip()):
+        if not options.captions.recognise:
+            raise InputError("captions of a recording need its words, and no transcript was given",
+                             "give the transcript (--text / --text-file), or caption what speech "
+                             "recognition hears (--recognise: English, marked as recognised)")
+        recognise = True
     with _speaker(speaker, photo, video, output, progress, face) as who:
-        speech = _recorded_speech(audio, transcript, options.fps or who.fps, progress)
+        speech = _recorded_speech(audio, transcript, options.fps or who.fps, progress, recognise)
         if style_from is not None:
             options = replace(options, style=who.style_like(style_from, speech, True, progress))
         return who.speak(speech, output, options, progress, {"speech": time.perf_counter() - t0}, recorded=True)
@@ -225,10 +234,11 @@ def _speaker(speaker: Speaker | Avatar | str | os.PathLike | None, photo: str | 
 
 
 def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: float,
-                     progress: ProgressHook) -> Speech:
+                     progress: ProgressHook, recognise: bool = False) -> Speech:
     """A recording with its words timed when the transcript is given (force-aligned); without
-    one it is left untimed (the universal model reads its sound; nothing is recognised). A
-    recording with no speech is one long pause."""
+    one it is left untimed (the universal model reads its sound), its words recognised only
+    with ``recognise`` (for captions: they do not drive the mouth). A recording with no speech
+    is one long pause."""
     samples, rate = load_audio(audio)
     duration = len(samples) / rate
     if duration < 1.0 / fps:
@@ -238,7 +248,14 @@ def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: floa
         log.info("no speech in %s: the mouth stays closed", audio)
         return Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
     if not (transcript and transcript.strip()):
-        return Speech(samples, rate, (), (), "untimed")
+        words: tuple = ()
+        if recognise:
+            heard = recognise_and_align((samples, rate))
+            if heard is None or not heard.words:
+                raise InputError(f"no English words were recognised in '{audio}' to caption",
+                                 "give the transcript (--text / --text-file)")
+            words = heard.words
+        return Speech(samples, rate, (), words, "untimed", {"recognised": True} if recognise else {})
     return align((samples, rate), transcript, progress=progress)
 
 

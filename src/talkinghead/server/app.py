@@ -266,9 +266,15 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
     async def list_videos() -> list[dict]:
         return [{**v, "video_url": f"/videos/{v['id']}.mp4"} for v in store.videos()]
 
-    @app.get("/videos/{name}", summary="A finished video (supports Range requests, so players can seek, and HEAD)")
+    @app.get("/videos/{name}", summary="A finished video (supports Range requests, so players can seek, and HEAD), "
+             "or its WebVTT captions ({id}.vtt, where it was made with captions)")
     @app.head("/videos/{name}", include_in_schema=False)  # players and download managers ask for the size first
     async def get_video(name: str, request: Request) -> FileResponse:
+        if name.endswith(".vtt"):
+            captions = _video_path(name.removesuffix(".vtt")).with_suffix(".vtt")
+            if not captions.is_file():
+                raise error(404, "this video has no captions", "make it with captions (soft or burn)")
+            return FileResponse(captions, media_type="text/vtt; charset=utf-8")
         path = _video_path(name)
         size = path.stat().st_size
         wanted = request.headers.get("range")
@@ -285,6 +291,7 @@ def create_app(config: ServerConfig = ServerConfig()) -> FastAPI:
         path = _video_path(name)
         store.delete_video(path.stem)
         path.unlink(missing_ok=True)
+        path.with_suffix(".vtt").unlink(missing_ok=True)
 
     def _video_path(name: str) -> Path:
         video_id = name.removesuffix(".mp4")
@@ -602,7 +609,12 @@ def _video_params(body: dict, audio_name: str | None, config: ServerConfig, stor
         if a.state != "ready":
             raise error(409, f"avatar {avatar_id} is {a.state}", "wait for its enrollment, or pick another")
     rate, lang, voice = _speech_fields(body)
-    return VideoRequest(str(avatar_id) if avatar_id is not None else None, text, audio_name, rate, lang, voice)
+    captions = body.get("captions") or "none"
+    if captions not in ("none", "soft", "burn"):
+        raise error(422, f"unknown captions {str(captions)[:20]!r}", "use none, soft (a track the player shows) or burn "
+                    "(drawn into the picture)")
+    return VideoRequest(str(avatar_id) if avatar_id is not None else None, text, audio_name, rate, lang, voice,
+                        captions)
 
 
 def _service_manifest(upload: Path, resolved: Path, store: Store, data: Path, config: ServerConfig) -> int:

@@ -48,6 +48,9 @@ class VideoRequest:
         rate: speaking rate of the synthetic voice (1 = normal).
         lang: 'auto', 'en' or 'zh'.
         voice: an espeak-ng voice name, or None for the default.
+        captions: "none"; "soft" (a WebVTT file beside the mp4, shown by the page's player, and a
+            subtitle track in it) or "burn" (drawn into the frames, and the WebVTT file). A
+            recording without its transcript is captioned with the words recognised (English).
     """
 
     avatar_id: str | None
@@ -56,6 +59,12 @@ class VideoRequest:
     rate: float = 1.0
     lang: str = "auto"
     voice: str | None = None
+    captions: str = "none"
+
+    @property
+    def captions_url(self) -> str | None:
+        """Where the video's WebVTT captions are served, given its id (None: no captions)."""
+        return None if self.captions == "none" else "/videos/{id}.vtt"
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,9 @@ class Job:
         out["eta_s"] = self.eta_s()
         if self.state == "done" and self.kind == JobKind.VIDEO:
             out["video_url"] = f"/videos/{self.result_id}.mp4"
+            if self.params.captions_url:
+                out["captions_url"] = self.params.captions_url.format(id=self.result_id)
+                out["captions"] = self.params.captions
         if self.kind == JobKind.AVATAR:
             out["avatar_id"] = self.result_id
         if self.kind == JobKind.BATCH:
@@ -223,8 +226,15 @@ class Store:
         """Finished videos, newest first, with what was asked for (the job's request)."""
         rows = self._run("SELECT v.id, v.job_id, v.duration, v.created, j.params, j.warnings FROM videos v"
                          " JOIN jobs j ON j.id = v.job_id ORDER BY v.created DESC LIMIT ?", (limit,))
-        return [{"id": r["id"], "job_id": r["job_id"], "duration": r["duration"], "created": r["created"],
-                 "request": json.loads(r["params"]), "warnings": json.loads(r["warnings"] or "[]")} for r in rows]
+        out = []
+        for r in rows:
+            request = json.loads(r["params"])
+            v = {"id": r["id"], "job_id": r["job_id"], "duration": r["duration"], "created": r["created"],
+                 "request": request, "warnings": json.loads(r["warnings"] or "[]")}
+            if request.get("captions", "none") != "none":
+                v["captions_url"] = f"/videos/{r['id']}.vtt"
+            out.append(v)
+        return out
 
     def delete_video(self, video_id: str) -> None:
         self._run("DELETE FROM videos WHERE id=?", (video_id,))

@@ -197,6 +197,7 @@ def _enroll(data: Path, avatar_id: str, params: PhotoEnrollment | VideoEnrollmen
 
 def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRequest, hook: _Progress,
            ray: str | None = None) -> None:
+    from ..captions import CaptionOptions, write_captions
     from ..render import RenderOptions, dub, say
     from ..speech import TTSOptions
 
@@ -211,8 +212,8 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRe
         hook.stage("rendering on Ray", 0.05)
         speaker = avatar or photo
         row = BatchRow(1, output.name, str(speaker) if speaker else None, params.text or None,
-                       str(data / "uploads" / params.audio) if params.audio else None,
-                       params.lang, params.voice, params.rate)
+                       str(data / "uploads" / params.audio) if params.audio else None, params.lang, params.voice,
+                       params.rate, captions=() if params.captions == "none" else ("vtt", params.captions, "recognise"))
         result = make_row_on_ray(row, str(out_dir), ray)
         if result.status == "failed":
             raise InputError(result.error or "the video could not be made")
@@ -220,12 +221,19 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRe
         store.add_video(video_id, job_id, result.duration_s)
         return
     hook.stage("speech", 0.02)
+    # Captions asked for on a recording without its transcript: the words recognised (the page says so).
+    options = RenderOptions(captions=None if params.captions == "none" else
+                            CaptionOptions(show=params.captions, recognise=True))
     if params.audio:
         report = dub(avatar, data / "uploads" / params.audio, output, params.text or None,
-                     RenderOptions(), hook, photo=photo)
+                     options, hook, photo=photo)
     else:
         tts = TTSOptions(voice=params.voice, rate=params.rate, lang=params.lang)
-        report = say(avatar, params.text, output, tts, RenderOptions(), hook, photo=photo)
+        report = say(avatar, params.text, output, tts, options, hook, photo=photo)
+    if report.captions is not None:
+        write_captions(output.with_suffix(".vtt"), report.captions)
+        if report.captions.recognised:
+            log.warning("captions recognised automatically from the speech (English): some words may be wrong")
     store.add_video(video_id, job_id, report.duration)
 
 

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -163,9 +163,10 @@ def recognise_and_align(audio: str | os.PathLike | tuple[np.ndarray, int]) -> Sp
     if not words:
         return None
     try:
-        return align(audio, words)
+        speech = align(audio, words)
     except (AlignmentError, InputError):
         return None
+    return replace(speech, metadata={**speech.metadata, "recognised": True})
 
 
 def _pcm16(audio: np.ndarray) -> np.ndarray:
@@ -173,18 +174,24 @@ def _pcm16(audio: np.ndarray) -> np.ndarray:
     return (np.clip(audio, -1, 1) * 32767).astype("<i2")
 
 
-def transcript_words(transcript: str) -> list[str]:
-    """The words pocketsphinx must find: normalised English ("42" → "forty two"), lower case."""
+def transcript_words(transcript: str) -> list[tuple[str, str | None]]:
+    """The words pocketsphinx must find: normalised English ("42" → "forty two"), lower case,
+    each with the written form it opens (:attr:`TimedWord.written`)."""
     utterance = analyze(transcript, lang="en", phonemize=False)
     if any(p.lang != "en" for p in utterance.phrases):
         raise InputError("forced alignment reads English only, and the transcript has "
                          f"{sorted({p.lang for p in utterance.phrases} - {'en'})} text",
                          "give an English transcript")
-    words = []
+    words: list[tuple[str, str | None]] = []
+    carried = ""  # the written form of a word with nothing to align goes to the next one
     for w in utterance.words:
         token = re.sub(r"[^a-z']", "", w.text.lower()).strip("'")
         if token:
-            words.append(token)
+            written = None if w.written is None else (carried + " " + w.written).strip() if carried else w.written
+            words.append((token, written))
+            carried = ""
+        else:
+            carried = (carried + " " + (w.written or "")).strip()
     if not words:
         raise InputError("the transcript has no English words", "give the words spoken in the audio")
     return words
@@ -218,7 +225,8 @@ def align(audio: str | os.PathLike | tuple[np.ndarray, int], transcript: str,
     if duration < _MIN_AUDIO_S:
         raise InputError(f"{name} holds only {duration * 1000:.0f} ms of audio (cut short or damaged?)",
                          "give a complete recording of the speech")
-    words = transcript_words(transcript)
+    pairs = transcript_words(transcript)
+    words, written = [w for w, _ in pairs], [v for _, v in pairs]
     pcm16 = resample(samples, rate, ASR_RATE)
     pcm = _pcm16(pcm16)
     aligner = _aligner()
@@ -261,6 +269,8 @@ def align(audio: str | os.PathLike | tuple[np.ndarray, int], transcript: str,
             keys = from_arpabet(phone)
             spans.append(Span(() if keys == (SILENCE,) else keys, a * FRAME_S, b * FRAME_S,
                               phone, None if keys == (SILENCE,) else index))
+    if len(timed_words) == len(written):  # the transcript's words, in order: as written
+        timed_words = [replace(w, written=v) for w, v in zip(timed_words, written)]
     return Speech(samples, rate, build_timeline(spans, duration), tuple(timed_words),
                   "pocketsphinx", {"transcript": transcript, "chunks": len(chunks), **quality})
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .._espeak import DEFAULT_RATE_WPM, engine
 from ..phonemes import from_espeak
-from ..text import Phrase
+from ..text import Phrase, Word
 from .timeline import Span
 
 
@@ -26,7 +28,7 @@ def check_voice(voice: str) -> None:
 
 
 def synthesize_phrase(phrase: Phrase, voice: str, rate: float, word_offset: int
-                      ) -> tuple[np.ndarray, int, list[Span], list[tuple[str, float, float]]]:
+                      ) -> tuple[np.ndarray, int, list[Span], list[tuple[Word, float, float]]]:
     """Speak one phrase with espeak-ng; same contract as the piper backend's ``synthesize_phrase``.
 
     espeak reports each phoneme's first sample and the character position of its word; a
@@ -55,7 +57,7 @@ def synthesize_phrase(phrase: Phrase, voice: str, rate: float, word_offset: int
 
 
 def _fill_merged_words(phrase: Phrase, spans: list[Span], word_spans: dict[int, list[float]],
-                       word_offset: int) -> tuple[list[Span], list[tuple[str, float, float]]]:
+                       word_offset: int) -> tuple[list[Span], list[tuple[Word, float, float]]]:
     """Give every phrase word a span, also those espeak read together with a neighbour.
 
     espeak reports one character position for a unit it reads as one word ('十五', '代码'):
@@ -82,7 +84,16 @@ def _fill_merged_words(phrase: Phrase, spans: list[Span], word_spans: dict[int, 
             hit = next((wi for wi, (a, b) in bounds.items() if a <= mid < b), span.word - word_offset)
             span = Span(span.keys, span.start, span.end, span.source, word_offset + hit)
         relabelled.append(span)
-    words = [(phrase.words[i].text, *bounds[i]) for i in sorted(bounds)]
+    words = []
+    carried = ""  # the written form of words left untimed goes to the next timed one
+    for i, w in enumerate(phrase.words):
+        if i not in bounds:
+            carried += w.written or ""
+            continue
+        if carried and w.written is not None:
+            w = replace(w, written=carried + w.written)
+        carried = ""
+        words.append((w, *bounds[i]))
     return relabelled, words
 
 

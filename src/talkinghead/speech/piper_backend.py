@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..phonemes import tokenize_ipa
-from ..text import Phrase
+from ..text import Phrase, Word
 from .timeline import Span
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def voice_language(path: str) -> str:
 
 
 def synthesize_phrase(phrase: Phrase, voice_path: str, rate: float, word_offset: int
-                      ) -> tuple[np.ndarray, int, list[Span], list[tuple[str, float, float]]]:
+                      ) -> tuple[np.ndarray, int, list[Span], list[tuple[Word, float, float]]]:
     """Speak one phrase with piper.
 
     Args:
@@ -159,7 +159,7 @@ def synthesize_phrase(phrase: Phrase, voice_path: str, rate: float, word_offset:
 
     Returns:
         (audio (n,) float32, sample rate Hz, phoneme spans in s from the phrase start,
-        words as (text, start s, end s)).
+        the phrase's words as (word, start s, end s)).
     """
     from piper import SynthesisConfig
 
@@ -228,10 +228,10 @@ def _spans_from_symbols(symbols: list[str], bounds_s: np.ndarray
     return spans, groups
 
 
-def _label_words(phrase: Phrase, groups: list[tuple[float, float]]) -> list[tuple[str, float, float]]:
+def _label_words(phrase: Phrase, groups: list[tuple[float, float]]) -> list[tuple[Word, float, float]]:
     """Name piper's word groups after the phrase's words when the counts agree."""
     if len(groups) == len(phrase.words):
-        return [(w.text, a, b) for w, (a, b) in zip(phrase.words, groups)]
+        return [(w, a, b) for w, (a, b) in zip(phrase.words, groups)]
     log.debug("piper spoke %d words for %d in %r; labelling by position", len(groups),
               len(phrase.words), phrase.text)
     if not groups:
@@ -239,7 +239,7 @@ def _label_words(phrase: Phrase, groups: list[tuple[float, float]]) -> list[tupl
     # espeak merged or split some words: keep the phrase's words, spread over the spoken span.
     t0, t1 = groups[0][0], groups[-1][1]
     n = max(len(phrase.words), 1)
-    return [(w.text, t0 + (t1 - t0) * i / n, t0 + (t1 - t0) * (i + 1) / n)
+    return [(w, t0 + (t1 - t0) * i / n, t0 + (t1 - t0) * (i + 1) / n)
             for i, w in enumerate(phrase.words)]
 
 

@@ -133,7 +133,7 @@ def synthesize(text: str | Utterance, options: TTSOptions = TTSOptions(),
         audio = resample(audio, sr, SAMPLE_RATE)
         parts.append(audio)
         spans += [Span(s.keys, s.start + t, s.end + t, s.source, s.word) for s in phrase_spans]
-        words += [TimedWord(w, a + t, b + t) for w, a, b in phrase_words]
+        words += [TimedWord(w.text, a + t, b + t, w.written) for w, a, b in phrase_words]
         t += len(audio) / SAMPLE_RATE
         done += 1
         progress("speech", done, n_phrases)

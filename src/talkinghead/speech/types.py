@@ -33,11 +33,18 @@ class TimedPhoneme:
 
 @dataclass(frozen=True)
 class TimedWord:
-    """One spoken word: its text and its span, s."""
+    """One spoken word: its text and its span, s.
+
+    Attributes:
+        written: the text as written that this word opens (:attr:`talkinghead.text.Word.written`:
+            "$12.50," for "twelve"; "" for the "dollars" after it); None when not known (a
+            recognised word, a corpus alignment): captions then show ``text``.
+    """
 
     text: str
     start: float
     end: float
+    written: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +86,8 @@ class Speech:
             "sample_rate": self.sample_rate,
             "source": self.source,
             "words": [
-                {"text": w.text, "start": round(w.start, 4), "end": round(w.end, 4)}
+                {"text": w.text, "start": round(w.start, 4), "end": round(w.end, 4),
+                 **({"written": w.written} if w.written is not None else {})}
                 for w in self.words
             ],
             "phonemes": [

@@ -6,6 +6,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..errors import InputError
 from .chinese import normalize_zh
@@ -21,7 +22,7 @@ from .segment import (
     split_language_runs,
     tidy,
 )
-from .types import Pause, Phrase, Utterance, Word
+from .types import Pause, Phrase, Utterance
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def _phonemize_spaced(phrase: Phrase, voice: str) -> Phrase:
                      len(ipa), phrase.text, len(phrase.words))
         ipa = [[sym for part in eng.text_to_ipa(w.text, voice) for sym in part]
                for w in phrase.words]
-    words = tuple(Word(w.text, w.source, _phonemes_from_espeak(syms))
+    words = tuple(replace(w, phonemes=_phonemes_from_espeak(syms))
                   for w, syms in zip(phrase.words, ipa))
     return Phrase(phrase.lang, phrase.text, words)
 
@@ -142,7 +143,7 @@ def _phonemize_zh(phrase: Phrase) -> Phrase:
                 keys = tuple(from_pinyin(ini, fin))
             except ValueError as exc:  # a syllable the inventory cannot map: leave it empty
                 logger.warning("no phonemes for %r (pinyin %r + %r): %s", w.text, ini, fin, exc)
-        words.append(Word(w.text, w.source, keys))
+        words.append(replace(w, phonemes=keys))
     return Phrase(phrase.lang, phrase.text, tuple(words))
 
 

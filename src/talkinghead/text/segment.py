@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from difflib import SequenceMatcher
 
 from .types import Pause, Phrase, Word
@@ -263,26 +264,32 @@ def _strip_source(token: str, ends_sentence: bool) -> str:
 
 
 def _sources(original_tokens: list[str], normal_tokens: list[str],
-             renormalise: Callable[[str], str] | None = None) -> list[str]:
-    """For each normalised token, the original token(s) it came from.
+             renormalise: Callable[[str], str] | None = None) -> tuple[list[str], list[int]]:
+    """For each normalised token, the original token(s) it came from, and where they end.
 
     Tokens are matched on their letters (case-folded); unmatched stretches map as a block,
     refined token by token when renormalising each original token alone gives the same
     number of words.
+
+    Returns:
+        (sources, ends): the original token(s) without the punctuation around them, and the
+        index just past the last original token each normalised token covers.
     """
     def key(tok: str) -> str:
         return re.sub(r"[^\w]", "", tok.casefold())
 
-    def ends(tok: str) -> bool:
+    def stops(tok: str) -> bool:
         return tok.rstrip("\"”’')").endswith((".", "…", "!", "?"))
 
     out: list[str] = [""] * len(normal_tokens)
+    ends: list[int] = [0] * len(normal_tokens)
     matcher = SequenceMatcher(None, [key(t) for t in original_tokens],
                               [key(t) for t in normal_tokens], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             for k in range(j2 - j1):
-                out[j1 + k] = _strip_source(original_tokens[i1 + k], ends(normal_tokens[j1 + k]))
+                out[j1 + k] = _strip_source(original_tokens[i1 + k], stops(normal_tokens[j1 + k]))
+                ends[j1 + k] = i1 + k + 1
             continue
         if op == "delete":
             continue
@@ -291,20 +298,23 @@ def _sources(original_tokens: list[str], normal_tokens: list[str],
                                                         else "")
             for j in range(j1, j2):
                 out[j] = _strip_source(near, True)
+                ends[j] = i1
             continue
         counts = ([len(renormalise(t).split()) for t in original_tokens[i1:i2]]
                   if renormalise is not None and i2 - i1 > 1 else [])
         if counts and sum(counts) == j2 - j1:
             j = j1
-            for t, c in zip(original_tokens[i1:i2], counts):
+            for i, (t, c) in enumerate(zip(original_tokens[i1:i2], counts), start=i1):
                 for jj in range(j, j + c):
-                    out[jj] = _strip_source(t, ends(normal_tokens[j + c - 1]))
+                    out[jj] = _strip_source(t, stops(normal_tokens[j + c - 1]))
+                    ends[jj] = i + 1
                 j += c
         else:
             block = " ".join(original_tokens[i1:i2])
             for j in range(j1, j2):
-                out[j] = _strip_source(block, ends(normal_tokens[j2 - 1]))
-    return out
+                out[j] = _strip_source(block, stops(normal_tokens[j2 - 1]))
+                ends[j] = i2
+    return out, ends
 
 
 def segment_spaced(original: str, normalised: str, lang: str,
@@ -318,9 +328,11 @@ def segment_spaced(original: str, normalised: str, lang: str,
         renormalise: the normaliser, used to map words to original tokens more finely.
     """
     normal_tokens = normalised.split()
-    sources = _sources(original.split(), normal_tokens, renormalise)
+    original_tokens = original.split()
+    sources, ends = _sources(original_tokens, normal_tokens, renormalise)
     segments: list[Phrase | Pause] = []
     words: list[Word] = []
+    shown = 0  # original tokens already given to a word's written form
 
     def flush() -> None:
         if words:
@@ -329,17 +341,50 @@ def segment_spaced(original: str, normalised: str, lang: str,
 
     # Scan token by token so each word knows its source; a paragraph mark is whitespace here
     # (paragraphs are cut before runs; see analyze), so split() losing it costs nothing.
-    for token, source in zip(normal_tokens, sources):
+    for token, source, end in zip(normal_tokens, sources, ends):
         for m in _SPACED_TOKEN.finditer(token):
             if m["word"]:
                 word = m["word"].strip("'-‐")
                 if word:
-                    words.append(Word(word, source))
+                    # Original tokens no word was read from: closing punctuation ("…") ends
+                    # the word before, the rest (an opening quote) begins this one.
+                    closing = shown
+                    while closing < end and not re.search(r"\w", original_tokens[closing]) \
+                            and original_tokens[closing][0] not in _OPENING:
+                        closing += 1
+                    if closing > shown and words:
+                        words[-1] = replace(words[-1], written=" ".join(
+                            [words[-1].written or "", *original_tokens[shown:closing]]).strip())
+                        shown = closing
+                    elif closing > shown:
+                        segments = _written_tail(segments, " ".join(original_tokens[shown:closing]), " ")
+                        shown = closing
+                    written = " ".join(original_tokens[shown:end])
+                    shown = max(shown, end)
+                    words.append(Word(word, source, written=written))
             elif m["mark"]:
+                if end > shown and m["mark"] not in _OPENING:  # a lone "—": the word before's
+                    flush()
+                    segments = _written_tail(segments, " ".join(original_tokens[shown:end]), " ")
+                    shown = end
                 flush()
                 segments.append(Pause(PAUSE_SECONDS[m["mark"]], m["mark"]))
     flush()
-    return segments
+    return _written_tail(segments, " ".join(original_tokens[shown:]), " ")
+
+
+def _written_tail(segments: list[Phrase | Pause], tail: str, sep: str) -> list[Phrase | Pause]:
+    """``segments`` with original text no word was read from (a closing quote, a lone "…" or
+    "。") added to the written form of the last word so far."""
+    last = next((i for i in range(len(segments) - 1, -1, -1) if isinstance(segments[i], Phrase)), None)
+    if not tail.strip() or last is None:
+        return segments
+    phrase = segments[last]
+    word = phrase.words[-1]
+    head = word.written or ""
+    written = head + (sep if head else "") + tail if head or tail else ""
+    words = phrase.words[:-1] + (replace(word, written=written),)
+    return segments[:last] + [replace(phrase, words=words)] + segments[last + 1:]
 
 
 def segment_hanzi(original: str, normalised: str) -> list[Phrase | Pause]:
@@ -351,17 +396,21 @@ def segment_hanzi(original: str, normalised: str) -> list[Phrase | Pause]:
         normalised: the run after :func:`~talkinghead.text.normalize_zh`.
     """
     source_of: list[str] = [""] * len(normalised)
+    end_of: list[int] = [0] * len(normalised)  # just past the original characters each covers
     matcher = SequenceMatcher(None, original, normalised, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             for k in range(j2 - j1):
                 source_of[j1 + k] = original[i1 + k]
+                end_of[j1 + k] = i1 + k + 1
         elif op in ("replace", "insert"):
             block = original[i1:i2].strip(_SOURCE_EDGES) if i2 > i1 else ""
             if not block:  # an inserted reading ("元" after "$5"): the token before it
                 block = original[max(0, i1 - 1):i1].strip() or normalised[j1:j2]
             for j in range(j1, j2):
                 source_of[j] = block
+                end_of[j] = i2
+    shown = 0  # original characters already given to a word's written form
 
     segments: list[Phrase | Pause] = []
     words: list[Word] = []
@@ -377,12 +426,19 @@ def segment_hanzi(original: str, normalised: str) -> list[Phrase | Pause]:
             segments.append(Pause(PAUSE_SECONDS[PARAGRAPH_MARK], PARAGRAPH_MARK))
         elif m["mark"]:
             flush()
+            end = end_of[m.start() + len(m["mark"]) - 1]
+            if end > shown and m["mark"] not in _OPENING:  # "。" ends the word before it
+                segments = _written_tail(segments, "".join(original[shown:end].split()), "")
+                shown = end
             segments.append(Pause(PAUSE_SECONDS[m["mark"]], m["mark"]))
         elif is_cjk(m["char"]):
-            words.append(Word(m["char"], source_of[m.start()] or m["char"]))
+            end = end_of[m.start()]
+            written = "".join(original[shown:end].split())
+            shown = max(shown, end)
+            words.append(Word(m["char"], source_of[m.start()] or m["char"], written=written))
         # anything else (quotes, book-title marks, stray symbols) is not spoken
     flush()
-    return segments
+    return _written_tail(segments, "".join(original[shown:].split()), "")
 
 
 def tidy(segments: list[Phrase | Pause]) -> list[Phrase | Pause]:

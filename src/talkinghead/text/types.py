@@ -14,11 +14,15 @@ class Word:
         source: the original token it came from ("42", "$3.50", "3:15", "今").
         phonemes: inventory keys (see :mod:`talkinghead.phonemes`); () when not phonemised
             or when the G2P found nothing for the word.
+        written: the text as the user wrote it that this word opens, punctuation around it
+            included ("$12.50,", "“Hello", "2024年"): what captions show. "" when an earlier
+            word opened the same token (the "dollars" of "$12.50"); None when not known.
     """
 
     text: str
     source: str
     phonemes: tuple[str, ...] = ()
+    written: str | None = None
 
 
 @dataclass(frozen=True)

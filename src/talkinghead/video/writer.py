@@ -8,16 +8,36 @@ import os
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._io import atomic_output
+
+if TYPE_CHECKING:
+    from ..captions import Captions
 
 log = logging.getLogger(__name__)
 
 # Suffixes whose FFmpeg muxer takes H.264 + AAC as is; anything else is written as mp4.
 _MUXABLE = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 _AAC_FRAME = 1024  # samples per AAC frame, used until the opened encoder reports its own
+_SUBTITLE_TIME_BASE = Fraction(1, 1000)  # ms
+# The minimal ASS script header FFmpeg's mov_text encoder reads its default style from.
+_ASS_HEADER = """[Script Info]
+ScriptType: v4.00+
+PlayResX: 384
+PlayResY: 288
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
+Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, \
+MarginV, Encoding
+Style: Default,Sans,16,&Hffffff,&Hffffff,&H0,&H0,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+"""
 
 
 class _Aborted(Exception):
@@ -46,6 +66,8 @@ class VideoWriter:
         sample_rate: of ``audio``, Hz.
         crf: x264 constant rate factor (0 lossless … 51 worst; 18 is visually lossless).
         preset: x264 speed/size preset (ultrafast … veryslow).
+        subtitles: captions to carry as a soft subtitle track (mov_text, tagged with their
+            language and title; players switch it on and off), or None.
 
     Attributes:
         frames_written: frames encoded so far.
@@ -56,7 +78,7 @@ class VideoWriter:
 
     def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int] | None = None,
                  audio: np.ndarray | None = None, sample_rate: int = 22050,
-                 crf: int = 18, preset: str = "veryfast") -> None:
+                 crf: int = 18, preset: str = "veryfast", subtitles: Captions | None = None) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
         if size is not None and (len(size) != 2 or min(size) < 2):
@@ -82,6 +104,8 @@ class VideoWriter:
         self._container = None
         self._video = None
         self._audio_stream = None
+        self._subtitles = subtitles
+        self._subtitle_stream = None
         self._closed = False
         # The temporary file lives as long as the writer: hold atomic_output open across calls.
         self._stack = contextlib.ExitStack()
@@ -121,6 +145,28 @@ class VideoWriter:
             stream.codec_context.layout = "mono"
             stream.codec_context.format = "fltp"
             self._audio_stream = stream
+        if self._subtitles is not None:
+            stream = self._container.add_stream("mov_text")
+            # The encoder is opened only for its sample description (the track's default style);
+            # cues are muxed as ready-made samples (see _mux_subtitles).
+            stream.codec_context.subtitle_header = _ASS_HEADER.encode()
+            stream.time_base = _SUBTITLE_TIME_BASE
+            stream.metadata["language"] = self._subtitles.language
+            stream.metadata["title"] = self._subtitles.title
+            self._subtitle_stream = stream
+
+    def _mux_subtitles(self) -> None:
+        """Mux every cue as a 3GPP timed-text sample: a 16-bit big-endian length, then UTF-8."""
+        import av
+
+        for cue in self._subtitles.cues:
+            data = cue.text.encode("utf-8")
+            packet = av.Packet(len(data).to_bytes(2, "big") + data)
+            packet.stream = self._subtitle_stream
+            packet.time_base = _SUBTITLE_TIME_BASE
+            packet.pts = packet.dts = round(cue.start * 1000)
+            packet.duration = max(1, round(cue.end * 1000) - packet.pts)
+            self._container.mux(packet)
 
     def close(self) -> Path:
         """Flush the encoders, finish the file and move it into place. Returns the path.
@@ -137,6 +183,8 @@ class VideoWriter:
                 self._container.mux(packet)
             if self._audio_stream is not None:
                 self._encode_audio(self._audio_base + len(self._audio), flush=True)
+            if self._subtitle_stream is not None:
+                self._mux_subtitles()
             self._container.close()
         except BaseException:
             self.abort()

@@ -67,9 +67,26 @@ function jobItem(job) {
   return li;
 }
 
-function showVideo(url, warnings) {
+// Captions (a WebVTT file beside the video): a <track> the player shows where they are not
+// already drawn into the picture, and a download link either way.
+function setCaptions(player, captionsUrl, shown) {
+  player.querySelectorAll("track").forEach((t) => t.remove());
+  $("download-captions").hidden = !captionsUrl;
+  if (!captionsUrl) return;
+  $("download-captions").href = captionsUrl;
+  if (!shown) return;
+  const track = document.createElement("track");
+  track.kind = "captions"; track.src = captionsUrl; track.default = true;
+  track.label = "Captions";
+  player.append(track);
+}
+
+function showVideo(url, warnings, captionsUrl, captions) {
   const player = $("player");
-  if (player.getAttribute("src") !== url) player.src = url;
+  if (player.getAttribute("src") !== url) {
+    player.src = url;
+    setCaptions(player, captionsUrl, captions === "soft");
+  }
   $("download").href = url;
   $("warnings").replaceChildren(...(warnings || []).map((t) => el("li", t)));
   $("result").hidden = false;
@@ -91,7 +108,7 @@ async function refreshJobs() {
     if (before !== undefined) (j.kind === "video" ? (videosChanged = true) : (avatarsChanged = true));
     if (j.id === watched) {
       localStorage.removeItem(WATCH_KEY);
-      if (j.state === "done") showVideo(j.video_url, j.warnings);
+      if (j.state === "done") showVideo(j.video_url, j.warnings, j.captions_url, j.captions);
       else showError("error", j.state === "cancelled" ? "The video was cancelled." : `The video failed: ${j.error}`);
     }
   }
@@ -124,7 +141,7 @@ async function loadVideos() {
     (v.warnings || []).forEach((t) => info.append(el("span", t, "warning")));
     const play = el("button", "Play", "small");
     play.type = "button";
-    play.addEventListener("click", () => showVideo(v.video_url, v.warnings));
+    play.addEventListener("click", () => showVideo(v.video_url, v.warnings, v.captions_url, v.request.captions));
     const get = el("a", "Download");
     get.href = v.video_url; get.download = `talkinghead-${v.id.slice(0, 8)}.mp4`;
     const del = el("button", "Delete", "secondary small");
@@ -171,10 +188,15 @@ async function loadAvatars() {
 }
 
 // --- Forms ----------------------------------------------------------------------------------------
+$("captions").addEventListener("change", () => {
+  $("captions-note").hidden = !$("audio").files.length || $("captions").value === "none";
+});
+
 $("audio").addEventListener("change", () => {
   const recording = $("audio").files.length > 0;
   $("rate").disabled = recording;  // a recording is spoken as recorded
   $("rate-note").hidden = !recording;
+  $("captions-note").hidden = !recording || $("captions").value === "none";
 });
 
 $("generate").addEventListener("click", async () => {
@@ -189,10 +211,11 @@ $("generate").addEventListener("click", async () => {
       const form = new FormData();
       form.append("audio", audio);
       form.append("text", $("text").value);
+      form.append("captions", $("captions").value);
       if ($("avatar").value) form.append("avatar_id", $("avatar").value);
       options = { method: "POST", body: form };
     } else {
-      const body = { text: $("text").value, rate: Number($("rate").value) || 1 };
+      const body = { text: $("text").value, rate: Number($("rate").value) || 1, captions: $("captions").value };
       if ($("avatar").value) body.avatar_id = $("avatar").value;
       options = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
     }
