@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
+import subprocess
 
 import av
 import numpy as np
@@ -128,6 +130,10 @@ def test_a_soft_subtitle_track_that_players_list(tmp_path) -> None:
         cues = [(p.pts / 1000, bytes(p)[2:].decode()) for p in container.demux(sub) if p.size > 2]
     assert [t for _, t in cues] == [c.text for c in report.captions.cues] == ["Hello there.", "It costs $12.50."]
     assert [s for s, _ in cues] == pytest.approx([c.start for c in report.captions.cues], abs=1e-3)
+    if shutil.which("ffprobe"):  # where FFmpeg's own tools are installed, they list it too
+        listed = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name:stream_tags=language",
+                                 "-of", "csv=p=0", str(out)], capture_output=True, text=True, check=True).stdout
+        assert "mov_text,eng" in listed.split()
 
 
 def _caption_box(with_captions: np.ndarray, without: np.ndarray) -> tuple[int, int, int, int]:
@@ -214,7 +220,18 @@ def test_live_captions_follow_the_frames_as_streamed(tmp_path) -> None:
         pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
     loud = np.nonzero(np.abs(pcm) > 0.02)[0][0] / rate
     assert start <= loud + FRAME and loud - start < 0.4  # the word's first phoneme may be quiet
-    assert main(["-q", "live", "--text", "Hi.", "-o", str(out), "--captions", "burn"]) == 2
+    # In the video too: a subtitle track with the same cues, or drawn into the frames as they stream.
+    assert main(["-q", "live", "--text", "Hello there. It costs $12.50.", "-o", str(out), "--captions", "soft"]) == 0
+    with av.open(str(out)) as c:
+        (sub,) = c.streams.subtitles
+        texts = [bytes(p)[2:].decode() for p in c.demux(sub) if p.size > 2]
+    assert texts == ["Hello there.", "It costs $12.50."]
+    burned = tmp_path / "burned.mp4"
+    assert main(["-q", "live", "--text", "Hello there. It costs $12.50.", "-o", str(burned), "--captions", "burn"]) == 0
+    a = next(f.image for f in read_frames(burned) if f.index == round((start + 0.3) * FPS))
+    b = next(f.image for f in read_frames(out) if f.index == round((start + 0.3) * FPS))
+    x0, y0, x1, y1 = _caption_box(a, b)
+    assert y0 > 0.7 * a.shape[0] and x1 - x0 > a.shape[1] / 5  # a caption at the bottom, below the face
 
 
 def test_batch_rows_make_caption_files_beside_their_videos(tmp_path) -> None:

@@ -331,10 +331,6 @@ def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
     captioning = _caption_options(args)
     if captioning is not None and args.audio and not args.recognise:
         raise InputError("captions of a recording need its words", "add --recognise (English), or use --text")
-    if captioning is not None and captioning.show != "none":
-        # A live stream's words are known only as they are spoken: the frames cannot wait for a cue.
-        raise InputError("live takes caption files (--srt / --vtt), not --captions",
-                         "write --vtt and show it beside the stream, or use say/dub for captions in the video")
     options = LiveOptions(fps=args.fps, paced=args.paced, tts=TTSOptions(voice=args.voice))
     with open_speaker(args.avatar, photo=args.photo) as speaker:  # refuses an avatar and a photo together
         session = open_session(speaker, options)
@@ -353,19 +349,34 @@ def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
             session.push_audio(samples, rate, last=True, words=words)
         else:
             session.push_text(args.text)
-        with VideoWriter(args.output, session.fps, audio=np.zeros(0, np.float32), sample_rate=LIVE_RATE) as writer:
+        from .captions import CaptionBurner, Captions, language_of, make_captions
+        from .text import analyze
+
+        language = "eng" if args.audio else language_of(analyze(args.text, phonemize=False).words)
+        soft = captioning is not None and captioning.show == "soft"
+        burner = None
+        with VideoWriter(args.output, session.fps, audio=np.zeros(0, np.float32), sample_rate=LIVE_RATE,
+                         subtitles=Captions((), language, recognised) if soft else None) as writer:
             for frame in session.frames(until_idle=True):
-                writer.write(frame.image, frame.audio)
+                image = frame.image
+                if captioning is not None and captioning.show == "burn":
+                    if burner is None and frame.speaking:  # the reply's words are all known as it starts
+                        burner = CaptionBurner(make_captions(session.upcoming_words, session.fps, captioning,
+                                                             language, recognised), session.fps)
+                    if burner is not None:
+                        image = burner.draw(image, frame.index, frame.mouth_box)
+                writer.write(image, frame.audio)
                 bars("live", writer.frames_written, None)
-        spoken = session.spoken_words
+            spoken = session.spoken_words
+            captions = None
+            if captioning is not None:
+                captions = make_captions(spoken, session.fps, captioning, language, recognised,
+                                         writer.frames_written / session.fps)
+                if soft:
+                    writer.set_subtitles(captions)
     bars.close()
     log.info("wrote %s (%d frames, as the live session streamed them)", args.output, writer.frames_written)
-    if captioning is not None:
-        from .captions import language_of, make_captions
-
-        duration = writer.frames_written / session.fps
-        _write_captions(args, make_captions(spoken, session.fps, captioning, language_of(spoken), recognised,
-                                            duration))
+    _write_captions(args, captions)
     return EXIT_OK
 
 

@@ -116,13 +116,13 @@ class CaptionBurner:
 
     def _top(self, plate: _Plate, mouth_box: tuple[float, float, float, float] | None) -> int:
         """The plate's top row: the bottom safe margin, or the top one where the bottom would
-        cover the mouth (with half the mouth's height to spare)."""
+        cover the mouth and jaw (with a quarter of their height to spare)."""
         h = plate.rgb.shape[0]
         bottom = int(self.height * (1 - SAFE_MARGIN)) - h
         if mouth_box is None:
             return max(0, bottom)
         x0, y0, x1, y1 = mouth_box
-        spare = 0.5 * max(y1 - y0, 1.0)
+        spare = 0.25 * max(y1 - y0, 1.0)  # the box holds the jaw already: a little room for head motion
         left = (self.width - plate.rgb.shape[1]) // 2
         right = left + plate.rgb.shape[1]
 

@@ -34,8 +34,10 @@ from pathlib import Path
 import numpy as np
 
 from ..avatar.model import Avatar
+from ..captions import mouth_box
 from ..errors import InputError
 from ..face import MOUTH
+from ..face.pose import apply_pose
 from ..motion import MouthSpace
 from ..motion.idle import blinks, head_sway
 from ..motion.stream import MouthStream
@@ -93,6 +95,8 @@ class LiveFrame:
             add up exactly).
         sample_rate: Hz.
         speaking: the frame belongs to a reply (False: idle).
+        mouth_box: (x0, y0, x1, y1) px around the face's mouth and jaw in ``image`` (what text
+            drawn over the frame, a caption, keeps clear of), or None where no face is known.
     """
 
     index: int
@@ -101,6 +105,7 @@ class LiveFrame:
     audio: np.ndarray
     sample_rate: int
     speaking: bool
+    mouth_box: tuple[float, float, float, float] | None = None
 
 
 class _Face(ABC):
@@ -118,6 +123,10 @@ class _Face(ABC):
     @abstractmethod
     def own_mouth(self, k: int) -> np.ndarray:
         """(N_MOUTH, 2) canonical, IOD units: the mouth loop frame ``k`` shows on its own."""
+
+    @abstractmethod
+    def mouth_box(self, k: int) -> tuple[float, float, float, float] | None:
+        """(x0, y0, x1, y1) px around the mouth and jaw of loop frame ``k``."""
 
     @abstractmethod
     def idle(self, k: int) -> np.ndarray:
@@ -161,6 +170,9 @@ class _AvatarFace(_Face):
     def own_mouth(self, k: int) -> np.ndarray:
         return self.background.mouth[k]
 
+    def mouth_box(self, k: int) -> tuple[float, float, float, float] | None:
+        return mouth_box(apply_pose(self.background.pose[k], self.background.mouth[k]))
+
     def idle(self, k: int) -> np.ndarray:
         return self.images[k]
 
@@ -188,9 +200,13 @@ class _PhotoFace(_Face):
         self.sway = head_sway(n, fps)
         self.order = ping_pong(n, 2 * n - 2)
         self.cycle = len(self.order)
+        self._mouth_box = mouth_box(portrait.landmarks[MOUTH])
 
     def own_mouth(self, k: int) -> np.ndarray:
         return self.animator.rest_mouth
+
+    def mouth_box(self, k: int) -> tuple[float, float, float, float] | None:
+        return self._mouth_box  # the sway is small: the caption's margin covers it
 
     def idle(self, k: int) -> np.ndarray:
         return self.draw(k, self.animator.rest_mouth, 1.0)
@@ -293,6 +309,16 @@ class Session:
         captions of the session's frames show. An interrupted word ends where it was cut."""
         with self._lock:
             return tuple(self._said) + tuple(self._heard())
+
+    @property
+    def upcoming_words(self) -> tuple[TimedWord, ...]:
+        """The current reply's words known so far, spoken or not, in session time once the reply
+        has started (its first frame is out), else (): what a caption drawn over its frames shows."""
+        with self._lock:
+            if self._reply_t0 is None:
+                return ()
+            t0 = self._reply_t0
+            return tuple(replace(w, start=w.start + t0, end=w.end + t0) for w in self._reply_words)
 
     def _heard(self) -> list[TimedWord]:
         """The current reply's words begun by now, in session time; under the lock."""
@@ -419,7 +445,8 @@ class Session:
             image = self.face.draw(bg, target, w)
             self._fade_out = [target] * FADE_FRAMES
             speaking = True
-        frame = LiveFrame(self._index, self._index / self.fps, image, audio, LIVE_RATE, speaking)
+        frame = LiveFrame(self._index, self._index / self.fps, image, audio, LIVE_RATE, speaking,
+                          self.face.mouth_box(bg))
         self._index += 1
         self._samples_out += k
         return frame

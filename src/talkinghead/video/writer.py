@@ -155,6 +155,14 @@ class VideoWriter:
             stream.metadata["title"] = self._subtitles.title
             self._subtitle_stream = stream
 
+    def set_subtitles(self, captions: Captions) -> None:
+        """Replace the cues the subtitle track carries (a stream whose words are known only at
+        its end); the writer must have been opened with ``subtitles`` (the track's language and
+        title are those given then)."""
+        if self._subtitles is None:
+            raise ValueError("this writer has no subtitle track: open it with subtitles=")
+        self._subtitles = captions
+
     def _mux_subtitles(self) -> None:
         """Mux every cue as a 3GPP timed-text sample: a 16-bit big-endian length, then UTF-8."""
         import av
