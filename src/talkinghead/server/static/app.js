@@ -147,8 +147,11 @@ async function loadVideos() {
     const del = el("button", "Delete", "secondary small");
     del.type = "button";
     del.addEventListener("click", async () => {
+      const player = $("player");
+      if (player.getAttribute("src") === v.video_url) {  // let go of the file first: no request for it after
+        player.pause(); player.removeAttribute("src"); player.load(); $("result").hidden = true;
+      }
       await call(v.video_url, { method: "DELETE" }).catch((e) => showError("error", e.message));
-      if ($("player").getAttribute("src") === v.video_url) { $("result").hidden = true; $("player").removeAttribute("src"); }
       loadVideos();
     });
     li.append(info, play, get, del);
