@@ -64,10 +64,27 @@ class RawTrack:
     max_faces_seen: int
 
 
-def _quiet_mediapipe() -> None:
+# mediapipe's package __init__ imports every solution, and with them its drawing helpers, which
+# import matplotlib.pyplot: 0.7 s of a process's start that tracking never uses. Placeholders
+# stand in for those two modules (nothing here draws with mediapipe).
+_MEDIAPIPE_DRAWING = ("mediapipe.python.solutions.drawing_utils", "mediapipe.python.solutions.drawing_styles")
+
+
+def _import_mediapipe():  # noqa: ANN202 - the mediapipe module
+    """mediapipe, quiet and without its drawing helpers."""
+    import sys
+    import types
+
     # mediapipe's C++ logging (glog/absl) prints to stderr at import; users see it as noise.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "mediapipe" not in sys.modules:
+        for name in _MEDIAPIPE_DRAWING:
+            sys.modules.setdefault(name, types.ModuleType(name, "a placeholder: talkinghead does not draw "
+                                                                "with mediapipe (see face/tracker.py)"))
+    import mediapipe
+
+    return mediapipe
 
 
 @contextlib.contextmanager
@@ -93,9 +110,7 @@ class FaceTracker:
 
     def __init__(self, options: TrackOptions = TrackOptions(), static: bool = False) -> None:
         """static: every image is detected afresh (unrelated photos), no tracking."""
-        _quiet_mediapipe()
-        import mediapipe as mp
-
+        mp = _import_mediapipe()
         self.options = options
         with _quiet_stderr():
             self._mesh = mp.solutions.face_mesh.FaceMesh(
