@@ -213,7 +213,7 @@ def _delivery_args(p: argparse.ArgumentParser) -> None:
 
 def _caption_args(p: argparse.ArgumentParser, recorded: bool) -> None:
     """The flags of captions (say, dub, live)."""
-    p.add_argument("--srt", metavar="PATH", help="write captions of the words, as spoken, to this .srt")
+    p.add_argument("--srt", metavar="PATH", help="write captions (the text as written, timed as spoken) to this .srt")
     p.add_argument("--vtt", metavar="PATH", help="write captions to this WebVTT .vtt")
     p.add_argument("--captions", choices=["soft", "burn"], help="captions in the video: a subtitle track "
                    "players switch on (soft), or drawn into the frames below the face (burn)")
