@@ -9,7 +9,7 @@
 
 from .burn import CaptionBurner, mouth_box
 from .cues import SHOW_MODES, CaptionOptions, Captions, Cue, language_of, make_captions
-from .files import CAPTION_SUFFIXES, caption_text, captions_for, write_captions
+from .files import CAPTION_SUFFIXES, caption_text, captions_for, captions_in_video, write_captions
 
-__all__ = ["CAPTION_SUFFIXES", "SHOW_MODES", "CaptionBurner", "CaptionOptions", "Captions", "Cue", "caption_text", "captions_for",
-           "language_of", "make_captions", "mouth_box", "write_captions"]
+__all__ = ["CAPTION_SUFFIXES", "SHOW_MODES", "CaptionBurner", "CaptionOptions", "Captions", "Cue", "caption_text",
+           "captions_for", "captions_in_video", "language_of", "make_captions", "mouth_box", "write_captions"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from .._io import atomic_output, check_output
 from ..errors import InputError
 from ..speech.types import Speech
+from .burn import CaptionBurner
 from .cues import CaptionOptions, Captions, language_of, make_captions
 
 CAPTION_SUFFIXES = (".srt", ".vtt")
@@ -31,6 +32,23 @@ def captions_for(speech: Speech, fps: float, options: CaptionOptions = CaptionOp
     return make_captions(speech.words, fps, options, language_of(speech.words, speech.source),
                          bool(speech.metadata.get("recognised")), duration if duration is not None
                          else speech.duration)
+
+
+def captions_in_video(speech: Speech, fps: float, n_frames: int, options: CaptionOptions | None
+                      ) -> tuple[Captions | None, CaptionBurner | None, Captions | None]:
+    """What a render of ``speech`` into ``n_frames`` frames at ``fps`` does with captions:
+    (the captions, for the report and caption files; the burner that draws them into the frames,
+    where ``options.show`` is "burn"; the captions its subtitle track carries, where it is
+    "soft"). All None without ``options``.
+
+    Raises:
+        InputError: as :func:`captions_for`, before any frame is made.
+    """
+    if options is None:
+        return None, None, None
+    captions = captions_for(speech, fps, options, n_frames / fps)
+    return (captions, CaptionBurner(captions, fps) if options.show == "burn" else None,
+            captions if options.show == "soft" else None)
 
 
 def _stamp(t: float, sep: str) -> str:

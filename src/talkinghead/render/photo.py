@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..captions import CaptionBurner, CaptionOptions, captions_for, mouth_box
+from ..captions import CaptionOptions, captions_in_video, mouth_box
 from ..errors import InputError
 from ..face.detect import detect_largest_face
 from ..face.landmarks import (
@@ -408,10 +408,7 @@ def render_photo(portrait: Portrait, speech: Speech, output: str | os.PathLike,
     motion = replace(options.motion, fps=options.fps, method=MouthMethod.KEYPOSES)
     anim = PhotoAnimator(portrait)
     n = frame_count(speech.duration, options.fps)
-    captions = (captions_for(speech, options.fps, options.captions, n / options.fps)
-                if options.captions is not None else None)
-    burn = captions is not None and options.captions.show == "burn"
-    burner = CaptionBurner(captions, options.fps) if burn else None
+    captions, burner, track = captions_in_video(speech, options.fps, n, options.captions)
     mouth = mouth_box(portrait.landmarks[MOUTH])  # the head sways a little: the burner keeps a margin
     if speech.timed:
         plan = plan_motion(speech.phonemes, speech.duration, generic_key_pose(anim.rest_mouth), motion)
@@ -434,8 +431,7 @@ def render_photo(portrait: Portrait, speech: Speech, output: str | os.PathLike,
     t1 = time.perf_counter()
     h, w = portrait.image.shape[:2]
     with VideoWriter(output, options.fps, (w, h), audio=speech.audio, sample_rate=speech.sample_rate,
-                     crf=options.crf, subtitles=captions if captions is not None and not burn and
-                     options.captions.show == "soft" else None) as writer:
+                     crf=options.crf, subtitles=track) as writer:
         for f in range(n):
             image = anim.render(plan.mouth[f], float(blink[f]), sway[f])
             writer.write(image if burner is None else burner.draw(image, f, mouth))

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..avatar.bank import BankStore, encode_crop
 from ..avatar.model import Avatar
-from ..captions import CaptionBurner, CaptionOptions, Captions, captions_for, mouth_box
+from ..captions import CaptionOptions, captions_in_video, mouth_box
 from ..errors import InputError
 from ..face import MOUTH
 from ..face.pose import apply_pose
@@ -98,7 +98,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     t = avatar.tracks
     mouths = t.canonical[:, MOUTH].astype(np.float32)  # (N, N_MOUTH, 2) every bank frame's mouth
     n = frame_count(speech.duration, fps)
-    captions = captions_for(speech, fps, options.captions, n / fps) if options.captions is not None else None
+    captions, burner, track = captions_in_video(speech, fps, n, options.captions)
     # The footage plays at its own speed whatever the output rate: frames in between are interpolated.
     m = source_frames_needed(n, fps, source_fps)
     background = (plan_in_order(video, m) if video is not None else plan_background(avatar, m)).at_rate(
@@ -138,9 +138,8 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
     t2 = time.perf_counter()
     painter = MouthPainter(avatar)
     last_image = None
-    burner = shown_captions(captions, options, fps)
     with VideoWriter(output, fps, audio=speech.audio, sample_rate=speech.sample_rate, crf=options.crf,
-                     subtitles=captions if burner is None and _soft(options) else None) as writer:
+                     subtitles=track) as writer:
         for f, image in zip(range(len(plan)), frames):
             j = int(chosen[f])
             if image is None:  # the source ended early: repeat the last frame shown
@@ -160,17 +159,6 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
                 progress("render", f + 1, len(plan))
     seconds["render"] = time.perf_counter() - t2
     return RenderReport(Path(output), len(plan), len(plan) / fps, seconds, captions)
-
-
-def _soft(options: RenderOptions) -> bool:
-    return options.captions is not None and options.captions.show == "soft"
-
-
-def shown_captions(captions: Captions | None, options: RenderOptions, fps: float) -> CaptionBurner | None:
-    """The burner that draws ``captions`` into the frames, where the options burn them in."""
-    if captions is None or options.captions is None or options.captions.show != "burn":
-        return None
-    return CaptionBurner(captions, fps)
 
 
 class MouthPainter:
