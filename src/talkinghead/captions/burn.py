@@ -62,11 +62,15 @@ class CaptionBurner:
         self._next = 0  # index of the first cue not yet finished
         self._plate: tuple[int, _Plate, int] | None = None  # (cue index, plate, top row)
 
+    def _room(self, font_px: int) -> float:
+        """Pixels a line of ``font_px`` text may take: the safe width less the box's padding."""
+        return self.width * (1 - 2 * SAFE_MARGIN) - font_px
+
     def _lines(self, cue: Cue, font_px: int, cjk: bool) -> list[str]:
         """The cue's lines; where one is wider than the frame's safe width, its text re-wrapped
         into as few lines as fit, as even as possible."""
         font = _font(cjk, font_px)
-        room = self.width * (1 - 2 * SAFE_MARGIN) - font_px  # the box's padding
+        room = self._room(font_px)
         if all(font.getlength(x) <= room for x in cue.lines):
             return list(cue.lines)
         text = join(cue.lines)
@@ -94,7 +98,7 @@ class CaptionBurner:
 
         cjk = any(is_cjk(c) for c in cue.text)
         font_px = max(MIN_FONT_PX, round(self.height * FONT_HEIGHT))
-        room = self.width * (1 - 2 * SAFE_MARGIN) - font_px
+        room = self._room(font_px)
         while font_px > MIN_FONT_PX and max(_font(cjk, font_px).getlength(x) for x in cue.lines) > room:
             font_px -= 1  # a narrow frame: smaller text before more lines
         lines = self._lines(cue, font_px, cjk)

@@ -181,14 +181,12 @@ def _units(words: Sequence[TimedWord]) -> list[_Unit]:
     return units
 
 
-def _line_limit(text: str, options: CaptionOptions) -> int:
-    """The most columns a line of ``text`` may take."""
-    return 2 * options.max_cjk_chars if any(is_cjk(c) for c in text) else options.max_chars
-
-
 def _fits(line: str, options: CaptionOptions) -> bool:
-    limit = _line_limit(line, options)
-    return (width(line) if limit == 2 * options.max_cjk_chars else len(line)) <= limit
+    """Whether ``line`` is within the line limit: characters, or for a line holding Chinese
+    columns (a hanzi counts 2) against twice ``max_cjk_chars``."""
+    if any(is_cjk(c) for c in line):
+        return width(line) <= 2 * options.max_cjk_chars
+    return len(line) <= options.max_chars
 
 
 def wrap(pieces: Sequence[str], options: CaptionOptions) -> tuple[str, ...] | None:
@@ -213,9 +211,7 @@ def wrap(pieces: Sequence[str], options: CaptionOptions) -> tuple[str, ...] | No
         cost = max(widths) - min(widths) - (8 if _CLAUSE_END.search(pieces[k - 1]) else 0)
         if best is None or cost < best[0]:
             best = (cost, lines)
-    if best is not None:
-        return best[1]
-    return (whole,) if _fits(whole, options) else None
+    return None if best is None else best[1]
 
 
 def make_captions(words: Sequence[TimedWord], fps: float, options: CaptionOptions = CaptionOptions(),
@@ -233,21 +229,22 @@ def make_captions(words: Sequence[TimedWord], fps: float, options: CaptionOption
     Returns:
         The captions (no cues when there are no words).
     """
+    def full(group: list[_Unit], unit: _Unit) -> bool:
+        """Whether ``unit`` would overflow ``group`` (a non-empty cue): too long, or no wrap."""
+        return bool(group) and (unit.end - group[0].start > options.max_s
+                                or wrap([u.text for u in [*group, unit]], options) is None)
+
     units = _units(words)
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
     for i, unit in enumerate(units):
-        trial = [*current, unit]
-        too_long = bool(current) and unit.end - current[0].start > options.max_s
-        if current and (too_long or wrap([u.text for u in trial], options) is None):
-            # Full: end at the last clause mark in the second half of the cue, else here.
+        if full(current, unit):
+            # End at the last clause mark in the second half of the cue, else here.
             cut = next((k for k in range(len(current) - 1, len(current) // 2 - 1, -1)
                         if _CLAUSE_END.search(current[k].text)), len(current) - 1) + 1
             groups.append(current[:cut])
             current = current[cut:]
-            trial = [*current, unit]
-            if current and (unit.end - current[0].start > options.max_s
-                            or wrap([u.text for u in trial], options) is None):
+            if full(current, unit):
                 groups.append(current)
                 current = []
         current.append(unit)
@@ -272,9 +269,10 @@ def _timed(groups: list[list[_Unit]], fps: float, options: CaptionOptions,
         start = starts[i]
         end = math.ceil(group[-1].end * fps - 1e-6) / fps
         chars = sum(len(x) for x in lines)
-        wanted = start + max(options.min_s, chars / options.reading_cps)
-        limit = starts[i + 1] if i + 1 < len(groups) else (duration if duration is not None else wanted)
-        end = min(max(end, wanted), limit) if i + 1 < len(groups) else max(end, min(wanted, limit))
+        # Kept up for reading, but never into the next cue or past the video's end.
+        end = max(end, start + max(options.min_s, chars / options.reading_cps))
+        if i + 1 < len(groups):
+            end = min(end, starts[i + 1])
         if duration is not None:
             end = min(end, duration)
         end = max(end, start + 1 / fps)
