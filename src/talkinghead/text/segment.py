@@ -339,6 +339,17 @@ def segment_spaced(original: str, normalised: str, lang: str,
             segments.append(Phrase(lang, " ".join(w.text for w in words), tuple(words)))
             words.clear()
 
+    def end_last_word(upto: int) -> None:
+        """Original tokens before ``upto`` that no word was read from end the last word's
+        written form (the phrase being gathered, or the last one made)."""
+        nonlocal segments, shown
+        tail = " ".join(original_tokens[shown:upto])
+        if words:
+            words[-1] = _with_tail(words[-1], tail, " ")
+        else:
+            segments = _written_tail(segments, tail, " ")
+        shown = upto
+
     # Scan token by token so each word knows its source; a paragraph mark is whitespace here
     # (paragraphs are cut before runs; see analyze), so split() losing it costs nothing.
     for token, source, end in zip(normal_tokens, sources, ends):
@@ -352,25 +363,25 @@ def segment_spaced(original: str, normalised: str, lang: str,
                     while closing < end and not re.search(r"\w", original_tokens[closing]) \
                             and original_tokens[closing][0] not in _OPENING:
                         closing += 1
-                    if closing > shown and words:
-                        words[-1] = replace(words[-1], written=" ".join(
-                            [words[-1].written or "", *original_tokens[shown:closing]]).strip())
-                        shown = closing
-                    elif closing > shown:
-                        segments = _written_tail(segments, " ".join(original_tokens[shown:closing]), " ")
-                        shown = closing
+                    if closing > shown:
+                        end_last_word(closing)
                     written = " ".join(original_tokens[shown:end])
                     shown = max(shown, end)
                     words.append(Word(word, source, written=written))
             elif m["mark"]:
                 if end > shown and m["mark"] not in _OPENING:  # a lone "—": the word before's
-                    flush()
-                    segments = _written_tail(segments, " ".join(original_tokens[shown:end]), " ")
-                    shown = end
+                    end_last_word(end)
                 flush()
                 segments.append(Pause(PAUSE_SECONDS[m["mark"]], m["mark"]))
     flush()
-    return _written_tail(segments, " ".join(original_tokens[shown:]), " ")
+    if shown < len(original_tokens):
+        end_last_word(len(original_tokens))
+    return segments
+
+
+def _with_tail(word: Word, tail: str, sep: str) -> Word:
+    """``word`` with ``tail`` (original text no word was read from) after its written form."""
+    return replace(word, written=f"{word.written}{sep}{tail}" if word.written else tail)
 
 
 def _written_tail(segments: list[Phrase | Pause], tail: str, sep: str) -> list[Phrase | Pause]:
@@ -380,10 +391,7 @@ def _written_tail(segments: list[Phrase | Pause], tail: str, sep: str) -> list[P
     if not tail.strip() or last is None:
         return segments
     phrase = segments[last]
-    word = phrase.words[-1]
-    head = word.written or ""
-    written = head + (sep if head else "") + tail if head or tail else ""
-    words = phrase.words[:-1] + (replace(word, written=written),)
+    words = phrase.words[:-1] + (_with_tail(phrase.words[-1], tail, sep),)
     return segments[:last] + [replace(phrase, words=words)] + segments[last + 1:]
 
 
