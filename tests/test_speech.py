@@ -313,3 +313,15 @@ def test_read_grid_align(grid, grid_clips, tmp_path) -> None:
     bad.write_text("0 100 sil\nnot an alignment line\n")
     with pytest.raises(InputError, match="line 2"):
         read_grid_align(bad)
+
+
+def test_words_espeak_left_untimed_give_their_written_form_to_the_next() -> None:
+    from talkinghead.speech.espeak_backend import _fill_merged_words
+    from talkinghead.text import Phrase, Word
+
+    spaced = Phrase("fr", "bonjour le monde", (Word("bonjour", "bonjour", (), "Bonjour"), Word("le", "le", (), "le"),
+                                               Word("monde", "monde", (), "monde.")))
+    (word, start, end), = _fill_merged_words(spaced, [], {2: [0.1, 0.5]}, 0)[1]
+    assert (word.written, start, end) == ("Bonjour le monde.", 0.1, 0.5)  # words keep their spaces
+    hanzi = Phrase("zh", "二零二四年", tuple(Word(c, "2024", (), w) for c, w in zip("二零二四年", ["2024", "", "", "", "年"])))
+    assert [w.written for w, _, _ in _fill_merged_words(hanzi, [], {4: [0.1, 0.5]}, 0)[1]] == ["2024年"]

@@ -85,14 +85,15 @@ def _fill_merged_words(phrase: Phrase, spans: list[Span], word_spans: dict[int, 
             span = Span(span.keys, span.start, span.end, span.source, word_offset + hit)
         relabelled.append(span)
     words = []
-    carried = ""  # the written form of words left untimed goes to the next timed one
+    carried: list[str] = []  # the written forms of words left untimed go to the next timed one
+    sep = "" if phrase.lang == "zh" else " "
     for i, w in enumerate(phrase.words):
         if i not in bounds:
-            carried += w.written or ""
+            carried += [w.written] if w.written else []
             continue
         if carried and w.written is not None:
-            w = replace(w, written=carried + w.written)
-        carried = ""
+            w = replace(w, written=sep.join([*carried, w.written] if w.written else carried))
+        carried = []
         words.append((w, *bounds[i]))
     return relabelled, words
 
