@@ -61,10 +61,9 @@ class VideoRequest:
     voice: str | None = None
     captions: str = "none"
 
-    @property
-    def captions_url(self) -> str | None:
-        """Where the video's WebVTT captions are served, given its id (None: no captions)."""
-        return None if self.captions == "none" else "/videos/{id}.vtt"
+    def captions_url(self, video_id: str) -> str | None:
+        """Where the WebVTT captions of the video ``video_id`` are served (None: no captions)."""
+        return None if self.captions == "none" else f"/videos/{video_id}.vtt"
 
 
 @dataclass(frozen=True)

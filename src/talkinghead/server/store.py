@@ -86,8 +86,9 @@ class Job:
         out["eta_s"] = self.eta_s()
         if self.state == "done" and self.kind == JobKind.VIDEO:
             out["video_url"] = f"/videos/{self.result_id}.mp4"
-            if self.params.captions_url:
-                out["captions_url"] = self.params.captions_url.format(id=self.result_id)
+            captions_url = self.params.captions_url(self.result_id)
+            if captions_url:
+                out["captions_url"] = captions_url
                 out["captions"] = self.params.captions
         if self.kind == JobKind.AVATAR:
             out["avatar_id"] = self.result_id
@@ -231,8 +232,9 @@ class Store:
             request = json.loads(r["params"])
             v = {"id": r["id"], "job_id": r["job_id"], "duration": r["duration"], "created": r["created"],
                  "request": request, "warnings": json.loads(r["warnings"] or "[]")}
-            if request.get("captions", "none") != "none":
-                v["captions_url"] = f"/videos/{r['id']}.vtt"
+            captions_url = params_from_json(JobKind.VIDEO, request).captions_url(r["id"])
+            if captions_url:
+                v["captions_url"] = captions_url
             out.append(v)
         return out
 

@@ -198,6 +198,7 @@ def _enroll(data: Path, avatar_id: str, params: PhotoEnrollment | VideoEnrollmen
 def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRequest, hook: _Progress,
            ray: str | None = None) -> None:
     from ..captions import CaptionOptions, write_captions
+    from ..captions.files import RECOGNISED_NOTE
     from ..render import RenderOptions, dub, say
     from ..speech import TTSOptions
 
@@ -233,7 +234,7 @@ def _video(store: Store, data: Path, job_id: str, video_id: str, params: VideoRe
     if report.captions is not None:
         write_captions(output.with_suffix(".vtt"), report.captions)
         if report.captions.recognised:
-            log.warning("captions recognised automatically from the speech (English): some words may be wrong")
+            log.warning("captions: %s", RECOGNISED_NOTE)
     store.add_video(video_id, job_id, report.duration)
 
 
