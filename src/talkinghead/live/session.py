@@ -499,7 +499,7 @@ class Session:
         queued = sum(len(x) for x in self._queue)
         consumed = (self._reply_pushed - queued) / LIVE_RATE
         self._reply_words = [replace(w, start=w.start - consumed, end=w.end - consumed)
-                             for w in self._reply_words if w.start >= consumed and queued]
+                             for w in self._reply_words if w.start >= consumed] if queued else []
         self._reply_pushed = queued
         self._reply_t0 = None
         self._stream = None
