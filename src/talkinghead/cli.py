@@ -340,12 +340,9 @@ def _cmd_live(args: argparse.Namespace, bars: _Bars) -> int:
             samples, rate = load_audio(args.audio)
             words = ()
             if captioning is not None:
-                from .speech import recognise_and_align
+                from .captions.files import recognised_words
 
-                heard = recognise_and_align((samples, rate))
-                if heard is None or not heard.words:
-                    raise InputError(f"no English words were recognised in '{args.audio}' to caption", "use --text")
-                words, recognised = heard.words, True
+                words, recognised = recognised_words(samples, rate, args.audio), True
             session.push_audio(samples, rate, last=True, words=words)
         else:
             session.push_text(args.text)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from .._io import atomic_output, check_output
 from ..errors import InputError
-from ..speech.types import Speech
+from ..speech.types import Speech, TimedWord
 from .burn import CaptionBurner
 from .cues import CaptionOptions, Captions, language_of, make_captions
 
@@ -49,6 +51,23 @@ def captions_in_video(speech: Speech, fps: float, n_frames: int, options: Captio
     captions = captions_for(speech, fps, options, n_frames / fps)
     return (captions, CaptionBurner(captions, fps) if options.show == "burn" else None,
             captions if options.show == "soft" else None)
+
+
+def recognised_words(samples: np.ndarray, rate: int, name: str) -> tuple[TimedWord, ...]:
+    """The English words speech recognition hears in a recording (``samples`` (n,) float32 at
+    ``rate`` Hz, called ``name`` in messages), aligned back onto it: what a recording without its
+    transcript is captioned with.
+
+    Raises:
+        InputError: nothing was recognised.
+    """
+    from ..speech import recognise_and_align
+
+    heard = recognise_and_align((samples, rate))
+    if heard is None or not heard.words:
+        raise InputError(f"no English words were recognised in '{name}' to caption",
+                         "give the words said (the transcript), or leave the captions out")
+    return heard.words
 
 
 def _stamp(t: float, sep: str) -> str:

@@ -27,11 +27,12 @@ from pathlib import Path
 
 from ..avatar.enroll import enroll_target
 from ..avatar.model import Avatar
+from ..captions.files import recognised_words
 from ..errors import InputError
 from ..motion.style import SpeakingStyle, style_from_stats
 from ..phonemes import SILENCE
 from ..progress import ProgressHook, no_progress
-from ..speech import Speech, TimedPhoneme, TTSOptions, align, recognise_and_align, synthesize
+from ..speech import Speech, TimedPhoneme, TTSOptions, align, synthesize
 from ..speech.features import has_speech
 from ..video import load_audio
 from .photo import PHOTO_FPS, PhotoOptions, Portrait, load_portrait, render_photo
@@ -248,13 +249,7 @@ def _recorded_speech(audio: str | os.PathLike, transcript: str | None, fps: floa
         log.info("no speech in %s: the mouth stays closed", audio)
         return Speech(samples, rate, (TimedPhoneme(SILENCE, 0.0, duration),), (), "silence")
     if not (transcript and transcript.strip()):
-        words: tuple = ()
-        if recognise:
-            heard = recognise_and_align((samples, rate))
-            if heard is None or not heard.words:
-                raise InputError(f"no English words were recognised in '{audio}' to caption",
-                                 "give the transcript (--text / --text-file)")
-            words = heard.words
+        words = recognised_words(samples, rate, str(audio)) if recognise else ()
         return Speech(samples, rate, (), words, "untimed", {"recognised": True} if recognise else {})
     return align((samples, rate), transcript, progress=progress)
 
