@@ -15,8 +15,10 @@ chunks in real time, or a sentence pushed as text.
 * sustained: a paced session for ``--sustain`` s of alternating replies and idle: late frames
   (yielded more than a frame after their due time), and audio/video drift at the end (samples
   handed out vs frames · rate / fps);
-* memory: peak RSS of a process that opens the avatar and runs one paced session (the two-session
-  run's workers: Python, the libraries, the avatar and the session), and of this whole process;
+* memory: peak RSS of a process that opens the avatar and runs one paced session (the sustained
+  runs are each a fresh process: Python, the libraries, the avatar and the session), its RSS a
+  minute in and at the end (memory must not grow with the session's length), and this whole
+  process's peak (enrollment included);
 * two sessions at once (two processes), each paced: late frames.
 """
 
@@ -143,7 +145,9 @@ def sustained(avatar_path: str, clips: list[np.ndarray], seconds: float) -> dict
     avatar = Avatar.load(avatar_path)
     session = open_session(avatar, LiveOptions(paced=True))
     late, n, samples, speaking = 0, 0, 0, 0
-    stop = time.perf_counter() + seconds
+    start = time.perf_counter()
+    stop = start + seconds
+    rss_minute = None
 
     def feed() -> None:
         k = 0
@@ -162,13 +166,24 @@ def sustained(avatar_path: str, clips: list[np.ndarray], seconds: float) -> dict
         n += 1
         samples += len(f.audio)
         speaking += f.speaking
+        if rss_minute is None and now > start + min(60.0, seconds / 2):
+            rss_minute = rss_mb()
         if now > stop:
             break
+    rss_end = rss_mb()
     session.close()
     drift = abs(samples - n / session.fps * LIVE_RATE) / LIVE_RATE * session.fps
     return {"seconds": seconds, "frames": n, "late_frames": late, "speaking_frames": speaking,
-            "drift_frames": round(drift, 3),
+            "drift_frames": round(drift, 3), "rss_mb_first_minute": rss_minute, "rss_mb_end": rss_end,
             "peak_rss_mb_process": peak_rss_mb()}
+
+
+def rss_mb() -> int:
+    """This process's resident memory now (VmRSS), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024)
+    return 0
 
 
 def peak_rss_mb() -> int:
@@ -260,8 +275,9 @@ def main() -> int:
         tlat = text_latency(avatar, max(3, args.trials // 2))
         thr = throughput(avatar, np.concatenate(clips))
         trans = transitions(avatar, clips)
-        one = sustained(str(avatar.path), clips, args.sustain)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            one = pool.map(_worker, [(str(avatar.path), clips, args.sustain)])[0]
         with multiprocessing.get_context("spawn").Pool(2) as pool:
             two = pool.map(_worker, [(str(avatar.path), clips, args.sustain / 2)] * 2)
     pct = lambda v, q: round(float(np.percentile(v, q)) * 1000)  # noqa: E731

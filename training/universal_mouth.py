@@ -2,10 +2,20 @@
 
     python training/universal_mouth.py extract   # track every training clip once (cached)
     python training/universal_mouth.py fit       # fit, report held-out scores, write the weights
+    python training/universal_mouth.py fit --live  # the live weights (universal_live.npz)
 
 Needs the test extra's torch (``pip install -e ".[test]"``). On 2 CPU cores ``extract`` takes
 about 10 minutes (face tracking of ~16 minutes of video, cached under ~/.cache), ``fit`` about
-2 minutes; the same cache gives the same weights, bit for bit. Inference needs numpy only.
+2 minutes (``--live`` about 10); the same cache gives the same weights, bit for bit. Inference
+needs numpy only.
+
+``--live`` trains the weights a live stream uses (``motion/universal_live.npz``): the same
+examples, each also as :class:`~talkinghead.motion.stream.MouthStream` normalises it (running
+statistics of what a stream has heard so far: from cold, or for half of the GRID examples after
+1–3 other training clips, a session's earlier replies), so the model reads a stream's first
+second better. Streams read with the average of both weights (``motion.universal.stream_model``:
+the live weights alone read GRID's fresh streams best, the wild clips' worse than the file
+weights; starting the wild examples' streams at random points did not mend that).
 
 Training data, all real speech with the speaker's real mouth for the same audio:
 
@@ -143,11 +153,48 @@ def augment(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (x / (np.abs(x).max() + 1e-9) * rng.uniform(0.1, 0.9)).astype(np.float32)
 
 
-def clip_examples(data, lo: int, hi: int, audio: np.ndarray | None = None, warp: float = 1.0):
+class _Contexts:
+    """Stands in for the model in a :class:`~talkinghead.motion.stream.MouthStream` and keeps the
+    context features the stream hands it (one (1, F) row per video frame, in order)."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+
+    def apply(self, context: np.ndarray) -> np.ndarray:
+        from talkinghead.motion.universal import DESCRIPTORS
+
+        self.rows.append(context[0].astype(np.float32))
+        return np.zeros((1, len(DESCRIPTORS)), np.float32)
+
+
+def stream_context_features(audio: np.ndarray, fps: float, n_frames: int,
+                            before: np.ndarray | None = None) -> np.ndarray:
+    """(n,) 16 kHz audio → (n_frames, F) context features as a live stream reads them (running
+    statistics), the stream having heard ``before`` first (cut to whole video frames)."""
+    from talkinghead.motion.stream import MouthStream
+    from talkinghead.speech.features import FEATURE_RATE
+
+    contexts = _Contexts()
+    stream = MouthStream(fps, contexts)
+    skip = 0
+    if before is not None:
+        per_frame = FEATURE_RATE / fps
+        skip = int(len(before) // per_frame)
+        stream.push(before[: int(round(skip * per_frame))])
+    stream.push(audio)
+    stream.end()
+    stream.pop()
+    rows = np.array(contexts.rows[skip:skip + n_frames])
+    return np.concatenate([rows, np.repeat(rows[-1:], n_frames - len(rows), axis=0)])  # frames past the sound
+
+
+def clip_examples(data, lo: int, hi: int, audio: np.ndarray | None = None, warp: float = 1.0,
+                  stream: bool = False, before: np.ndarray | None = None):
     """Frames lo:hi of a cached clip → (context features, normalised targets) of its usable
     frames: the person's range comes from these frames, the spectrum's normalisation from this
     audio alone (``audio`` replaces the clip's own, e.g. an augmented copy; ``warp``: see
-    :func:`~talkinghead.motion.universal.log_mel_100hz`)."""
+    :func:`~talkinghead.motion.universal.log_mel_100hz`), or with ``stream`` from what a live
+    stream has heard so far (``before``, then this audio; no warp)."""
     from talkinghead.motion.universal import context_features, describe, log_mel_100hz, person_range
 
     fps = float(data["fps"])
@@ -159,16 +206,36 @@ def clip_examples(data, lo: int, hi: int, audio: np.ndarray | None = None, warp:
     d = describe(mouth.astype(np.float64))
     ok = usable & ~np.isnan(d).any(axis=1)
     low, span = person_range(d[ok])
-    x = context_features(log_mel_100hz(audio, 16000, warp), fps, hi - lo)
+    if stream:
+        x = stream_context_features(audio, fps, hi - lo, before)
+    else:
+        x = context_features(log_mel_100hz(audio, 16000, warp), fps, hi - lo)
     return x[ok], ((d - low) / span)[ok].astype(np.float32)
 
 
-def load_sets(cache: Path, warps: int = WARPS, wild_copies: int = WILD_COPIES):
-    """(train, validation) lists of (name, x, y, weight-group)."""
+def load_sets(cache: Path, warps: int = WARPS, wild_copies: int = WILD_COPIES, live: bool = False):
+    """(train, validation) lists of (name, x, y, weight-group). ``live``: every training example
+    also as a stream reads it (half of GRID's after 1–3 earlier training clips), and validation as
+    a fresh stream reads it."""
     rng = np.random.default_rng(SEED)
+    session = np.random.default_rng(SEED + 1)  # the live draws, apart: the file examples stay as they were
     held = held_out_grid()
     trainable = {p.stem for p in trainable_wild()}
     train, val = [], []
+    heard: list[np.ndarray] = []  # GRID training clips' sound so far: earlier replies of a session
+
+    def add(name, data, lo, hi, group, audio=None, warp=1.0):
+        ex = clip_examples(data, lo, hi, audio, warp)
+        if ex is None:
+            return False
+        train.append((name, *ex, group))
+        if live:
+            before = None
+            if group == "grid" and heard and session.random() < 0.5:
+                before = np.concatenate([heard[i] for i in session.integers(0, len(heard), session.integers(1, 4))])
+            train.append((name + "+stream", *clip_examples(data, lo, hi, audio, stream=True, before=before), group))
+        return True
+
     for f in sorted([*cache.glob("grid_s1__*.npz"), *cache.glob("wild__*.npz")]):
         corpus, name = f.stem.split("__", 1)
         with np.load(f) as z:
@@ -176,32 +243,25 @@ def load_sets(cache: Path, warps: int = WARPS, wild_copies: int = WILD_COPIES):
         n = len(data["usable"])
         if corpus == "grid_s1":
             if name in held:
-                ex = clip_examples(data, 0, n)
+                ex = clip_examples(data, 0, n, stream=live)
                 if ex is not None:
                     val.append(("grid/" + name, *ex, "grid"))
                 continue
-            ex = clip_examples(data, 0, n)
-            if ex is None:
+            if not add(name, data, 0, n, "grid"):
                 continue
-            train.append((name, *ex, "grid"))
             for _ in range(warps):
-                aug = clip_examples(data, 0, n, augment(data["audio"], rng), rng.uniform(*WARP_RANGE))
-                train.append((name + "+aug", *aug, "grid"))
+                add(name + "+aug", data, 0, n, "grid", augment(data["audio"], rng), rng.uniform(*WARP_RANGE))
+            heard.append(data["audio"])
         else:
             half = n // 2
-            second = clip_examples(data, half, n)
+            second = clip_examples(data, half, n, stream=live)
             if second is not None:
                 val.append(("wild/" + name, *second, "wild"))
-            if name not in trainable:
+            if name not in trainable or not add(name, data, 0, half, "wild"):
                 continue
-            first = clip_examples(data, 0, half)
-            if first is None:
-                continue
-            train.append((name, *first, "wild"))
             a1 = int(half / float(data["fps"]) * 16000)
             for _ in range(wild_copies):
-                aug = clip_examples(data, 0, half, augment(data["audio"][:a1], rng), rng.uniform(*WARP_RANGE))
-                train.append((name + "+aug", *aug, "wild"))
+                add(name + "+aug", data, 0, half, "wild", augment(data["audio"][:a1], rng), rng.uniform(*WARP_RANGE))
     return train, val
 
 
@@ -256,8 +316,8 @@ def score(model, val) -> dict[str, float]:
     return out
 
 
-def fit(cache: Path, out: Path) -> int:
-    train, val = load_sets(cache)
+def fit(cache: Path, out: Path, live: bool = False) -> int:
+    train, val = load_sets(cache, live=live)
     log.info("training clips %d (%d frames), validation clips %d", len(train),
              sum(len(t[1]) for t in train), len(val))
     model = fit_model(train)
@@ -279,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("step", choices=("extract", "fit"))
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--only", choices=("grid", "wild"), help="extract one corpus")
-    ap.add_argument("--out", type=Path, default=ROOT / "src" / "talkinghead" / "motion" / "universal.npz")
+    ap.add_argument("--live", action="store_true", help="fit: the live weights (universal_live.npz)")
+    ap.add_argument("--out", type=Path, help="default: the package's universal.npz or universal_live.npz")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
     if args.step == "extract":
@@ -288,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only != "grid":
             extract(all_wild(), args.cache)  # MEAD too: benchmarks read the same cache
         return 0
-    return fit(args.cache, args.out)
+    name = "universal_live.npz" if args.live else "universal.npz"
+    return fit(args.cache, args.out or ROOT / "src" / "talkinghead" / "motion" / name, args.live)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,18 @@ frame. :class:`MouthStream` gives the same description frame by frame as the aud
 * the spectrum's floor and per-band mean and spread are running statistics of what has been heard
   so far (a histogram for the floor's loud-frame percentile, sums for the bands; the spread starts
   from a prior so the first frames of a stream are not blown up). A long-lived stream (a session
-  hearing one reply after another) then matches the whole-recording model; a stream's first
-  second reads less well (benchmarks/RESULTS.md, "Design decisions");
+  hearing one reply after another) approaches the whole recording's statistics; a fresh one
+  starts far from them;
 * each video frame is normalised by the statistics as they stood when its last sound arrived, so
   the output does not depend on how the audio was cut into pushes;
 * a video frame is described once the sound ``LOOK_AHEAD_S`` past its centre has arrived, and
   emitted one frame later (the model's ±1-frame smoothing): a look-ahead of ``LOOK_AHEAD_S`` +
   1/fps, 120 ms at 25 fps (the stream's first frame goes out without waiting for its neighbour,
   so a reply starts one frame sooner);
+* the model is :func:`~talkinghead.motion.universal.stream_model`: the file weights averaged with
+  the live weights, which were trained on the spectrum as this stream normalises it too, so a
+  stream's first second reads about as well as the rest (benchmarks/RESULTS.md, "Design
+  decisions");
 * memory is bounded: only the spectrum the next frames still read (``LOOK_BEHIND_S`` before the
   next frame to describe onwards) is held.
 """
@@ -31,19 +35,17 @@ from .universal import (
     LOOK_AHEAD_S,
     LOOK_BEHIND_S,
     SMOOTHING,
+    AveragedModel,
     UniversalModel,
+    stream_model,
     taps,
-    universal_model,
 )
 
 MIN_BAND_STD = 1.0  # natural-log units: a band's spread never goes under this
-# Where a stream's statistics start (a prior worth PRIOR_FRAMES frames of sound): each band's mean
-# log power relative to the log of the loud-frame level, and its spread, averaged over 45 training
-# recordings (GRID and wild, `training/universal_mouth.py`'s cache); recordings differ from these
-# by about 1 (mean) and 0.5 (spread).
-PRIOR_MEAN_REL = np.array([-6.99, -7.52, -7.76, -7.9, -8.31, -8.39, -8.7, -8.91, -8.93, -8.87, -8.81, -8.5,
-                           -8.2, -8.07, -7.8, -7.68, -7.41, -7.53, -7.44, -7.32, -7.39, -7.4, -7.38, -7.59,
-                           -7.4, -7.39])
+# Where a stream's band spreads start (a prior worth PRIOR_FRAMES frames of sound): each band's
+# spread of log power, averaged over 45 training recordings (GRID and wild,
+# `training/universal_mouth.py`'s cache; recordings differ from it by about 0.5). The band means
+# have no prior: one relative to the loud level read worse (benchmarks/RESULTS.md).
 PRIOR_STD = np.array([2.44, 3.53, 3.88, 4.09, 4.12, 4.07, 3.77, 3.49, 3.36, 3.32, 3.28, 3.44, 3.58, 3.5,
                       3.42, 3.52, 3.66, 3.38, 3.26, 3.2, 3.05, 2.96, 2.83, 2.56, 2.6, 2.7])
 PRIOR_FRAMES = 100.0
@@ -64,9 +66,9 @@ class MouthStream:
     frames are given too.
     """
 
-    def __init__(self, fps: float, model: UniversalModel | None = None) -> None:
+    def __init__(self, fps: float, model: UniversalModel | AveragedModel | None = None) -> None:
         self.fps = float(fps)
-        self.model = model or universal_model()
+        self.model = model or stream_model()
         self._fb = mel_filterbank()
         self._tail = np.zeros(0, np.float64)  # samples not yet framed (pre-emphasised)
         self._last_sample = 0.0  # for pre-emphasis across pushes

@@ -15,8 +15,13 @@ Two halves:
   mouth moves in their own way.
 
 No transcript, no recogniser and no language model are involved: the sound alone drives it.
-The spectrum is normalised over the whole recording (:func:`log_mel_100hz`); a live stream will
-need running statistics instead.
+The spectrum is normalised over the whole recording (:func:`log_mel_100hz`). A live stream can only
+normalise by what it has heard so far (:class:`~talkinghead.motion.stream.MouthStream`'s running
+statistics), which at a stream's start are far from the whole recording's; so a second set of
+weights, ``universal_live.npz`` (``universal_model(live=True)``), is trained on the spectrum both
+ways, as a file reads it and as a stream starting cold or mid-session reads it; a stream reads
+with the average of both (:func:`stream_model`: the live weights alone read GRID's fresh streams
+better and the wild clips' worse, benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ SPACE_RIDGE = 1e-3  # penalty of the description → shape map (descriptions are
 _OUTER_TOP, _OUTER_BOTTOM = int(np.where(MOUTH == 0)[0][0]), int(np.where(MOUTH == 17)[0][0])
 _CHIN = int(np.where(MOUTH == 152)[0][0])
 WEIGHTS_FILE = "universal.npz"
+LIVE_WEIGHTS_FILE = "universal_live.npz"  # the same layout, trained for streams as well (see above)
 SMOOTHING = (0.25, 0.5, 0.25)  # weights of frames t-1, t, t+1: the model's frame-to-frame noise
 
 
@@ -180,11 +186,30 @@ def _layout() -> tuple[float, ...]:
     return (LOOK_BEHIND_S, LOOK_AHEAD_S, TAP_S, N_MELS, len(DESCRIPTORS), FLOOR_DB, *SMOOTHING)
 
 
-@functools.lru_cache(maxsize=1)
-def universal_model() -> UniversalModel:
-    """The shipped model (loaded once per process)."""
-    with resources.as_file(resources.files(__package__) / WEIGHTS_FILE) as path:
+@functools.lru_cache(maxsize=2)
+def universal_model(live: bool = False) -> UniversalModel:
+    """The shipped model (loaded once per process); ``live``: the weights for a stream's running
+    statistics (:data:`LIVE_WEIGHTS_FILE`)."""
+    with resources.as_file(resources.files(__package__) / (LIVE_WEIGHTS_FILE if live else WEIGHTS_FILE)) as path:
         return UniversalModel.load(path)
+
+
+@dataclass(frozen=True)
+class AveragedModel:
+    """Several universal models read as one: their descriptions averaged (same input, same output
+    as :meth:`UniversalModel.apply`)."""
+
+    members: tuple[UniversalModel, ...]
+
+    def apply(self, context: np.ndarray) -> np.ndarray:
+        """(n, F) context features → (n, len(DESCRIPTORS)) float32, the members' mean."""
+        return (sum(m.apply(context) for m in self.members) / len(self.members)).astype(np.float32)
+
+
+def stream_model() -> AveragedModel:
+    """What a live stream reads with (:class:`~talkinghead.motion.stream.MouthStream`): the file
+    weights and the live weights, averaged."""
+    return AveragedModel((universal_model(), universal_model(live=True)))
 
 
 def _quadratic(z: np.ndarray) -> np.ndarray:
