@@ -5,8 +5,17 @@ Usage: python benchmarks/expressive.py [--clips 8] [--wild N] [--json out.json] 
 
 Head motion, measured the same way on every video (``talkinghead.evaluate.delivery``: landmarks
 tracked afresh, poses fitted to the video's own template, no filter): mean head speed (IOD/s),
-range (RMS distance from the mean position, IOD), and the correlation of head speed with the
-speech's loudness at the best lag within ±0.4 s.
+range (RMS distance from the mean position, IOD), the correlation of head speed with the
+speech's loudness at the best lag within ±0.4 s, and nods per stressed syllable (the share of the
+speech's stressed syllables, loudness peaks, with a downward head movement just after them;
+``nods_over_chance``: the same minus its value with the voice shifted by a few seconds).
+Ratios are reported three ways: of the medians over clips, of the means, and clip by clip
+(``paired``: median of each clip's ratio, and the share of clips within ±25 %); for wild clips,
+the real first half against the real second half is beside them: how far a person differs from
+themselves.
+
+Questions: three questions and three statements like them said by the GRID avatar (3 seeds):
+the head's roll at the end of each, re-tracked.
 
 * GRID: 60 s1 clips enrolled (the split of dub_grid.py), ``--clips`` held-out clips dubbed onto
   the avatar with their transcripts: the real clip, today's output (``head_motion=False``: the
@@ -50,7 +59,7 @@ from talkinghead.video.interpolate import FlowInterpolator
 from wild_sync import DATA as WILD
 from wild_sync import halves
 
-HEAD_KEYS = ("speed_iod_s", "range_iod", "loudness_r")
+HEAD_KEYS = ("speed_iod_s", "range_iod", "loudness_r", "nods_per_stress", "nods_over_chance")
 STYLE_FROM_SENTENCES = ("Good morning, and welcome back to the course on how we speak.",
                         "The lips shape each sound in turn, and the jaw follows the voice.",
                         "Let us begin with a simple example before we move on to the harder ones.")
@@ -92,7 +101,8 @@ def wild_head_motion(tmp: Path, limit: int | None) -> list[dict]:
         except Exception as exc:  # noqa: BLE001 - a clip that cannot be enrolled is reported, not fatal
             rows.append({"clip": clip.stem, "error": str(exc)})
             continue
-        row = {"clip": clip.stem, "real": _figures(measure_delivery(second).to_json())}
+        row = {"clip": clip.stem, "real": _figures(measure_delivery(second).to_json()),
+               "first": _figures(measure_delivery(first).to_json())}  # the enrolled half: how a person varies
         for who, options in (("today", RenderOptions(head_motion=False)), ("new", RenderOptions())):
             out = work / f"{who}.mp4"
             dub(str(work / "p.avatar"), wav, out, None, options)
@@ -102,14 +112,30 @@ def wild_head_motion(tmp: Path, limit: int | None) -> list[dict]:
     return rows
 
 
+def _paired(rows: list[dict], who: str) -> dict:
+    """Clip by clip, ``who`` against the same clip's real footage: the median over clips of the
+    speed and range ratios and of the correlation difference, and the share of clips whose ratio
+    is within ±25 %."""
+    ratio = {k: np.array([r[who][k] / r["real"][k] for r in rows]) for k in ("speed_iod_s", "range_iod")}
+    return {"loudness_r_diff": round(float(np.nanmedian([r[who]["loudness_r"] - r["real"]["loudness_r"] for r in rows])), 3),
+            "speed_ratio": round(float(np.nanmedian(ratio["speed_iod_s"])), 3),
+            "range_ratio": round(float(np.nanmedian(ratio["range_iod"])), 3),
+            "speed_within_25pct": round(float(np.mean(np.abs(np.log(ratio["speed_iod_s"])) <= np.log(1.25))), 3),
+            "range_within_25pct": round(float(np.mean(np.abs(np.log(ratio["range_iod"])) <= np.log(1.25))), 3)}
+
+
 def compare(rows: list[dict]) -> dict:
     """Medians over clips, and the acceptance figures: today's and the new output's
-    correlation minus the real one's, speed and range over the real ones."""
+    correlation minus the real one's, speed and range over the real ones (the ratio of the
+    medians over clips, of the means over clips, and clip by clip (``paired``); with the real
+    first halves beside them where measured: how far one person's own halves differ)."""
     good = [r for r in rows if "real" in r]
-    out = {who: _median(good, who) for who in ("real", "today", "new")}
+    whos = ("real", "today", "new") + (("first",) if good and all("first" in r for r in good) else ())
+    out = {who: _median(good, who) for who in whos}
     means = {who: {k: float(np.nanmean([r[who][k] for r in good])) for k in ("speed_iod_s", "range_iod", "loudness_r")}
-             for who in ("real", "today", "new")}
+             for who in whos}
     out["means"] = {who: {k: round(v, 4) for k, v in m.items()} for who, m in means.items()}
+    out["paired"] = {who: _paired(good, who) for who in whos if who != "real"}
     for who in ("today", "new"):
         out[f"{who}_vs_real"] = {
             "loudness_r_diff": round(out[who]["loudness_r"] - out["real"]["loudness_r"], 3),
@@ -180,6 +206,30 @@ def sync_at_50(avatar: Path, clips: list[Path], transcripts: list[str], tmp: Pat
         "difference": round(float(np.mean(r[50]) - np.mean(r[25])), 4)}
 
 
+QUESTIONS = {"Are you coming to the meeting tomorrow?": "The report is on the table by the window.",
+             "Did you see the new results this morning?": "We saw the new results this morning.",
+             "Can we begin with a simple example?": "We can begin with a simple example."}
+
+
+def question_tilt(avatar: Path, tmp: Path, seeds: int = 3) -> dict:
+    """Each question and a statement like it said by the avatar (``seeds`` seeds each): the head's
+    roll at the end (the last second's largest distance from the median roll over the sentence,
+    deg, re-tracked), medians over sentences and seeds."""
+    got: dict[str, list[float]] = {"question": [], "statement": []}
+    for q, statement in QUESTIONS.items():
+        for kind, text in (("question", q), ("statement", statement)):
+            for seed in range(seeds):
+                out = tmp / f"tilt_{kind}_{seed}.mp4"
+                say(str(avatar), text, out, options=RenderOptions(seed=seed))
+                d = measure_delivery(out)
+                roll = np.degrees(d.pose[:, 1])
+                roll = roll[np.isfinite(roll)]
+                end = roll[-int(d.fps):]
+                got[kind].append(float(np.max(np.abs(end - np.median(roll)))))
+    return {f"{k}_end_roll_deg": round(float(np.median(v)), 2) for k, v in got.items()} | {
+        "sentences": len(QUESTIONS), "seeds": seeds}
+
+
 def sheet(avatar: Path, tmp: Path, path: Path) -> None:
     """Rows: (sentence, style); every 6th frame of each, the middle of the frame."""
     import cv2
@@ -206,7 +256,8 @@ def generic_head() -> dict:
     """The generic speaker a photo gets (``motion.head.GENERIC_HEAD``): medians of the wild
     clips' own head motion, each clip measured whole."""
     stats = [measure_delivery(clip).head for clip in sorted(WILD.glob("*.mp4"))]
-    keys = ("speed_iod_s", "speed_cv", "range_iod", "roll_deg", "loudness_r", "lag_s")
+    keys = ("speed_iod_s", "speed_cv", "range_iod", "roll_deg", "loudness_r", "lag_s", "nods_per_stress",
+            "nods_over_chance")
     return {"clips": len(stats), **{k: round(float(np.nanmedian([getattr(h, k) for h in stats])), 3) for k in keys}}
 
 
@@ -259,6 +310,7 @@ def main() -> int:
         result["interpolation_wild"] = {k: round(float(np.mean([g[k] for g in wild_i])), 3)
                                         for k in ("flow_psnr", "blend_psnr", "flow_ssim", "blend_ssim")}
         result["sync_50fps"] = sync_at_50(avatar, clips, words, tmp)
+        result["question_tilt"] = question_tilt(avatar, tmp)
         if args.figures:
             sheet(avatar, tmp, Path(args.figures) / "expressive_sheet.jpg")
     return emit(result, args.json)

@@ -121,22 +121,40 @@ def expressive_section(e: dict) -> list[str]:
              "head speed, range (RMS distance from the mean position) and the correlation of head speed "
              "with loudness at the best lag (±0.4 s); medians over clips. *today*: the footage's steady "
              "stretch (`--still-head`); *new*: the head follows the speech (the default).", "",
-             "| set | video | speed IOD/s | range IOD | speed–loudness r | mouth-opening range IOD |",
-             "|---|---|---|---|---|---|"]
+             "Nods: the share of stressed syllables (loudness peaks) with a downward head movement just after "
+             "them, and the same minus its value with the voice shifted by a few seconds (chance).", "",
+             "| set | video | speed IOD/s | range IOD | speed–loudness r | nods per stressed syllable | "
+             "… over chance | mouth-opening range IOD |",
+             "|---|---|---|---|---|---|---|---|"]
     for key, label in (("grid", f"GRID, {e['grid_clips']} held-out clips"),
                        ("wild", f"wild, {len(e['wild_clips'])} clips (second halves)")):
-        for who in ("real", "today", "new"):
+        for who in ("real", "first", "today", "new"):
+            if who not in e[key]:
+                continue
             m = e[key][who]
-            lines.append(f"| {label} | {who} | {m['speed_iod_s']} | {m['range_iod']} | {m['loudness_r']} | "
-                         f"{m['opening_iod']} |")
+            lines.append(f"| {label} | {'real, first half (enrolled)' if who == 'first' else who} | "
+                         f"{m['speed_iod_s']} | {m['range_iod']} | {m['loudness_r']} | {m.get('nods_per_stress', '')} | "
+                         f"{m.get('nods_over_chance', '')} | {m['opening_iod']} |")
     for key in ("grid", "wild"):
         for who in ("today", "new"):
             c = e[key][f"{who}_vs_real"]
             lines.append("")
             cm = c["means"]
-            lines.append(f"{key} {who} vs real (medians over clips): r {c['loudness_r_diff']:+}, speed × "
-                         f"{c['speed_ratio']}, range × {c['range_ratio']}; (means): r {cm['loudness_r_diff']:+}, "
+            lines.append(f"{key} {who} vs real (ratio of the medians over clips): r {c['loudness_r_diff']:+}, speed × "
+                         f"{c['speed_ratio']}, range × {c['range_ratio']}; (of the means): r {cm['loudness_r_diff']:+}, "
                          f"speed × {cm['speed_ratio']}, range × {cm['range_ratio']}.")
+        for who, c in e[key].get("paired", {}).items():
+            label = "the real first half" if who == "first" else who
+            lines.append("")
+            lines.append(f"{key} {label} vs real, clip by clip (median of each clip's figure): r "
+                         f"{c['loudness_r_diff']:+}, speed × {c['speed_ratio']}, range × {c['range_ratio']}; clips "
+                         f"within ±25 %: speed {c['speed_within_25pct']:.0%}, range {c['range_within_25pct']:.0%}.")
+    if "question_tilt" in e:
+        q = e["question_tilt"]
+        lines += ["", f"Questions ({q['sentences']} questions and {q['sentences']} statements like them, {q['seeds']} "
+                  f"seeds, the GRID avatar, re-tracked): the head's roll in the last second, largest distance from "
+                  f"the sentence's median roll: questions {q['question_end_roll_deg']}°, statements "
+                  f"{q['statement_end_roll_deg']}°."]
     st = e["styles"]
     lines += ["", "Styles (GRID held-out recordings, medians):", "", "| style | mouth-opening range IOD | head speed IOD/s |",
               "|---|---|---|"]

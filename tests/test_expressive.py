@@ -9,9 +9,19 @@ import pytest
 
 from talkinghead.face import MOUTH, lip_gap, track_frames
 from talkinghead.face.pose import fit_similarity
-from talkinghead.motion.head import HeadStyle, head_stats, loudness, plan_brows, plan_head
+from talkinghead.motion.head import (
+    HeadStyle,
+    head_stats,
+    loud_peaks,
+    loudness,
+    nods_per_stress,
+    plan_brows,
+    plan_head,
+    question_ends,
+)
 from talkinghead.motion.style import STYLES, SpeakingStyle, articulate, opening_range, style_from_stats
 from talkinghead.render.head import move_head
+from talkinghead.speech import TimedWord
 from talkinghead.video import read_frames
 from talkinghead.video.interpolate import FlowInterpolator
 
@@ -172,6 +182,57 @@ def test_brows_rise_on_emphasised_stretches_as_far_as_the_person_raises_them() -
     assert lift[(t % 3.0) >= 2.6].max() < 0.01  # still in the pauses
     # Someone whose brows barely move in their footage keeps them still.
     assert not plan_brows(loud, FPS, HeadStyle(0.2, 0.7, 0.08, 1.5, 0.4, 0.1, brow_raise_iod=0.005)).any()
+
+
+def test_nods_are_counted_on_stressed_syllables_and_planned_at_the_persons_rate() -> None:
+    loud = _speech_like(40, seed=5)
+    stressed = loud_peaks(loud, FPS, 60, 0.35)
+    assert len(stressed) >= 25  # about one a phrase's word or two
+    # A head that nods (0.03 IOD down and back over 0.4 s) just after every other stressed
+    # syllable, and one that nods as often but at moments unrelated to the voice.
+    t = np.arange(len(loud)) / FPS
+
+    def nodding(at: np.ndarray) -> np.ndarray:
+        y = np.zeros(len(loud))
+        for f in at:
+            u = t - f / FPS - 0.05
+            inside = (u >= 0) & (u <= 0.4)
+            y[inside] = 0.015 * (1 - np.cos(2 * np.pi * u[inside] / 0.4))
+        return np.column_stack([np.zeros(len(loud)), y])
+
+    on_stress = nods_per_stress(nodding(stressed[::2]), loud, FPS)
+    elsewhere = nods_per_stress(nodding(np.random.default_rng(1).choice(len(loud), len(stressed) // 2)), loud, FPS)
+    assert on_stress == pytest.approx(0.5, abs=0.1)
+    assert elsewhere < on_stress - 0.2
+    assert nods_per_stress(np.zeros((len(loud), 2)), loud, FPS) == 0.0
+    assert np.isnan(nods_per_stress(np.zeros((100, 2)), np.zeros(100), FPS))  # no speech: not measured
+    # Planned: a person who nods on 30 % more stressed syllables than chance, measured like real
+    # footage; a person whose nods fall where chance puts them gets none added.
+    nodder = HeadStyle(0.2, 0.7, 0.08, 1.5, 0.3, 0.1, nods_over_chance=0.3)
+    got = head_stats(_as_pose(plan_head(loud, FPS, nodder, seed=2)), loud, FPS)
+    plain = plan_head(loud, FPS, STYLE, seed=2)
+    still = head_stats(_as_pose(plain), loud, FPS)
+    assert got.nods_over_chance == pytest.approx(0.3, abs=0.12)
+    assert abs(still.nods_over_chance) < 0.1
+    assert got.speed_iod_s == pytest.approx(nodder.speed_iod_s, rel=0.25)  # the nods are within the speed
+    assert np.array_equal(plan_head(loud, FPS, HeadStyle(0.2, 0.7, 0.08, 1.5, 0.45, 0.12, nods_over_chance=0.0),
+                                    seed=2), plain)
+
+
+def test_the_head_tilts_at_the_end_of_a_question_and_lets_go() -> None:
+    words = [TimedWord("are", 0.1, 0.3, "Are"), TimedWord("you", 0.3, 0.5, "you"), TimedWord("ok", 0.5, 1.9, "OK?"),
+             TimedWord("yes", 2.5, 2.9, "Yes."), TimedWord("好", 3.0, 3.3, "好吗？"), TimedWord("no", 3.5, 3.8, '"no?"'),
+             TimedWord("x", 4.0, 4.1, None)]
+    assert question_ends(words) == [1.9, 3.3, 3.8]
+    loud = _speech_like(8)
+    t = np.arange(len(loud)) / FPS
+    plain = plan_head(loud, FPS, STYLE, seed=4)
+    asked = plan_head(loud, FPS, STYLE, seed=4, questions=[3.0])
+    tilt = asked[:, 0] - plain[:, 0]  # deg
+    assert abs(tilt[np.abs(t - 3.1) < 0.05]).min() >= 2.0  # 2 × this person's 1.5° roll, held just past the end
+    assert np.abs(tilt[(t < 2.4) | (t > 4.0)]).max() < 1e-6  # before the last word and once let go: as before
+    assert np.abs(np.diff(tilt)).max() < 0.5  # eased in and out, no jump (deg/frame)
+    assert np.array_equal(asked[:, 1:], plain[:, 1:])
 
 
 def test_raised_brows_move_the_brows_and_leave_the_eyes(grid_frame) -> None:

@@ -63,7 +63,9 @@ def coverage_table(avatar: Avatar) -> str:
                    if np.isfinite(h.loudness_r) else "no sound to relate it to")
         rows.append(f"head motion while speaking: {h.speed_iod_s:.3f} IOD/s, range {h.range_iod:.3f} IOD, roll "
                     f"{h.roll_deg:.1f}°; {follows}; brows raised up to {h.brow_raise_iod:.3f} IOD"
-                    + ("" if h.brow_raise_iod >= MIN_BROW_RAISE_IOD else " (too little to raise them on emphasis)"))
+                    + ("" if h.brow_raise_iod >= MIN_BROW_RAISE_IOD else " (too little to raise them on emphasis)")
+                    + (f"; nods on {h.nods_per_stress:.0%} of stressed syllables ({h.nods_over_chance:+.0%} against "
+                       "chance)" if np.isfinite(h.nods_over_chance) else ""))
     else:
         rows.append("head motion: not measured (enrolled before it was): renders estimate it from the tracked "
                     "poses; enroll again to learn how it follows the voice")

@@ -17,12 +17,17 @@ roll in degrees; per-frame arrays at the output's frame rate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from ..speech.features import speech_envelope
+
+if TYPE_CHECKING:
+    from ..speech import TimedWord
 
 LOUDNESS_RANGE_DB = 40.0  # loudness 0…1 spans this far below the recording's 95th-percentile level
 SMOOTH_S = 0.08  # tracked head positions are smoothed over this σ (s) before speeds are measured:
@@ -34,6 +39,18 @@ MIN_BROW_RAISE_IOD = 0.015  # a person whose brows rise less than this in their 
 BROW_S = 0.5  # one brow raise, rise and fall, s
 BROW_GAP_S = 1.5  # at least this between raises
 BROW_LOUDNESS_PERCENTILE = 85  # an emphasised stretch: a loudness peak above this percentile of the speech
+STRESS_PERCENTILE = 60  # a stressed syllable: a loudness peak above this percentile of the speech…
+STRESS_GAP_S = 0.35  # …at least this far from the next louder one (about one per word)
+NOD_WINDOW_S = (-0.1, 0.3)  # a nod answers a stressed syllable when its quickest downward moment is this near
+MIN_NOD_SPEED = 0.05  # IOD/s: a nod moves down at least this fast…
+NOD_OVER_MEDIAN = 2.0  # …and this many times the stretch's median vertical speed (not the tracker's jitter)
+CHANCE_SHIFTS_S = (-4.4, -2.9, 2.3, 3.7, 5.1)  # the voice moved this far: where nods fall by chance
+NOD_S = 0.4  # one planned nod, down and back, s
+NOD_LAG_S = 0.05  # a planned nod starts this long after its syllable's loudness peak
+NOD_SPEED = 3.0  # a planned nod's quickest downward speed, × the person's mean head speed
+NODS_SEEN = 0.35  # of such nods over a wander, the share nods_over_chance counts (the rest drown in it)
+QUESTION_TILT = (2.0, 1.5, 5.0)  # a question's closing tilt: × the person's roll, at least, at most (deg)
+TILT_RISE_S, TILT_HOLD_S, TILT_FALL_S = 0.5, 0.3, 0.6  # into a question's last word, held, let go
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,11 @@ class HeadStyle:
         lag_s: that lag, s (> 0: the head follows the voice).
         brow_raise_iod: how far the person raises their brows when they do (95th percentile of
             the brow's height above the eyelids minus its median, IOD); 0: not measured.
+        nods_per_stress: the share of stressed syllables the head nods on (:func:`nods_per_stress`;
+            NaN: not measured).
+        nods_over_chance: that share minus the share with the voice shifted by a few seconds (how
+            often a head moving as this one does nods on a syllable by chance): how much this
+            person's nods follow their stress (NaN: not measured).
     """
 
     speed_iod_s: float
@@ -59,9 +81,11 @@ class HeadStyle:
     loudness_r: float
     lag_s: float
     brow_raise_iod: float = 0.0
+    nods_per_stress: float = float("nan")
+    nods_over_chance: float = float("nan")
 
     def to_json(self) -> dict[str, float]:
-        return {k: round(float(getattr(self, k)), 5) for k in _STYLE_KEYS}
+        return {k: round(float(getattr(self, k)), 5) for k in _STYLE_KEYS if np.isfinite(getattr(self, k))}
 
     @classmethod
     def from_json(cls, d: dict) -> HeadStyle:
@@ -70,10 +94,12 @@ class HeadStyle:
     def scaled(self, energy: float) -> HeadStyle:
         """The same person with ``energy`` × the head motion (speed, range, brow raises)."""
         return HeadStyle(self.speed_iod_s * energy, self.speed_cv, self.range_iod * energy, self.roll_deg * energy,
-                         self.loudness_r, self.lag_s, self.brow_raise_iod * energy)
+                         self.loudness_r, self.lag_s, self.brow_raise_iod * energy, self.nods_per_stress,
+                         self.nods_over_chance)
 
 
-_STYLE_KEYS = ("speed_iod_s", "speed_cv", "range_iod", "roll_deg", "loudness_r", "lag_s", "brow_raise_iod")
+_STYLE_KEYS = ("speed_iod_s", "speed_cv", "range_iod", "roll_deg", "loudness_r", "lag_s", "brow_raise_iod",
+               "nods_per_stress", "nods_over_chance")
 
 
 @dataclass(frozen=True)
@@ -87,7 +113,7 @@ class HeadStats(HeadStyle):
 # A generic speaker for a photo: the median of the 15 wild clips' own head motion, each measured
 # whole (`python benchmarks/expressive.py --generic`).
 GENERIC_HEAD = HeadStyle(speed_iod_s=0.204, speed_cv=0.703, range_iod=0.103, roll_deg=2.956, loudness_r=0.175,
-                         lag_s=-0.133)
+                         lag_s=-0.133, nods_per_stress=0.308, nods_over_chance=0.0)
 
 
 def loudness(audio: np.ndarray, sample_rate: int, fps: float, n: int) -> np.ndarray:
@@ -156,9 +182,13 @@ def head_stats(pose: np.ndarray, loud: np.ndarray, fps: float) -> HeadStats:
     smooth = gaussian_filter1d(position, SMOOTH_S * fps, axis=0, mode="nearest")[ok]
     r, lag = _best_lag(speed, np.asarray(loud, np.float64), fps)
     mean = float(np.nanmean(speed))
+    loud = np.asarray(loud, np.float64)
+    share = nods_per_stress(position, loud, fps)
+    chance = float(np.nanmean([nods_per_stress(position, np.roll(loud, int(round(s * fps))), fps)
+                               for s in CHANCE_SHIFTS_S])) if np.isfinite(share) else np.nan
     return HeadStats(mean, float(np.nanstd(speed) / mean) if mean > 0 else 0.0,
                      float(np.sqrt(((smooth - smooth.mean(0)) ** 2).sum(1).mean())), float(np.std(roll[ok])),
-                     r, lag, frames=int(ok.sum()))
+                     r, lag, nods_per_stress=share, nods_over_chance=share - chance, frames=int(ok.sum()))
 
 
 def fit_head_style(stretches: list[HeadStats], canonical: np.ndarray | None = None) -> HeadStyle | None:
@@ -178,7 +208,9 @@ def fit_head_style(stretches: list[HeadStats], canonical: np.ndarray | None = No
     return HeadStyle(median("speed_iod_s", GENERIC_HEAD.speed_iod_s), median("speed_cv", GENERIC_HEAD.speed_cv),
                      median("range_iod", GENERIC_HEAD.range_iod), median("roll_deg", GENERIC_HEAD.roll_deg),
                      median("loudness_r", GENERIC_HEAD.loudness_r), median("lag_s", GENERIC_HEAD.lag_s),
-                     brow_raise(canonical) if canonical is not None else 0.0)
+                     brow_raise(canonical) if canonical is not None else 0.0,
+                     median("nods_per_stress", GENERIC_HEAD.nods_per_stress),
+                     median("nods_over_chance", GENERIC_HEAD.nods_over_chance))
 
 
 def brow_raise(canonical: np.ndarray) -> float:
@@ -194,6 +226,54 @@ def brow_raise(canonical: np.ndarray) -> float:
     return float(np.percentile(height, 95) - np.median(height)) if height.size >= MIN_FRAMES else 0.0
 
 
+def loud_peaks(loud: np.ndarray, fps: float, percentile: float, gap_s: float) -> np.ndarray:
+    """Frames (k,) of the speech's loudness peaks above ``percentile`` of its speaking frames'
+    loudness, at least ``gap_s`` apart (the louder kept): its stressed syllables (a low
+    percentile, about a word apart) or its emphasised words (a high one, seconds apart)."""
+    n = len(loud)
+    smooth = gaussian_filter1d(np.asarray(loud, np.float64), 0.1 * fps, mode="nearest") if n else np.zeros(0)
+    speaking = smooth > 0.2
+    if not speaking.any():
+        return np.zeros(0, np.int64)
+    loud_enough = np.percentile(smooth[speaking], percentile)
+    peaks = [f for f in range(1, n - 1) if smooth[f] >= loud_enough and smooth[f] >= smooth[f - 1]
+             and smooth[f] > smooth[f + 1]]
+    chosen: list[int] = []
+    for f in sorted(peaks, key=lambda f: -smooth[f]):  # the loudest first, then those far enough away
+        if all(abs(f - g) >= gap_s * fps for g in chosen):
+            chosen.append(f)
+    return np.array(sorted(chosen), np.int64)
+
+
+def nod_frames(position: np.ndarray, fps: float) -> np.ndarray:
+    """Frames (k,) where a head path (n, 2) IOD (image axes: y grows downward) nods: its downward
+    speed peaks above ``MIN_NOD_SPEED`` and ``NOD_OVER_MEDIAN`` × its median vertical speed."""
+    y = np.asarray(position, np.float64)[:, 1]
+    if len(y) < 3 or not np.isfinite(y).all():
+        return np.zeros(0, np.int64)
+    vy = np.gradient(gaussian_filter1d(y, SMOOTH_S * fps, mode="nearest")) * fps
+    floor = max(MIN_NOD_SPEED, NOD_OVER_MEDIAN * float(np.median(np.abs(vy))))
+    peak = (vy[1:-1] > floor) & (vy[1:-1] >= vy[:-2]) & (vy[1:-1] > vy[2:])
+    return np.flatnonzero(peak) + 1
+
+
+def nods_per_stress(position: np.ndarray, loud: np.ndarray, fps: float) -> float:
+    """The share of stressed syllables (:func:`loud_peaks`) the head nods on: a nod
+    (:func:`nod_frames`) within ``NOD_WINDOW_S`` of the syllable; NaN without speech."""
+    stressed = loud_peaks(loud, fps, STRESS_PERCENTILE, STRESS_GAP_S)
+    if not len(stressed):
+        return float("nan")
+    nods = nod_frames(position, fps)
+    lo, hi = NOD_WINDOW_S[0] * fps, NOD_WINDOW_S[1] * fps
+    return float(np.mean([((nods >= f + lo) & (nods <= f + hi)).any() for f in stressed]))
+
+
+def question_ends(words: Sequence[TimedWord]) -> list[float]:
+    """When each question in ``words`` (:class:`~talkinghead.speech.TimedWord` with their
+    written forms) ends, s: the end of a word written with a question mark."""
+    return [w.end for w in words if (w.written or "").rstrip("\"'”’)]」』 ").endswith(("?", "？"))]
+
+
 def plan_brows(loud: np.ndarray, fps: float, style: HeadStyle) -> np.ndarray:
     """(n,) float32 brow lift, IOD, for speech of loudness ``loud`` (n,): a rise and fall of
     ``BROW_S`` around each emphasised stretch (a loudness peak among the speech's loudest, at
@@ -203,20 +283,9 @@ def plan_brows(loud: np.ndarray, fps: float, style: HeadStyle) -> np.ndarray:
     lift = np.zeros(n, np.float32)
     if n == 0 or style.brow_raise_iod < MIN_BROW_RAISE_IOD:
         return lift
-    smooth = gaussian_filter1d(np.asarray(loud, np.float64), 0.1 * fps, mode="nearest")
-    speaking = smooth > 0.2
-    if not speaking.any():
-        return lift
-    loud_enough = np.percentile(smooth[speaking], BROW_LOUDNESS_PERCENTILE)
-    peaks = [f for f in range(1, n - 1) if smooth[f] >= loud_enough and smooth[f] >= smooth[f - 1]
-             and smooth[f] > smooth[f + 1]]
-    chosen: list[int] = []
-    for f in sorted(peaks, key=lambda f: -smooth[f]):  # the loudest first, then those far enough away
-        if all(abs(f - g) >= BROW_GAP_S * fps for g in chosen):
-            chosen.append(f)
     half = BROW_S * fps / 2
     frames = np.arange(n)
-    for f in chosen:
+    for f in loud_peaks(loud, fps, BROW_LOUDNESS_PERCENTILE, BROW_GAP_S):
         d = frames - f
         bump = np.where(np.abs(d) < half, 0.5 + 0.5 * np.cos(np.pi * d / half), 0.0)
         lift = np.maximum(lift, (style.brow_raise_iod * bump).astype(np.float32))
@@ -228,25 +297,67 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / s if s > 1e-9 else np.zeros_like(x)
 
 
+def plan_nods(loud: np.ndarray, fps: float, style: HeadStyle, rng: np.random.Generator) -> np.ndarray:
+    """(n,) float64 downward head shift, IOD: a nod (down and back over ``NOD_S``, at its
+    quickest ``NOD_SPEED`` × the person's mean speed) on stressed syllables, each with the chance
+    that makes the person's ``nods_over_chance`` (their nods beyond those their wander makes
+    anyway) as measured (``NODS_SEEN``), drawn from ``rng``."""
+    n = len(loud)
+    shift = np.zeros(n)
+    rate = min(1.0, style.nods_over_chance / NODS_SEEN) if np.isfinite(style.nods_over_chance) else 0.0
+    depth = NOD_SPEED * style.speed_iod_s * NOD_S / np.pi  # a raised-cosine nod's top speed is depth·π/NOD_S
+    if n == 0 or rate <= 0 or depth <= 0:
+        return shift
+    frames = np.arange(n)
+    for f in loud_peaks(loud, fps, STRESS_PERCENTILE, STRESS_GAP_S):
+        if rng.random() >= rate:
+            continue
+        t = (frames - f) / fps - NOD_LAG_S
+        inside = (t >= 0) & (t <= NOD_S)
+        shift[inside] = np.maximum(shift[inside], depth * 0.5 * (1 - np.cos(2 * np.pi * t[inside] / NOD_S)))
+    return shift
+
+
+def plan_tilts(questions: Sequence[float], n: int, fps: float, style: HeadStyle, side: float) -> np.ndarray:
+    """(n,) float64 roll, deg: the head tilts (to ``side``: ±1) into each question's last word,
+    holds past its end (``questions``: s) and lets go (``QUESTION_TILT`` of the person's roll)."""
+    weight = np.zeros(n)
+    times = np.arange(n) / fps
+    for end in questions:
+        rise = np.clip((times - (end - TILT_RISE_S)) / TILT_RISE_S, 0, 1)
+        fall = np.clip(1 - (times - (end + TILT_HOLD_S)) / TILT_FALL_S, 0, 1)
+        weight = np.maximum(weight, 0.5 - 0.5 * np.cos(np.pi * np.minimum(rise, fall)))
+    scale, least, most = QUESTION_TILT
+    return side * float(np.clip(scale * style.roll_deg, least, most)) * weight
+
+
 def plan_head(loud: np.ndarray, fps: float, style: HeadStyle, seed: int = 0,
-              already: HeadStats | None = None) -> np.ndarray:
+              already: HeadStats | None = None, questions: Sequence[float] = ()) -> np.ndarray:
     """A head path for speech of loudness ``loud`` (n,) at ``fps``: (n, 3) float32 [roll deg,
     shift x IOD, shift y IOD] around the rest position (0, 0, 0).
 
     ``already``: the motion the footage behind it has anyway (a chosen background stretch): the
-    path adds only what is missing, so the sum has the style's speed and range.
+    path adds only what is missing, so the sum has the style's speed and range. Stressed
+    syllables get the person's nods (:func:`plan_nods`); ``questions`` (s: when each ends,
+    :func:`question_ends`) a tilt of the head (:func:`plan_tilts`).
     """
     n = len(loud)
     if n == 0:
         return np.zeros((0, 3), np.float32)
     rng = np.random.default_rng(seed)
+    gestures = np.random.default_rng([seed, 1])  # apart, so the wander of a seed stays as it was
+    tilts = plan_tilts(questions, n, fps, style, 1.0 if gestures.random() < 0.5 else -1.0)
+    nods = np.column_stack([np.zeros(n), plan_nods(loud, fps, style, gestures)])
     speed = style.speed_iod_s
     span = style.range_iod
     if already is not None and np.isfinite(already.speed_iod_s):
         speed = float(np.sqrt(max(0.0, speed**2 - already.speed_iod_s**2)))
         span = float(np.sqrt(max(0.0, span**2 - already.range_iod**2)))
+    # The nods are part of the motion: the wander moves only as fast as they leave to it.
+    nod_speed = float(np.nanmean(head_speed(nods, fps))) if nods.any() else 0.0
+    speed = float(np.sqrt(max(0.0, speed**2 - nod_speed**2)))
     if speed <= 0 or span <= 0:
-        return np.zeros((n, 3), np.float32)
+        return np.column_stack([tilts, nods]).astype(np.float32)
     # Speed: the voice's loudness (at the person's lag) and the person's own whims, mixed so the
     # speed follows the loudness with the person's correlation.
     lag = int(round(style.lag_s * fps))
@@ -265,7 +376,8 @@ def plan_head(loud: np.ndarray, fps: float, style: HeadStyle, seed: int = 0,
     for _ in range(CALIBRATION_ROUNDS):
         path = _path(mix * voice + np.sqrt(1 - mix * mix) * whim, heading, style.speed_cv, speed, span, fps)
         if path is None:
-            return np.zeros((n, 3), np.float32)
+            return np.column_stack([tilts, nods]).astype(np.float32)
+        path = path + nods
         got = _best_lag(head_speed(path, fps), np.asarray(loud, np.float64), fps)[0]
         miss = abs(got - target) if np.isfinite(got) else 1.0
         if best is None or miss < best[0]:
@@ -278,7 +390,7 @@ def plan_head(loud: np.ndarray, fps: float, style: HeadStyle, seed: int = 0,
     roll = (path[:, 0] * 0.6 - path[:, 1] * 0.4) * roll_scale
     if already is not None and np.isfinite(already.roll_deg) and style.roll_deg > 0:
         roll *= np.sqrt(max(0.0, style.roll_deg**2 - already.roll_deg**2)) / style.roll_deg
-    return np.column_stack([roll, path]).astype(np.float32)
+    return np.column_stack([roll + tilts, path]).astype(np.float32)
 
 
 def _path(drive: np.ndarray, heading: np.ndarray, cv: float, speed: float, span: float, fps: float

@@ -38,7 +38,7 @@ from ..face.landmarks import (
 )
 from ..face.pose import eye_frame
 from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_motion, plan_universal
-from ..motion.head import GENERIC_HEAD, loudness, plan_head
+from ..motion.head import GENERIC_HEAD, loudness, plan_head, question_ends
 from ..motion.idle import IdleOptions, blinks, head_sway
 from ..motion.style import SpeakingStyle, articulate
 from ..motion.visemes import generic_key_pose, generic_mouths, neutral_mouth
@@ -424,7 +424,7 @@ def render_photo(portrait: Portrait, speech: Speech, output: str | os.PathLike,
     blink = blinks(n, options.fps, replace(options.idle, blink_interval_s=(lo / b, hi / b)))
     if options.head_motion:
         sway = plan_head(loudness(speech.audio, speech.sample_rate, options.fps, n), options.fps,
-                         GENERIC_HEAD.scaled(options.style.head), options.seed)
+                         GENERIC_HEAD.scaled(options.style.head), options.seed, questions=question_ends(speech.words))
     else:
         sway = head_sway(n, options.fps, options.idle)
     seconds["plan"] = time.perf_counter() - t0

@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..face import MOUTH
 from ..face.pose import apply_pose
 from ..motion import MotionOptions, MouthMethod, MouthSpace, plan_learned, plan_motion, plan_universal
-from ..motion.head import head_stats, loudness, plan_brows, plan_head
+from ..motion.head import head_stats, loudness, plan_brows, plan_head, question_ends
 from ..motion.style import SpeakingStyle, articulate
 from ..progress import ProgressHook, no_progress
 from ..speech import Speech
@@ -126,7 +126,7 @@ def render(avatar: Avatar, speech: Speech, output: str | os.PathLike,
         cancel, drift = steadied(background.pose, fps)
         already = head_stats(drift, np.zeros(n), fps)
         loud = loudness(speech.audio, speech.sample_rate, fps, n)
-        head = plan_head(loud, fps, style, options.seed, already) + cancel
+        head = plan_head(loud, fps, style, options.seed, already, question_ends(speech.words)) + cancel
         brows = plan_brows(loud, fps, style)  # raised on emphasised words, as far as the person raises them
     seconds["plan"] = time.perf_counter() - t0
 
