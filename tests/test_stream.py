@@ -70,3 +70,29 @@ def test_silence_reads_closed_and_pushes_after_the_end_are_refused() -> None:
     assert len(out) == 25 and out[:, 0].max() < 0.3  # opening near the person's usual minimum
     with pytest.raises(ValueError, match="ended"):
         stream.push(np.zeros(10, np.float32))
+
+
+def test_a_fresh_stream_reads_real_speech_about_as_well_as_the_whole_recording(grid, grid_clips) -> None:
+    """A session's first reply: GRID clips never trained on, each heard by a fresh stream in 40 ms
+    pushes, its opening against the real mouth (the running statistics start cold, so the file
+    weights alone read it worse; the live weights they are averaged with make up for it)."""
+    from talkinghead.face import MOUTH, build_template, build_track, lip_gap, track_frames
+    from talkinghead.video import load_audio, read_frames
+
+    from .test_universal import _held_out_grid
+
+    scores: dict[str, list[float]] = {"whole": [], "stream": [], "file weights": []}
+    for clip in _held_out_grid(grid_clips)[::3]:
+        path = grid / "video" / f"{clip}.mp4"
+        raw = track_frames(f.image for f in read_frames(path))
+        real = lip_gap(build_track(raw, build_template(raw.landmarks), 25.0).canonical[:, MOUTH])
+        audio = resample(*load_audio(path), 16000)
+        n = min(len(real), frame_count(len(audio) / 16000, 25.0))
+        ok = np.isfinite(real[:n])
+        for key, opening in (("whole", universal_model().predict(audio, 16000, 25.0, n)[:, 0]),
+                             ("stream", run(MouthStream(25.0), audio, 640)[:n, 0]),
+                             ("file weights", run(MouthStream(25.0, universal_model()), audio, 640)[:n, 0])):
+            scores[key].append(np.corrcoef(opening[ok], real[:n][ok])[0, 1])
+    mean = {k: float(np.mean(v)) for k, v in scores.items()}
+    assert mean["stream"] > mean["whole"] - 0.03, mean
+    assert mean["stream"] > mean["file weights"] + 0.02, mean
