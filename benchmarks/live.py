@@ -178,21 +178,24 @@ def sustained(avatar_path: str, clips: list[np.ndarray], seconds: float) -> dict
             "peak_rss_mb_process": peak_rss_mb()}
 
 
+def _status_mb(field: str) -> int | None:
+    """A memory figure of this process from /proc/self/status (``VmRSS``, ``VmHWM``), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024)
+    return None
+
+
 def rss_mb() -> int:
     """This process's resident memory now (VmRSS), MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024)
-    return 0
+    return _status_mb("VmRSS") or 0
 
 
 def peak_rss_mb() -> int:
     """This process's own peak resident memory (VmHWM: unlike getrusage's maxrss it is not
     inherited from the parent by a spawned worker), MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    peak = _status_mb("VmHWM")
+    return peak if peak is not None else round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def transitions(avatar: Avatar, clips: list[np.ndarray]) -> dict:

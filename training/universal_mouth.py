@@ -349,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only != "grid":
             extract(all_wild(), args.cache)  # MEAD too: benchmarks read the same cache
         return 0
-    name = "universal_live.npz" if args.live else "universal.npz"
+    from talkinghead.motion.universal import LIVE_WEIGHTS_FILE, WEIGHTS_FILE
+
+    name = LIVE_WEIGHTS_FILE if args.live else WEIGHTS_FILE
     return fit(args.cache, args.out or ROOT / "src" / "talkinghead" / "motion" / name, args.live)
 
 

@@ -93,9 +93,8 @@ class HeadStyle:
 
     def scaled(self, energy: float) -> HeadStyle:
         """The same person with ``energy`` × the head motion (speed, range, brow raises)."""
-        return HeadStyle(self.speed_iod_s * energy, self.speed_cv, self.range_iod * energy, self.roll_deg * energy,
-                         self.loudness_r, self.lag_s, self.brow_raise_iod * energy, self.nods_per_stress,
-                         self.nods_over_chance)
+        return HeadStyle(**{k: getattr(self, k) for k in _STYLE_KEYS} | {
+            k: getattr(self, k) * energy for k in ("speed_iod_s", "range_iod", "roll_deg", "brow_raise_iod")})
 
 
 _STYLE_KEYS = ("speed_iod_s", "speed_cv", "range_iod", "roll_deg", "loudness_r", "lag_s", "brow_raise_iod",
@@ -180,11 +179,12 @@ def head_stats(pose: np.ndarray, loud: np.ndarray, fps: float) -> HeadStats:
     speed = head_speed(position, fps)
     speed[~ok] = np.nan
     smooth = gaussian_filter1d(position, SMOOTH_S * fps, axis=0, mode="nearest")[ok]
-    r, lag = _best_lag(speed, np.asarray(loud, np.float64), fps)
-    mean = float(np.nanmean(speed))
     loud = np.asarray(loud, np.float64)
-    share = nods_per_stress(position, loud, fps)
-    chance = float(np.nanmean([nods_per_stress(position, np.roll(loud, int(round(s * fps))), fps)
+    r, lag = _best_lag(speed, loud, fps)
+    mean = float(np.nanmean(speed))
+    nods = nod_frames(position, fps)  # the same nods, against the voice where it was and shifted
+    share = _nodded_share(nods, loud, fps)
+    chance = float(np.nanmean([_nodded_share(nods, np.roll(loud, int(round(s * fps))), fps)
                                for s in CHANCE_SHIFTS_S])) if np.isfinite(share) else np.nan
     return HeadStats(mean, float(np.nanstd(speed) / mean) if mean > 0 else 0.0,
                      float(np.sqrt(((smooth - smooth.mean(0)) ** 2).sum(1).mean())), float(np.std(roll[ok])),
@@ -260,10 +260,14 @@ def nod_frames(position: np.ndarray, fps: float) -> np.ndarray:
 def nods_per_stress(position: np.ndarray, loud: np.ndarray, fps: float) -> float:
     """The share of stressed syllables (:func:`loud_peaks`) the head nods on: a nod
     (:func:`nod_frames`) within ``NOD_WINDOW_S`` of the syllable; NaN without speech."""
+    return _nodded_share(nod_frames(position, fps), loud, fps)
+
+
+def _nodded_share(nods: np.ndarray, loud: np.ndarray, fps: float) -> float:
+    """:func:`nods_per_stress` of a head whose nods (frames, :func:`nod_frames`) are known."""
     stressed = loud_peaks(loud, fps, STRESS_PERCENTILE, STRESS_GAP_S)
     if not len(stressed):
         return float("nan")
-    nods = nod_frames(position, fps)
     lo, hi = NOD_WINDOW_S[0] * fps, NOD_WINDOW_S[1] * fps
     return float(np.mean([((nods >= f + lo) & (nods <= f + hi)).any() for f in stressed]))
 
