@@ -205,7 +205,7 @@ def main() -> int:
                t / "live_sync.json", r)
     big = run("big_avatar.py", ["--clips", "60" if q else "250"], t / "big_avatar.json", r)
     untranscribed = run("enroll_untranscribed.py", ["--clips", "8" if q else "40"], t / "untranscribed.json", r)
-    hd_before = run("hd_footage.py", ["--seconds", "3" if q else "8", "--bank", "160"], t / "hd_before.json", r)
+    hd_before = run("hd_footage.py", ["--seconds", "3" if q else "8", "--bank", "160", "--runs", "1"], t / "hd_before.json", r)
     hd = run("hd_footage.py", ["--seconds", "3" if q else "8"], t / "hd.json", r)
     speed_1080 = run("dub_speed.py", ["--size", "1080", "--seconds", "15" if q else "60", "--runs", "1"],
                      t / "dub_speed_1080.json", r)

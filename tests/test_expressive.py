@@ -222,8 +222,9 @@ def test_nods_are_counted_on_stressed_syllables_and_planned_at_the_persons_rate(
 def test_the_head_tilts_at_the_end_of_a_question_and_lets_go() -> None:
     words = [TimedWord("are", 0.1, 0.3, "Are"), TimedWord("you", 0.3, 0.5, "you"), TimedWord("ok", 0.5, 1.9, "OK?"),
              TimedWord("yes", 2.5, 2.9, "Yes."), TimedWord("好", 3.0, 3.3, "好吗？"), TimedWord("no", 3.5, 3.8, '"no?"'),
-             TimedWord("x", 4.0, 4.1, None)]
-    assert question_ends(words) == [1.9, 3.3, 3.8]
+             TimedWord("x", 4.0, 4.1, None), TimedWord("真", 4.2, 4.6, "（真的？）"), TimedWord("so", 4.7, 4.9, "so?]"),
+             TimedWord("fine", 5.0, 5.3, "fine.\"")]
+    assert question_ends(words) == [1.9, 3.3, 3.8, 4.6, 4.9]
     loud = _speech_like(8)
     t = np.arange(len(loud)) / FPS
     plain = plan_head(loud, FPS, STYLE, seed=4)

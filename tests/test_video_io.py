@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import tracemalloc
 import wave
 from fractions import Fraction
@@ -255,6 +256,26 @@ def test_writer_aborts_on_exception(tmp_path: Path) -> None:
                 w.write(gradient(64, 48, i))
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_encoder_failure_reaches_the_caller_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    # Frames are encoded in a thread of the writer's own; a failure there (a full disk) must
+    # still stop the caller with that error, remove the partial file and end the thread.
+    encode = VideoWriter._encode_frame
+
+    def full_disk(self, frame, audio):
+        if frame.pts == 3:
+            raise OSError(28, "No space left on device")
+        encode(self, frame, audio)
+
+    monkeypatch.setattr(VideoWriter, "_encode_frame", full_disk)
+    path = tmp_path / "full.mp4"
+    with pytest.raises(OSError, match="No space left"):
+        with VideoWriter(path, fps=25, audio=tone(2.0, 22050)) as w:
+            for i in range(50):
+                w.write(gradient(64, 48, i))
+    assert list(tmp_path.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("encode ")]
 
 
 def test_writer_leaves_existing_file_alone_on_abort(tmp_path: Path) -> None:

@@ -6,14 +6,21 @@ instead; otherwise each one's pools (BLAS, OpenCV, onnxruntime, the H.264 encode
 spread over every core, and the workers spend their time taking the cores from each other
 (onnxruntime's pool also spins while it waits). :func:`set_budget` is called once, first thing
 in such a worker; the stages ask :func:`onnx_session_options` and :func:`codec_threads`.
+
+Threads also decide where freed memory goes: :func:`share_heaps` (the CLI and every worker call
+it) keeps them to a few malloc heaps.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _budget: int | None = None  # threads this process may use; None: every library's own default
+MALLOC_HEAPS = 2  # glibc malloc heaps (arenas) this process's threads share; glibc's own cap: 8 per core
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number for that cap
 
 
 def share(workers: int) -> int:
@@ -39,6 +46,25 @@ def set_budget(threads: int) -> None:
     # slower.
     threadpool_limits(threads)
     cv2.setNumThreads(threads)
+    share_heaps()
+
+
+def share_heaps(heaps: int = MALLOC_HEAPS) -> None:
+    """Let this process's threads allocate from at most ``heaps`` glibc malloc heaps.
+
+    Why: glibc gives busy threads heaps of their own. The decoder's, the encoder's, the face
+    tracker's and our own threads each allocate and free frame-sized blocks, and a block freed
+    into one thread's heap is not reused by another thread, so a long dub's resident memory grew
+    with the video's length (RESULTS.md, "HD footage"). With a few shared heaps it is reused.
+    Nothing happens off glibc, or when the user set ``MALLOC_ARENA_MAX`` (theirs is kept).
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_ARENA_MAX, int(heaps))
+    except (OSError, AttributeError):  # musl and other C libraries: no such knob
+        return
 
 
 def onnx_session_options():  # noqa: ANN202 - onnxruntime.SessionOptions, imported lazily

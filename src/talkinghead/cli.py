@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._io import check_output
+from ._threads import share_heaps
 from .errors import InputError
 
 if TYPE_CHECKING:  # the render stage loads OpenCV: only when a command needs it
@@ -602,6 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(message)s" if not args.verbose
                         else "%(levelname)s %(name)s: %(message)s", force=True)
     bars = _Bars(enabled=not args.quiet and sys.stderr.isatty())
+    share_heaps()
     try:
         return args.func(args, bars)
     except InputError as exc:

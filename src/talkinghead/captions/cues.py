@@ -26,12 +26,12 @@ from dataclasses import dataclass, replace
 
 from ..errors import InputError
 from ..speech.types import TimedWord
-from ..text.segment import is_cjk
+from ..text.segment import CLOSING_MARKS, is_cjk
 from ..timeline import frame_count
 
 SHOW_MODES = ("none", "soft", "burn")
-_SENTENCE_END = re.compile(r"[.!?…。！？]+[\"”’')）」』]*$")
-_CLAUSE_END = re.compile(r"[,;:—–，、；：]+[\"”’')）」』]*$")
+_SENTENCE_END = re.compile(rf"[.!?…。！？]+[{re.escape(CLOSING_MARKS)}]*$")
+_CLAUSE_END = re.compile(rf"[,;:—–，、；：]+[{re.escape(CLOSING_MARKS)}]*$")
 PAUSE_BREAK_S = 0.7  # a silence this long between words ends the cue (the speaker stopped)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from ..speech.features import speech_envelope
+from ..text.segment import CLOSING_MARKS
 
 if TYPE_CHECKING:
     from ..speech import TimedWord
@@ -275,7 +276,7 @@ def _nodded_share(nods: np.ndarray, loud: np.ndarray, fps: float) -> float:
 def question_ends(words: Sequence[TimedWord]) -> list[float]:
     """When each question in ``words`` (:class:`~talkinghead.speech.TimedWord` with their
     written forms) ends, s: the end of a word written with a question mark."""
-    return [w.end for w in words if (w.written or "").rstrip("\"'”’)]」』 ").endswith(("?", "？"))]
+    return [w.end for w in words if (w.written or "").rstrip(CLOSING_MARKS + " ").endswith(("?", "？"))]
 
 
 def plan_brows(loud: np.ndarray, fps: float, style: HeadStyle) -> np.ndarray:

@@ -37,6 +37,9 @@ _KEPT_PUNCTUATION = frozenset(
 _SPOKEN_SYMBOLS = frozenset("$£€¥￥₩%&@+#/")
 # Opening punctuation belongs to the run that follows it.
 _OPENING = frozenset("([（「『【〈《“‘«„‚〔［")
+# Closing quotes and brackets, which may follow a sentence's last mark ('…he said?"'): whoever
+# asks whether written words end a sentence or a question looks past these.
+CLOSING_MARKS = "\"”’')）」』]］】"
 
 # Invisible parts of emoji and formatting: removed without a word (listing them would only
 # show blanks): zero-width (non-)joiners and spaces, variation selectors, keycap, skin tones,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
+import threading
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -16,6 +18,8 @@ import numpy as np
 from .._io import atomic_output
 
 if TYPE_CHECKING:
+    import av
+
     from ..captions import Captions
 
 log = logging.getLogger(__name__)
@@ -24,6 +28,9 @@ log = logging.getLogger(__name__)
 _MUXABLE = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 _AAC_FRAME = 1024  # samples per AAC frame, used until the opened encoder reports its own
 _SUBTITLE_TIME_BASE = Fraction(1, 1000)  # ms
+# Frames converted and waiting for the encoder thread: enough to ride out a slow frame on either
+# side, few enough that memory does not notice (4 × 1080p ≈ 12 MB of I420).
+_QUEUE_FRAMES = 4
 # The minimal ASS script header FFmpeg's mov_text encoder reads its default style from.
 _ASS_HEADER = """[Script Info]
 ScriptType: v4.00+
@@ -54,6 +61,9 @@ class VideoWriter:
     """Streaming H.264 (yuv420p) + AAC mp4 writer; output appears only on success (atomic rename).
 
     Frames are encoded as they are written, so memory stays bounded by the encoder's look-ahead.
+    The encoder and muxer run in a thread of their own (x264 and the muxer release the GIL), so
+    encoding one frame overlaps with drawing the next; :meth:`write` returns once the frame is
+    converted and queued (at most a few frames wait).
     The audio track (given up front) is encoded alongside, interleaved with the video by time.
 
     Args:
@@ -108,6 +118,9 @@ class VideoWriter:
         self._subtitles = subtitles
         self._subtitle_stream = None
         self._closed = False
+        self._jobs: queue.Queue | None = None  # (frame, audio) for the encoder thread; None ends it
+        self._worker: threading.Thread | None = None
+        self._failed: BaseException | None = None  # what stopped the encoder thread, if anything
         # The temporary file lives as long as the writer: hold atomic_output open across calls.
         self._stack = contextlib.ExitStack()
         self._tmp: Path = self._stack.enter_context(atomic_output(self.path))
@@ -155,6 +168,30 @@ class VideoWriter:
             stream.metadata["language"] = self._subtitles.language
             stream.metadata["title"] = self._subtitles.title
             self._subtitle_stream = stream
+        self._jobs = queue.Queue(_QUEUE_FRAMES)
+        self._worker = threading.Thread(target=self._encode_jobs, name=f"encode {self.path.name}", daemon=True)
+        self._worker.start()
+
+    def _encode_jobs(self) -> None:
+        """The encoder thread: encode and mux queued frames in order until None arrives. After
+        a failure it keeps taking jobs (so :meth:`write` never blocks on a full queue) but skips
+        them; the failure is raised in the caller's thread by the next write or close."""
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            if self._failed is None:
+                try:
+                    self._encode_frame(*job)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    self._failed = exc
+
+    def _stop_worker(self) -> None:
+        """Let the encoder thread finish what is queued and wait for it."""
+        if self._worker is not None:
+            self._jobs.put(None)
+            self._worker.join()
+            self._worker = None
 
     def set_subtitles(self, captions: Captions) -> None:
         """Replace the cues the subtitle track carries (a stream whose words are known only at
@@ -188,6 +225,9 @@ class VideoWriter:
         try:
             if self._container is None:
                 raise ValueError(f"no frames were written to '{self.path}'")
+            self._stop_worker()
+            if self._failed is not None:
+                raise self._failed
             for packet in self._video.encode(None):
                 self._container.mux(packet)
             if self._audio_stream is not None:
@@ -208,6 +248,8 @@ class VideoWriter:
         if self._closed:
             return
         self._closed = True
+        self._failed = self._failed or _Aborted()  # the thread skips whatever is still queued
+        self._stop_worker()
         if self._container is not None:
             with contextlib.suppress(Exception):
                 self._container.close()
@@ -229,13 +271,14 @@ class VideoWriter:
         """
         import av
 
-
         if self._closed:
             raise ValueError(f"writer for '{self.path}' is closed")
+        if self._failed is not None:
+            raise self._failed
         if audio is not None:
             if self._audio is None:
                 raise ValueError("this writer has no audio track: open it with audio=np.zeros(0)")
-            self._audio = np.concatenate([self._audio, np.clip(np.asarray(audio, np.float32).reshape(-1), -1.0, 1.0)])
+            audio = np.clip(np.asarray(audio, np.float32).reshape(-1), -1.0, 1.0)
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"frames must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}")
@@ -259,12 +302,18 @@ class VideoWriter:
                                            format="yuv420p")
         frame.pts = self.frames_written
         frame.time_base = 1 / self._rate
+        self.frames_written += 1
+        self._jobs.put((frame, audio))
+
+    def _encode_frame(self, frame: av.VideoFrame, audio: np.ndarray | None) -> None:
+        """Encode one converted frame and the audio up to its end (the encoder thread)."""
+        if audio is not None:
+            self._audio = np.concatenate([self._audio, audio])
         for packet in self._video.encode(frame):
             self._container.mux(packet)
-        self.frames_written += 1
         if self._audio_stream is not None:
             # Keep the audio up to the end of this frame, so the two streams interleave by time.
-            end = int(self.frames_written / self._rate * self._sample_rate)
+            end = int((frame.pts + 1) / self._rate * self._sample_rate)
             self._encode_audio(min(end, self._audio_base + len(self._audio)), flush=False)
 
     def _encode_audio(self, until: int, flush: bool) -> None:
