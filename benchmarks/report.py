@@ -421,7 +421,8 @@ def main() -> int:
               f"Each clip's first {hd['seconds']:g} s, scaled to 720p and 1080p, re-voiced with its own sound "
               "(`dub --video`); mouth sharpness = variance of the Laplacian in the mouth box, generated / source; "
               "seam contrast = gradient along the boundary of the changed region, generated / source. Before: "
-              "160 px bank crops (round one's fixed size, `--bank 160`); after: crops at the source's scale.", "",
+              "160 px bank crops (round one's fixed size, `--bank 160`); after: crops at the source's scale. "
+              "Wall time: the median of fresh processes (start-up included), a run each before and three after.", "",
               "| clip | size | sharpness before → after | seam contrast before → after | wall / duration | peak RSS |",
               "|---|---|---|---|---|---|"]
     for b, a in zip(hd_before["rows"], hd["rows"]):
