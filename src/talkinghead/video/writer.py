@@ -81,7 +81,7 @@ class VideoWriter:
             language and title; players switch it on and off), or None.
 
     Attributes:
-        frames_written: frames encoded so far.
+        frames_written: frames given to :meth:`write` so far (queued or encoded).
 
     Use as a context manager: leaving the block normally closes (finishes) the file, an
     exception aborts it and nothing is left behind.
@@ -219,6 +219,8 @@ class VideoWriter:
 
         Raises:
             ValueError: no frame was written (an mp4 needs at least one).
+            Exception: whatever stopped the encoder thread (an ``OSError`` for a full disk, say);
+                the file is then removed.
         """
         if self._closed:
             return self.path
@@ -259,7 +261,7 @@ class VideoWriter:
     # -- data -----------------------------------------------------------------------------------
 
     def write(self, image: np.ndarray, audio: np.ndarray | None = None) -> None:
-        """Encode one frame.
+        """Queue one frame for the encoder thread.
 
         Args:
             image: (H, W, 3) uint8 RGB, the same size as the first frame (or ``size``).
@@ -268,6 +270,7 @@ class VideoWriter:
 
         Raises:
             ValueError: wrong shape, dtype or size, or the writer is closed.
+            Exception: whatever stopped the encoder thread on an earlier frame.
         """
         import av
 
