@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import threading
 import tracemalloc
 import wave
@@ -15,6 +16,7 @@ import pytest
 from talkinghead.errors import InputError
 from talkinghead.video import Frame, VideoInfo, VideoWriter, load_audio, probe, read_frames
 
+FIXTURE = Path(__file__).resolve().parent / "fixtures"
 SQUARE = 8  # px: side of the moving square; it moves one side per source frame
 
 
@@ -234,6 +236,26 @@ def test_writer_odd_size_with_audio_round_trip(tmp_path: Path) -> None:
     assert rate == 22050 and len(audio) / rate == pytest.approx(2.0, abs=0.1)
     assert 0.2 < np.abs(audio).max() < 0.4
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]  # no temp file left
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86-64 instruction sets only")
+def test_the_same_frames_make_the_same_video_on_any_cpu(tmp_path: Path, monkeypatch) -> None:
+    # The video must not depend on the instruction sets x264 finds: encoded again as on a CPU with
+    # nothing beyond SSE2 (every x86-64 has it), the same frames decode to the same pixels.
+    # Without cpu-independent, x264's AVX2 and AVX-512 macroblock tree round differently from its
+    # SSE2 one (and the AVX-512 one also varied from run to run at some frame sizes).
+    import talkinghead.video.writer as writer
+
+    frames = [f.image for f in read_frames(FIXTURE / "speaker.mp4")][:50]
+    decoded = []
+    for name, params in (("found", writer.X264_PARAMS), ("sse2", writer.X264_PARAMS + ":asm=MMX2,SSE,SSE2")):
+        monkeypatch.setattr(writer, "X264_PARAMS", params)
+        with VideoWriter(tmp_path / f"{name}.mp4", fps=25) as w:
+            for image in frames:
+                w.write(image)
+        decoded.append(np.stack([f.image for f in read_frames(tmp_path / f"{name}.mp4")]))
+    assert decoded[0].shape == (50, 256, 256, 3)
+    assert np.array_equal(decoded[0], decoded[1])
 
 
 def test_writer_fractional_fps(tmp_path: Path) -> None:

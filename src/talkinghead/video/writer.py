@@ -28,6 +28,13 @@ log = logging.getLogger(__name__)
 _MUXABLE = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 _AAC_FRAME = 1024  # samples per AAC frame, used until the opened encoder reports its own
 _SUBTITLE_TIME_BASE = Fraction(1, 1000)  # ms
+# x264's SIMD code for its macroblock tree is not bit-exact across instruction sets (its AVX2 and
+# AVX-512 versions round differently from its SSE2 one), and on AVX-512 CPUs it varied from run to
+# run at some frame sizes (GRID's 360x288 among them): the same frames came out slightly
+# different. With cpu-independent, x264 does that arithmetic the same way on every CPU (the rest
+# keeps its SIMD), so the same frames make the same video on every x86-64 machine, at a cost too
+# small to measure (benchmarks/x264_params.py).
+X264_PARAMS = "cpu-independent=1"
 # Frames converted and waiting for the encoder thread: enough to ride out a slow frame on either
 # side, few enough that memory does not notice (4 × 1080p ≈ 12 MB of I420).
 _QUEUE_FRAMES = 4
@@ -145,7 +152,7 @@ class VideoWriter:
 
         self._container = av.open(str(self._tmp), "w",
                                   format=_MUXABLE.get(self.path.suffix.lower(), "mp4"))
-        options = {"crf": str(self._crf), "preset": self._preset}
+        options = {"crf": str(self._crf), "preset": self._preset, "x264-params": X264_PARAMS}
         if codec_threads():
             options["threads"] = str(codec_threads())
         video = self._container.add_stream("libx264", rate=self._rate, options=options)
