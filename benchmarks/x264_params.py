@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from results_io import emit
+from talkinghead.evaluate.metrics import psnr
 from talkinghead.video import read_frames
 from talkinghead.video.writer import X264_PARAMS
 
@@ -49,11 +50,11 @@ def encode(frames: list[np.ndarray], params: str | None) -> tuple[list[bytes], f
 
 
 def psnr_of(packets: list[bytes], frames: list[np.ndarray]) -> float:
+    """PSNR of the decoded ``packets`` against ``frames``, over the whole clip, dB."""
     decoder = av.CodecContext.create("h264", "r")
     decoded = [f.to_ndarray(format="rgb24") for p in [*packets, None]
                for f in decoder.decode(av.Packet(p) if p is not None else None)]
-    mse = np.mean([((a.astype(np.float32) - b) ** 2).mean() for a, b in zip(decoded, frames)])
-    return float(10 * np.log10(255 ** 2 / mse))
+    return psnr(np.stack(decoded), np.stack(frames[:len(decoded)]))
 
 
 def sources(n: int, wild: int) -> dict[str, list[np.ndarray]]:
