@@ -139,6 +139,26 @@ def test_ordinals_grouped_numbers_and_codes(text: str, expected: str) -> None:
     assert normalize_en(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # Five or more digits without separators: a code, read digit by digit ...
+    ("13000", "one three zero zero zero"),
+    ("My zip code is 90210.", "My zip code is nine zero two one zero."),
+    ("order 12345 has shipped", "order one two three four five has shipped"),
+    ("Ext. 12345 please", "extension one two three four five please"),
+    # ... unless what it counts follows, or it is grouped, signed, decimal, money or a range.
+    ("13000 people came", "thirteen thousand people came"),
+    ("13,000.", "thirteen thousand."),
+    ("-13000", "minus thirteen thousand"),
+    ("13000.5", "thirteen thousand point five"),
+    ("$15000", "fifteen thousand dollars"),
+    ("from 10000 to 20000.", "from ten thousand to twenty thousand."),
+    ("10000-20000", "ten thousand to twenty thousand"),
+    ("9000", "nine thousand"),  # four digits are never a code
+])
+def test_long_ungrouped_numbers_are_codes_unless_they_count_something(text: str, expected: str) -> None:
+    assert normalize_en(text) == expected
+
+
 def test_normalize_en_keeps_no_digits_or_number_hyphens() -> None:
     out = normalize_en("Call 555-1234 or 1,000,000 times at 7:45 on 2024-05-03, 21st, 99%.")
     assert not any(c.isdigit() for c in out), out

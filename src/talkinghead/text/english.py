@@ -15,6 +15,14 @@ from num2words import num2words
 # The largest number read as a number; longer digit strings (IDs, phone numbers) are read
 # digit by digit, which is also how people say them.
 MAX_CARDINAL = 10**15
+# A whole number written without separators and at least this long is a code (ZIP, order,
+# account number), read digit by digit, unless a word it counts follows it ("13000 people"):
+# style guides group the digits of quantities this long ("13,000"), and so do users who mean one.
+CODE_MIN_DIGITS = 5
+# Words after which such a number is a code even when a word follows ("order 12345 shipped").
+_CODE_WORDS = (r"(?:zip|code|postcode|number|id|pin|order|account|invoice|ticket|flight|room"
+               r"|extension|ext|serial|model|part|tracking|booking|confirmation|reference|ref"
+               r"|customer|policy|case|item|sku|phone|call|dial)")
 # Four-digit numbers in this range may be read as years ("nineteen ninety-nine").
 YEAR_MIN, YEAR_MAX = 1100, 2099
 
@@ -66,7 +74,8 @@ _ABBREVIATIONS = {"jr": "Junior", "sr": "Senior", "inc": "Incorporated", "ltd": 
                   "corp": "Corporation", "dept": "Department"}
 # Abbreviations that stand inside a sentence: never a full stop.
 _INNER_ABBREVIATIONS = {"vs": "versus", "e.g": "for example", "i.e": "that is",
-                        "approx": "approximately", "mt": "Mount", "cf": "compare"}
+                        "approx": "approximately", "mt": "Mount", "cf": "compare",
+                        "ext": "extension"}
 # Unit abbreviations that may stand without a period or a number.
 _BARE_UNITS = {"km": "kilometers", "kg": "kilograms"}
 
@@ -494,11 +503,26 @@ def _split_letters_digits(text: str) -> str:
     return re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", text)
 
 
+def _is_code(m: re.Match[str]) -> bool:
+    """Is this bare whole number a code to read digit by digit (see ``CODE_MIN_DIGITS``)?"""
+    written = m["int"]
+    if m["sign"] or m["frac"] or "," in written or len(written) < CODE_MIN_DIGITS:
+        return False
+    before, after = m.string[:m.start()], m.string[m.end():]
+    if re.search(rf"(?:\b{_CODE_WORDS}\.?|#)\s*$", before, re.IGNORECASE):
+        return True
+    if re.search(r"\d\s*(?:to|and|or)\s*$", before):
+        return False  # the end of a range or list whose first number counts: "13000 to 14000."
+    return not re.match(r"\s*[^\W\d_]", after)  # no word follows that it could count
+
+
 def _numbers(text: str) -> str:
     """Remaining numbers: -7 -> minus seven; 1,234 -> one thousand two hundred and thirty
-    four; 3.14 -> three point one four; .5 -> point five."""
+    four; 3.14 -> three point one four; .5 -> point five; 13000 people -> thirteen thousand
+    people, but zip code 90210 / 13000. -> digit by digit (a code, see ``CODE_MIN_DIGITS``)."""
     text = re.sub(rf"(?<![\w.])(?P<sign>-(?=\d))?(?P<int>{_INT})(?:\.(?P<frac>\d+))?(?!\w)",
-                  lambda m: _number(m["int"], m["frac"], m["sign"]), text)
+                  lambda m: _digits(m["int"]) if _is_code(m) else _number(m["int"], m["frac"], m["sign"]),
+                  text)
     text = re.sub(r"(?<![\w.])\.(\d+)(?!\w)", lambda m: "point " + _digits(m[1]), text)
     return re.sub(r"\d+", lambda m: f" {_digits(m[0])} ", text)  # anything left, e.g. 1:2:3:4
 
