@@ -85,7 +85,8 @@ def text_norm_section(t: dict) -> list[str]:
                 lines.append(f"- {k.replace('_', ' ')}: `{d['written']}` → ours \"{d['ours']}\", NeMo "
                              f"\"{d['expected']}\"")
     return lines + ["", "Why these stand: each is a reading people use. A wrong ordinal suffix (\"111st\") "
-                    "is read as the number it writes; \"US $76.3 trillion\" is said with the unit last; 23:00 "
+                    "is read as the number it writes; a hyphen between two amounts is \"to\", as in every other "
+                    "range (NeMo leaves it a pause); \"US $76.3 trillion\" is said with the unit last; 23:00 "
                     "is \"twenty-three hundred\" in the 24-hour clock's own idiom; a two-digit year's 0 is "
                     "\"oh\"; ￥ before a bare amount is 元, the word people say (人民币 names the currency).",
                     ""]

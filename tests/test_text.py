@@ -119,7 +119,8 @@ def test_times_with_seconds_ranges_and_zones(text: str, expected: str) -> None:
     ("£4.01", "four pounds and one penny"),
     ("$7.500", "seven dollars and fifty cents"),
     ("$3-8", "three to eight dollars"),
-    ("€10 to €20", "ten euros to twenty euros"),
+    ("€10 to €20", "ten to twenty euros"),
+    ("$5-$10", "five to ten dollars"),  # the hyphen is "to", not a pause between two amounts
     ("US$4 billion", "four billion US dollars"),
     ("₩5000", "five thousand won"),
 ])

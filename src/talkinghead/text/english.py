@@ -399,13 +399,13 @@ def _currency(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         return ("minus " if m["sign"] else "") + spoken(m, m["int"], m["frac"])
 
-    def span(m: re.Match[str]) -> str:  # "$5-10", "$5 to $10" with one symbol: one unit at the end
+    def span(m: re.Match[str]) -> str:  # "$5-10", "$5-$10", "$5 to 10": one unit at the end
         first = spoken(m, m["int"], m["frac"], with_unit=False)
         return f"{first} to {spoken(m, m['int2'], m['frac2'])}"
 
     cur = r"(?P<us>US\s?)?(?P<cur>[$£€¥₩])"
     amount = rf"(?P<int>{_INT})?(?:\.(?P<frac>\d+))?(?<=\d)"
-    text = re.sub(rf"(?<![\w.])(?P<sign>)(?P<scale>){cur}\s?{amount}\s?(?:-|to)\s?(?P<int2>{_INT})"
+    text = re.sub(rf"(?<![\w.])(?P<sign>)(?P<scale>){cur}\s?{amount}\s?(?:-|to)\s?(?P=cur)?(?P<int2>{_INT})"
                   rf"(?:\.(?P<frac2>\d+))?(?![\w.]|\.\d)", span, text)
     text = re.sub(rf"(?<![\w.])(?P<sign>-)?{cur}\s?{amount}{scale}", repl, text)
     # Amount before the symbol, as written in much of Europe: "5 €", "12,50€" is not handled.
