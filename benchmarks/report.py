@@ -86,7 +86,8 @@ def text_norm_section(t: dict) -> list[str]:
                              f"\"{d['expected']}\"")
     return lines + ["", "Why these stand: each is a reading people use. A wrong ordinal suffix (\"111st\") "
                     "is read as the number it writes; a hyphen between two amounts is \"to\", as in every other "
-                    "range (NeMo leaves it a pause); \"US $76.3 trillion\" is said with the unit last; 23:00 "
+                    "range (NeMo's own range cases say \"to\" for \"$250-$300\"; its money case leaves it a "
+                    "pause); \"US $76.3 trillion\" is said with the unit last; 23:00 "
                     "is \"twenty-three hundred\" in the 24-hour clock's own idiom; a two-digit year's 0 is "
                     "\"oh\"; ￥ before a bare amount is 元, the word people say (人民币 names the currency).",
                     ""]

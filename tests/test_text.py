@@ -119,8 +119,8 @@ def test_times_with_seconds_ranges_and_zones(text: str, expected: str) -> None:
     ("£4.01", "four pounds and one penny"),
     ("$7.500", "seven dollars and fifty cents"),
     ("$3-8", "three to eight dollars"),
-    ("€10 to €20", "ten to twenty euros"),
-    ("$5-$10", "five to ten dollars"),  # the hyphen is "to", not a pause between two amounts
+    ("€10 to €20", "ten euros to twenty euros"),
+    ("$5-$10", "five dollars to ten dollars"),  # the hyphen is "to", not a pause between two amounts
     ("US$4 billion", "four billion US dollars"),
     ("₩5000", "five thousand won"),
 ])
@@ -157,6 +157,39 @@ def test_ordinals_grouped_numbers_and_codes(text: str, expected: str) -> None:
     ("9000", "nine thousand"),  # four digits are never a code
 ])
 def test_long_ungrouped_numbers_are_codes_unless_they_count_something(text: str, expected: str) -> None:
+    assert normalize_en(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Phone numbers: group by group, a short pause between.
+    ("Call 1-800-555-0199 today.", "Call one, eight hundred, five five five, zero one nine nine today."),
+    ("(555) 123-4567", "five five five, one two three, four five six seven"),
+    ("+44 20 7946 0958", "plus four four, two zero, seven nine four six, zero nine five eight"),
+    ("call me at 555-1234.", "call me at five five five, one two three four."),
+    ("pages 555-1234", "pages five hundred and fifty five to one thousand two hundred and thirty four"),
+    # Fractions, and a slash that is not one.
+    ("1/2 cup", "one half cup"),
+    ("3/4 of them", "three quarters of them"),
+    ("2 1/2 hours", "two and a half hours"),
+    ("5/8 inch", "five eighths inch"),
+    ("due on 3/4", "due on March fourth"),  # after a date word: month first, as numeric dates
+    ("24/7 and 9/11", "twenty four seven and nine eleven"),
+    # Degrees.
+    ("It is 72°F.", "It is seventy two degrees Fahrenheit."),
+    ("-7 °C", "minus seven degrees Celsius"),
+    ("25° C", "twenty five degrees Celsius"),
+    ("turn 90°", "turn ninety degrees"),
+    # Percent and year ranges; quarters; street abbreviations.
+    ("3-5%", "three to five percent"),
+    ("50%-60%", "fifty to sixty percent"),
+    ("2010-2020", "twenty ten to twenty twenty"),
+    ("2010–2020", "twenty ten to twenty twenty"),
+    ("from 1990 to 2000", "from nineteen ninety to two thousand"),
+    ("1990-95", "nineteen ninety to ninety five"),
+    ("Q3 2024 sales", "Q three twenty twenty four sales"),
+    ("5th Ave. and Main Rd. meet", "fifth Avenue and Main Road meet"),
+])
+def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     assert normalize_en(text) == expected
 
 
@@ -203,6 +236,9 @@ def test_normalize_zh(text: str, expected: str) -> None:
     ("€30到50", "三十到五十欧元"),
     ("₩800", "八百韩元"),
     ("$2.5亿", "二点五亿美元"),
+    ("气温25°C", "气温二十五摄氏度"),
+    ("98°F", "九十八华氏度"),
+    ("转45°", "转四十五度"),
 ])
 def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected
@@ -218,6 +254,8 @@ def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
     ("Hello, world!", [("en", "Hello, world!")]),
     ("2024", [("en", "2024")]),
     ("I have 3个苹果", [("en", "I have"), ("zh", "3个苹果")]),
+    ("气温25°C，很热", [("zh", "气温25°C，很热")]),  # the C of °C is no English word
+    ("气温25°C而Python", [("zh", "气温25°C而"), ("en", "Python")]),
 ])
 def test_split_language_runs(text: str, expected: list[tuple[str, str]]) -> None:
     assert split_language_runs(text) == expected

@@ -63,6 +63,9 @@ _UNITS: dict[str, tuple[str, str]] = {
     "mins": ("minute", "minutes"),
     "hr": ("hour", "hours"),
     "hrs": ("hour", "hours"),
+    "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
+    "°C": ("degree Celsius", "degrees Celsius"),
+    "°": ("degree", "degrees"),
 }
 
 # Abbreviations with a period that never end a sentence: they precede a name.
@@ -71,7 +74,8 @@ _TITLES = {"Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": "Professor"}
 # word starts a new sentence. Matched case-insensitively.
 _ABBREVIATIONS = {"jr": "Junior", "sr": "Senior", "inc": "Incorporated", "ltd": "Limited",
                   "etc": "et cetera", "min": "minutes", "co": "Company",
-                  "corp": "Corporation", "dept": "Department"}
+                  "corp": "Corporation", "dept": "Department", "ave": "Avenue", "rd": "Road",
+                  "blvd": "Boulevard"}
 # Abbreviations that stand inside a sentence: never a full stop.
 _INNER_ABBREVIATIONS = {"vs": "versus", "e.g": "for example", "i.e": "that is",
                         "approx": "approximately", "mt": "Mount", "cf": "compare",
@@ -169,6 +173,41 @@ def _canonical(text: str) -> str:
     text = re.sub(r"\s*(?:—+|–|--+|(?<=\s)-(?=\s))\s*", " — ", text)  # dashes between words
     text = text.replace("~", " ")
     return re.sub(r"[ \t\f\v]+", " ", text)
+
+
+# Words before a seven-digit local number ("call 555-1234"), which is otherwise a range.
+_PHONE_WORDS = r"(?:call|phone|telephone|tel|dial|fax|mobile|cell)"
+
+
+def _phone_digits(group: str, area: bool = False) -> str:
+    """A group of a phone number digit by digit; an area code like 800 as "eight hundred"."""
+    if area and re.fullmatch(r"[2-9]00", group):
+        return f"{_DIGIT_WORDS[int(group[0])]} hundred"
+    return _digits(group)
+
+
+def _telephones(text: str) -> str:
+    """Phone numbers, group by group with a short pause between: "1-800-555-0199" -> "one,
+    eight hundred, five five five, zero one nine nine"; "(555) 123-4567"; "+44 20 7946 0958"
+    -> "plus four four, two zero, ..."; "call 555-1234" (a bare 555-1234 is a range)."""
+    def nanp(m: re.Match[str]) -> str:
+        groups = [_phone_digits(m["area"] or m["area2"], area=True), _digits(m["ex"]), _digits(m["line"])]
+        return ", ".join(([_digits(m["cc"])] if m["cc"] else []) + groups)
+    text = re.sub(r"(?<![\w.+-])(?:\+?(?P<cc>1)[-. ])?(?:\((?P<area>\d{3})\)\s?|(?P<area2>\d{3})[-.])"
+                  r"(?P<ex>\d{3})[-.](?P<line>\d{4})(?![\w-]|[.-]\d)", nanp, text)
+
+    def international(m: re.Match[str]) -> str:
+        groups = re.findall(r"\d+", m[0])
+        if not 7 <= sum(map(len, groups)) <= 15:
+            return m[0]
+        return "plus " + ", ".join(_digits(g) for g in groups)
+    text = re.sub(r"(?<![\w+])\+\d{1,3}(?:[ -]\(?\d{1,5}\)?){2,6}(?![\w-])", international, text)
+
+    def local(m: re.Match[str]) -> str:
+        if not re.search(rf"\b{_PHONE_WORDS}\b[^.!?;\d]{{0,20}}$", m.string[:m.start()], re.IGNORECASE):
+            return m[0]
+        return f"{_digits(m[1])}, {_digits(m[2])}"
+    return re.sub(r"(?<![\w.+-])(\d{3})-(\d{4})(?![\w-]|[.-]\d)", local, text)
 
 
 _MONTH_NUMBERS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
@@ -369,7 +408,7 @@ def _times(text: str) -> str:
 
 def _currency(text: str) -> str:
     """$12.50 -> twelve dollars and fifty cents; €5m -> five million euros; $.01 -> one cent;
-    $5-10 -> five to ten dollars; US$5 -> five US dollars."""
+    $5-10 -> five to ten dollars; $5-$10 -> five dollars to ten dollars; US$5 -> five US dollars."""
     scale = r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|[kKmMbB])(?![\w]))?"
 
     def spoken(m: re.Match[str], int_part: str, frac: str | None, with_unit: bool = True) -> str:
@@ -399,13 +438,15 @@ def _currency(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         return ("minus " if m["sign"] else "") + spoken(m, m["int"], m["frac"])
 
-    def span(m: re.Match[str]) -> str:  # "$5-10", "$5-$10", "$5 to 10": one unit at the end
+    def span(m: re.Match[str]) -> str:  # "$5-10", "$5 to 10" with one symbol: one unit at the end
         first = spoken(m, m["int"], m["frac"], with_unit=False)
         return f"{first} to {spoken(m, m['int2'], m['frac2'])}"
 
+    # "$5-$10": two amounts, each with its unit, the hyphen read as "to".
+    text = re.sub(r"(?<=\d)\s?-\s?(?=(?:US\s?)?[$£€¥₩]\s?\.?\d)", " to ", text)
     cur = r"(?P<us>US\s?)?(?P<cur>[$£€¥₩])"
     amount = rf"(?P<int>{_INT})?(?:\.(?P<frac>\d+))?(?<=\d)"
-    text = re.sub(rf"(?<![\w.])(?P<sign>)(?P<scale>){cur}\s?{amount}\s?(?:-|to)\s?(?P=cur)?(?P<int2>{_INT})"
+    text = re.sub(rf"(?<![\w.])(?P<sign>)(?P<scale>){cur}\s?{amount}\s?(?:-|to)\s?(?P<int2>{_INT})"
                   rf"(?:\.(?P<frac2>\d+))?(?![\w.]|\.\d)", span, text)
     text = re.sub(rf"(?<![\w.])(?P<sign>-)?{cur}\s?{amount}{scale}", repl, text)
     # Amount before the symbol, as written in much of Europe: "5 €", "12,50€" is not handled.
@@ -414,7 +455,11 @@ def _currency(text: str) -> str:
 
 
 def _percentages(text: str) -> str:
-    """25% -> twenty-five percent; 3.5% -> three point five percent."""
+    """25% -> twenty-five percent; 3.5% -> three point five percent; 3-5% and 50%-60% ->
+    three to five percent."""
+    text = re.sub(rf"(?<![\w.-])(?P<int>{_INT})(?:\.(?P<frac>\d+))?\s?%?\s?(?:-|to)\s?"
+                  rf"(?P<int2>{_INT})(?:\.(?P<frac2>\d+))?\s?%",
+                  lambda m: f"{_number(m['int'], m['frac'])} to {_number(m['int2'], m['frac2'])} percent", text)
     text = re.sub(rf"(?<![\w.])(?P<sign>-)?(?P<int>{_INT})(?:\.(?P<frac>\d+))?\s?%",
                   lambda m: _number(m["int"], m["frac"], m["sign"]) + " percent", text)
     return text.replace("%", " percent ")
@@ -448,8 +493,17 @@ def _decades(text: str) -> str:
 
 def _years(text: str) -> str:
     """A four-digit number 1100-2099 reads as a year when it stands alone in its clause, or
-    follows in/of/since/by/from/..., or a month ("March 3rd, 2024")."""
-    after_word = re.compile(rf"\b{_YEAR_PREPOSITIONS}\s+$", re.IGNORECASE)
+    follows in/of/since/by/from/..., a month ("March 3rd, 2024"), a quarter or half ("Q3
+    2024"), or ends a range that starts with a year ("from 1990 to 2000", "2010-2020")."""
+    # "2010-2020", "2010–2020", "1990-95": a rising pair of years (before "-" is read as a range).
+    def span(m: re.Match[str]) -> str:
+        first, second = int(m[1]), int(m[2]) if len(m[2]) == 4 else int(m[1][:2] + m[2])
+        if not (YEAR_MIN <= first < second <= YEAR_MAX):
+            return m[0]
+        return f"{_year(first)} to {_year_words(m[2])}"
+    text = re.sub(r"(?<![\w.,$£€¥:-])(\d{4})(?:\s?-\s?|\s+to\s+)(\d{4}|\d{2})(?![\w%-]|[.,:]\d)", span, text)
+    after_word = re.compile(rf"(?:\b{_YEAR_PREPOSITIONS}|\b[QH][1-4])\s+$", re.IGNORECASE)
+    years_end: list[int] = []  # where the years read so far end: "from 1990 to 2000"
     after_month = re.compile(rf"(?:\b{_MONTHS}\.?\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?"
                              rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\.?,?\s+)$")
     clause_edge = r"[.!?;:,\n\"()—…]"
@@ -461,10 +515,54 @@ def _years(text: str) -> str:
         before, after = m.string[:m.start()], m.string[m.end():]
         alone = (re.search(rf"(?:^|{clause_edge})\s*$", before) is not None
                  and re.match(rf"\s*(?:$|{clause_edge})", after) is not None)
-        if alone or after_word.search(before) or after_month.search(before):
+        continues = bool(years_end) and re.fullmatch(r"\s*(?:to|through|until|till|and|or)\s*",
+                                                     m.string[years_end[-1]:m.start()]) is not None
+        if alone or continues or after_word.search(before) or after_month.search(before):
+            years_end.append(m.end())
             return _year(n)
         return m[0]
     return re.sub(r"(?<![\w.,$£€¥:-])(\d{4})(?![\w%]|[.,:]\d)", repl, text)
+
+
+# Denominators read as fractions ("3/4" -> three quarters); others ("9/11", "24/7") are not.
+_FRACTION_DENOMINATORS = (2, 3, 4, 5, 8, 10, 16)
+# Words after which "3/4" is a date (month first, as numeric dates are read) and not a fraction.
+_DATE_PREPOSITIONS = r"(?:on|by|until|till|before|after|since|due|from|through)"
+
+
+def _fraction(numerator: int, denominator: int) -> str:
+    """3, 4 -> "three quarters"; 1, 2 -> "one half"."""
+    if denominator == 2:
+        part = "half" if numerator == 1 else "halves"
+    elif denominator == 4:
+        part = "quarter" if numerator == 1 else "quarters"
+    else:
+        part = _ordinal_words(denominator) + ("" if numerator == 1 else "s")
+    return f"{cardinal(str(numerator))} {part}"
+
+
+def _fractions(text: str) -> str:
+    """1/2 -> one half; 3/4 -> three quarters; 2 1/2 -> two and a half; "on 3/4" -> March
+    fourth (a date). A numerator not below its denominator, or another denominator, is left
+    for the slash to be read as a pause ("24/7", "9/11", "50/50")."""
+    def date(m: re.Match[str]) -> str:
+        month, day = int(m["num"]), int(m["den"])
+        if m["whole"] or not (1 <= month <= 12 and 1 <= day <= 31):
+            return m[0]
+        return _month_day(month, day, None)
+
+    def repl(m: re.Match[str]) -> str:
+        num, den = int(m["num"]), int(m["den"])
+        if not (0 < num < den and den in _FRACTION_DENOMINATORS):
+            return m[0]
+        if re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", m.string[:m.start()], re.IGNORECASE):
+            return date(m)
+        if not m["whole"]:
+            return _fraction(num, den)
+        part = "a half" if (num, den) == (1, 2) else _fraction(num, den)
+        return f"{cardinal(m['whole'])} and {part}"
+    return re.sub(r"(?<![\w./-])(?:(?P<whole>\d+)\s)?(?P<num>\d{1,2})/(?P<den>\d{1,2})(?![\w/]|[.,]\d)",
+                  repl, text)
 
 
 def _ranges(text: str) -> str:
@@ -479,6 +577,7 @@ def _ranges(text: str) -> str:
 def _units(text: str) -> str:
     """5 km -> five kilometers; 1 kg -> one kilogram."""
     names = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+    text = re.sub(r"°\s+([CF])(?!\w)", r"°\1", text)  # "25° C" as "25°C"
 
     def repl(m: re.Match[str]) -> str:
         one, many = _UNITS[m["unit"]]
@@ -529,7 +628,7 @@ def _numbers(text: str) -> str:
 
 def _symbols(text: str) -> str:
     text = text.replace("&", " and ").replace("@", " at ").replace("+", " plus ")
-    text = text.replace("#", " ").replace("/", " ")
+    text = text.replace("#", " ").replace("/", " ").replace("°", " degrees ")
     # A period between letters is a dot in a name ("example.com"), not a sentence end.
     text = re.sub(r"(?<=[A-Za-z])\.(?=[A-Za-z]{2,}\b)", " dot ", text)
     # "forty-two" -> "forty two", "well-known" -> "well known": one Word per spoken word.
@@ -538,8 +637,8 @@ def _symbols(text: str) -> str:
 
 
 _RULES: tuple[Callable[[str], str], ...] = (
-    _canonical, _dates, _titles_and_abbreviations, _initialisms, _times, _currency,
-    _percentages, _units, _bare_units, _decades, _years, _ordinals, _ranges, _versions,
+    _canonical, _telephones, _dates, _titles_and_abbreviations, _initialisms, _times, _currency,
+    _percentages, _units, _bare_units, _decades, _years, _fractions, _ordinals, _ranges, _versions,
     _split_letters_digits, _numbers, _symbols,
 )
 

@@ -34,7 +34,7 @@ _KEPT_PUNCTUATION = frozenset(
     "，。！？；：、《》（）「」『』【】〈〉〔〕［］·・～~．｡﹐﹑＂＇"
 )
 # Symbols the normalisers read aloud ("$5" -> five dollars, "&" -> and).
-_SPOKEN_SYMBOLS = frozenset("$£€¥￥₩%&@+#/")
+_SPOKEN_SYMBOLS = frozenset("$£€¥￥₩%&@+#/°")
 # Opening punctuation belongs to the run that follows it.
 _OPENING = frozenset("([（「『【〈《“‘«„‚〔［")
 # Closing quotes and brackets, which may follow a sentence's last mark ('…he said?"'): whoever
@@ -88,7 +88,7 @@ def clean_text(text: str, script: str = "auto") -> tuple[str, tuple[str, ...]]:
     Kept: Latin letters (accents too), CJK ideographs (unless ``script`` is "en"), letters
     of any script when ``script`` is "any", digits (any script's, made ASCII; full-width
     letters made ASCII), whitespace (newlines kept, other spaces made " "), the punctuation
-    the normalisers know, and symbols they read aloud ($ £ € ¥ ₩ % & @ + # /). ASCII markup such
+    the normalisers know, and symbols they read aloud ($ £ € ¥ ₩ % & @ + # / °). ASCII markup such
     as ``* _ < > = |`` becomes a space silently; invisible emoji parts vanish silently.
     Everything else (emoji, ★ ♥ ™ →, control characters, other scripts) is replaced by a
     space and reported.
@@ -141,7 +141,8 @@ def _number_spans(text: str) -> list[tuple[int, int]]:
 def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
     """Cut text into ("zh" | "en", text) runs.
 
-    Hanzi make "zh" runs and letters of other scripts "en" runs. Numbers join the run of a
+    Hanzi make "zh" runs and letters of other scripts "en" runs (not the C or F of "°C",
+    "°F": symbols, like "°"). Numbers join the run of a
     letter they touch (a Latin letter first: "Python3", "5kg"; then a hanzi: "2024年",
     "3个"), else the nearest run before them, else after, else ``prefer``. Punctuation and
     symbols join the run before them (opening brackets and quotes the run after). Runs are
@@ -160,6 +161,9 @@ def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
     for i, ch in enumerate(text):
         if is_cjk(ch):
             lang[i] = "zh"
+        elif (ch in "CF" and text[:i].rstrip().endswith("°")
+              and not (text[i + 1:i + 2].isalpha() and not is_cjk(text[i + 1]))):
+            pass  # the scale of "25°C" is a symbol with its number, not an English word
         elif ch.isalpha():
             lang[i] = "en"
         elif unicodedata.category(ch).startswith("M") and i:
