@@ -94,7 +94,7 @@ def _numbers(text: str) -> str:
     text = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", text)  # thousands separators: 1,234
     text = _dates(text)
     # Degrees: 25°C -> 二十五摄氏度, 98°F -> 九十八华氏度, 45° -> 四十五度.
-    text = re.sub(r"\s?°\s?([CF])?(?![a-zA-Z])", lambda m: {"C": "摄氏度", "F": "华氏度"}.get(m[1] or "", "度"), text)
+    text = re.sub(r"\s?°(?:\s?([CF])(?![a-zA-Z]))?", lambda m: {"C": "摄氏度", "F": "华氏度"}.get(m[1] or "", "度"), text)
 
     def clock(m: re.Match[str]) -> str:
         hour, minute = int(m[1]), int(m[2])

@@ -158,12 +158,13 @@ def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
     """
     n = len(text)
     lang: list[str | None] = [None] * n
+    # The scale of "25°C" is a symbol with its number, not an English word.
+    scales = {m.end() - 1 for m in re.finditer(r"°\s?[CF](?![A-Za-z\u00c0-\u024f])", text)}
     for i, ch in enumerate(text):
         if is_cjk(ch):
             lang[i] = "zh"
-        elif (ch in "CF" and text[:i].rstrip().endswith("°")
-              and not (text[i + 1:i + 2].isalpha() and not is_cjk(text[i + 1]))):
-            pass  # the scale of "25°C" is a symbol with its number, not an English word
+        elif i in scales:
+            pass
         elif ch.isalpha():
             lang[i] = "en"
         elif unicodedata.category(ch).startswith("M") and i:
