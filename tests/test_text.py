@@ -193,6 +193,52 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     assert normalize_en(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # Years in more places; decades with an apostrophe.
+    ("The year was 1985.", "The year was nineteen eighty five."),
+    ("The 1984 Olympics", "The nineteen eighty four Olympics"),
+    ("2024 was a great year.", "twenty twenty four was a great year."),
+    ("Between 1990 and 2000.", "Between nineteen ninety and two thousand."),
+    ("In the 1990's and 80's", "In the nineteen nineties and eighties"),
+    # Short dates after a date word; ratings; ratios.
+    ("Christmas is on 12/25.", "Christmas is on December twenty fifth."),
+    ("Rated 4.5/5 stars, 10/10.", "Rated four point five out of five stars, ten out of ten."),
+    ("a 50/50 split in a 2:1 ratio", "a fifty fifty split in a two to one ratio"),
+    # Ranges that end a sentence, go down by a digit, or are written with an en dash.
+    ("Kids ages 3-5.", "Kids ages three to five."),
+    ("Open 9-5, Mon-Fri.", "Open nine to five, Monday to Friday."),
+    ("Office hours are 10am–2pm.", "Office hours are ten a.m. to two p.m.."),
+    ("Costs $5-10.", "Costs five to ten dollars."),
+    ("Temperatures of 20-25°C.", "Temperatures of twenty to twenty five degrees Celsius."),
+    # The period after a month is a full stop; "4th of July" as written.
+    ("The launch is on 15 March. Don't miss it.", "The launch is on the fifteenth of March. Don't miss it."),
+    ("Happy 4th of July!", "Happy fourth of July!"),
+    ("Sat., Oct. 12 and I sat down", "Saturday, October twelfth and I sat down"),
+    # Roman numerals.
+    ("World War II and Henry VIII", "World War two and Henry the eighth"),
+    ("Type I, not I", "Type one, not I"),
+    # Maths, dimensions, units, per, a unit as an adjective, scales, service numbers.
+    ("2+2=4 and 5 × 3 = 15", "two plus two equals four and five times three equals fifteen"),
+    ("5-3=2", "five minus three equals two"),
+    ("x = 5", "x equals five"),
+    ("12 x 8 x 4", "twelve by eight by four"),
+    ("He is 6'2\" and 5 ft 10 in.", "He is six foot two and five feet ten inches."),
+    ("Add 250 mL, 2 tbsp and 8 oz.", "Add two hundred and fifty milliliters, two tablespoons and eight ounces."),
+    ("Only $4.99/mo!", "Only four dollars and ninety nine cents per month!"),
+    ("A $5 bill and a 64 GB phone", "A five dollar bill and a sixty four gigabyte phone"),
+    ("Over 1M downloads, 2.5M views", "Over one million downloads, two point five million views"),
+    ("Call 911.", "Call nine one one."),
+    ("Starts 8 PM ET.", "Starts eight p.m. E T."),
+])
+def test_forms_users_type(text: str, expected: str) -> None:
+    assert normalize_en(text) == expected
+
+
+def test_equations_survive_cleaning_but_markup_does_not() -> None:
+    u = analyze("2+2=4 ==== a <= b", phonemize=False)
+    assert [p.text for p in u.phrases] == ["two plus two equals four a b"]
+
+
 def test_normalize_en_keeps_no_digits_or_number_hyphens() -> None:
     out = normalize_en("Call 555-1234 or 1,000,000 times at 7:45 on 2024-05-03, 21st, 99%.")
     assert not any(c.isdigit() for c in out), out

@@ -31,8 +31,15 @@ _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", 
                 "September", "October", "November", "December")
 _MONTHS = (r"(?:January|February|March|April|May|June|July|August|September|October|November"
            r"|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)")
+# Words after which "3/4" is a date (month first, as numeric dates are read), not a fraction.
+_DATE_PREPOSITIONS = r"(?:on|by|until|till|thru|before|after|since|due|from|through)"
 # Words after which a four-digit number is a year ("in 1999", "since 2020").
-_YEAR_PREPOSITIONS = r"(?:in|of|since|by|from|until|till|through|circa|during|year)"
+_YEAR_PREPOSITIONS = (r"(?:in|of|since|by|from|until|till|through|circa|during|year|between|before|after"
+                      r"|around|born|founded|established|est|copyright|early|late|mid|spring|summer"
+                      r"|autumn|fall|winter|class)")
+# Verbs after which a four-digit number that opens its clause is a year ("2024 was ...").
+_YEAR_VERBS = (r"(?:was|is|will|has|had|saw|sees|marked|marks|brought|brings|began|begins|ended|ends"
+               r"|became|starts|started)")
 
 # An integer as written: plain digits or with thousands separators ("1,234").
 _INT = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
@@ -63,6 +70,21 @@ _UNITS: dict[str, tuple[str, str]] = {
     "mins": ("minute", "minutes"),
     "hr": ("hour", "hours"),
     "hrs": ("hour", "hours"),
+    "ft": ("foot", "feet"),
+    "mi": ("mile", "miles"),
+    "m": ("meter", "meters"),
+    "mg": ("milligram", "milligrams"),
+    "g": ("gram", "grams"),
+    "mL": ("milliliter", "milliliters"),
+    "ml": ("milliliter", "milliliters"),
+    "L": ("liter", "liters"),
+    "oz": ("ounce", "ounces"),
+    "tsp": ("teaspoon", "teaspoons"),
+    "tbsp": ("tablespoon", "tablespoons"),
+    "KB": ("kilobyte", "kilobytes"),
+    "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"),
+    "TB": ("terabyte", "terabytes"),
     "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
     "°C": ("degree Celsius", "degrees Celsius"),
     "°": ("degree", "degrees"),
@@ -170,11 +192,107 @@ def _canonical(text: str) -> str:
     text = text.translate(_CANONICAL_CHARS)
     text = re.sub(r"\.{3,}|…+", "…", text)
     text = re.sub(r"(?<=\d)\s*[–~]\s*(?=\d)", " to ", text)  # 5–10, 5~10
+    text = re.sub(r"(\d\s?[AaPp]\.?\s?[Mm]\.?)\s*[–-]\s*(?=\d)", r"\1-", text)  # 10am–2pm, 10am - 6pm
     text = re.sub(r"\s*(?:—+|–|--+|(?<=\s)-(?=\s))\s*", " — ", text)  # dashes between words
     text = text.replace("~", " ")
     return re.sub(r"[ \t\f\v]+", " ", text)
 
 
+def _describes_noun(m: re.Match[str]) -> bool:
+    """Does the matched amount describe the noun after it ("a $5 bill", "a 5 km run"), so
+    its unit is said in the singular?"""
+    return (re.search(r"\b(?:a|an|the|this|that|our|your|my)\s+$", m.string[:m.start()], re.IGNORECASE) is not None
+            and re.match(r"\s+(?!(?:and|or|to|of|in|on|for|per|a|an|the|is|was|each|off|from|with|away"
+                         r"|ago|I)\b)[A-Za-z]", m.string[m.end():]) is not None)
+
+
+_OPERATORS = {"+": "plus", "-": "minus", "×": "times", "*": "times", "x": "times", "÷": "divided by",
+              "/": "divided by", "=": "equals"}
+
+
+def _math(text: str) -> str:
+    """2+2=4 -> two plus two equals four; 5 × 3 = 15; x = 5 -> x equals five; 12 x 8 x 4 and
+    1920x1080 -> twelve by eight by four (dimensions)."""
+    number = r"-?\d+(?:\.\d+)?"
+
+    def equation(m: re.Match[str]) -> str:
+        return re.sub(r"(?<=[\d\s])\s*([-+×*x÷/=])\s*(?=[-\d])", lambda o: f" {_OPERATORS[o[1]]} ", m[0])
+    text = re.sub(rf"(?<![\w.])\d+(?:\.\d+)?(?:\s?[-+×*x÷/]\s?{number})+\s?=\s?{number}(?![\w]|\.\d)",
+                  equation, text)
+    text = re.sub(r"(?<=\w)\s?=\s?(?=[\w-])", " equals ", text)  # x = 5
+    text = text.replace("=", " ")
+    text = re.sub(r"(?<![\w:.])(\d{1,2}):(\d)(?![\d:])", r"\1 to \2", text)  # a 2:1 ratio, 16:9
+    return re.sub(r"(?<=\d)\s?[x×]\s?(?=\d)", " by ", text)
+
+
+def _feet_inches(text: str) -> str:
+    """6'2" -> six foot two; 5 ft 10 in -> five feet ten inches; a 65" TV -> a sixty five inch
+    TV; 65" -> sixty five inches."""
+    text = re.sub(r"(?<![\w.])(\d+)\s?ft\.?\s?(\d{1,2})\s?in\b", lambda m: f"{m[1]} ft {m[2]} inches", text)
+    text = re.sub(r"(?<![\w.'])(\d)'\s?(\d{1,2})(?:\"|'')?(?![\w\d])", lambda m: f"{cardinal(m[1])} foot {cardinal(m[2])}", text)
+    return re.sub(r"(?<![\w.])(\d{1,3})\"(?=\s|$|[.,;!?])",
+                  lambda m: f"{cardinal(m[1])} {'inch' if _describes_noun(m) else 'inches'}", text)
+
+
+# Days of the week: abbreviations are read in full where they are dates, not words ("Sat").
+_DAYS = {"mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+         "thur": "Thursday", "thurs": "Thursday", "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
+_DAY = (r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mon|Tues|Tue|Wed|Thurs|Thur|Thu"
+        r"|Fri|Sat|Sun)")
+
+
+def _day_name(word: str) -> str:
+    return _DAYS.get(word.lower().rstrip("."), word)
+
+
+def _days(text: str) -> str:
+    """Mon-Fri / Monday–Friday -> Monday to Friday; "Sat., Oct. 12" / "Wed, Jan 3rd" ->
+    Saturday, Wednesday (an abbreviation only before a date: "Sat" alone is a verb)."""
+    text = re.sub(rf"(?<![\w.])({_DAY})\.?\s?(?:-|—|to)\s?({_DAY})(?P<dot>\.)?(?!\w)",
+                  lambda m: f"{_day_name(m[1])} to {_day_name(m[2])}" + _full_stop(m, bool(m["dot"])), text)
+    return re.sub(rf"(?<![\w.])({_DAY})\.?(?=,?\s+(?:{_MONTHS}|\d))",
+                  lambda m: _day_name(m[1]), text)
+
+
+# Roman numerals (I, V and X only: 1-39) after these words are numbers ("World War II" -> two).
+_ROMAN_AFTER = (r"(?:war|chapter|part|volume|vol|act|book|phase|type|stage|level|episode|section|article"
+                r"|title|class|round|season|grade|tier|mark|apollo|gen|generation)")
+# ... and after these names they are regnal ("Henry VIII" -> Henry the eighth).
+_REGNAL_NAMES = (r"(?:Henry|Elizabeth|Louis|George|Charles|Edward|William|James|Richard|John|Paul|Pius|Leo"
+                 r"|Benedict|Gregory|Innocent|Clement|Alexander|Nicholas|Frederick|Philip|Peter|Catherine"
+                 r"|Mary|Ramesses|Ramses|Napoleon|Constantine|Felipe|Carlos|Ferdinand|Francis|Henri"
+                 r"|Wilhelm|Otto|Gustav|Olaf|Harald|Haakon|Christian|Frederik|Umberto|Alfonso|Isabella"
+                 r"|Anne|Sixtus|Urban|Boniface|Martin|Elizabeth|Juan|Victor|Ivan|Stephen|Malcolm|David)")
+
+
+def _roman_value(numeral: str) -> int | None:
+    """"VIII" -> 8; not a well-formed numeral of I, V and X -> None."""
+    values = {"I": 1, "V": 5, "X": 10}
+    total = 0
+    for i, ch in enumerate(numeral):
+        v = values[ch]
+        total += -v if i + 1 < len(numeral) and values[numeral[i + 1]] > v else v
+    ones = ("", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX")
+    return total if 0 < total < 40 and "X" * (total // 10) + ones[total % 10] == numeral else None
+
+
+def _roman(text: str) -> str:
+    """World War II -> World War two; Henry VIII -> Henry the eighth; Type I -> Type one. A
+    lone "I" or a numeral after other words is left as written."""
+    def repl(m: re.Match[str]) -> str:
+        value = _roman_value(m["num"])
+        if value is None:
+            return m[0]
+        if re.fullmatch(_REGNAL_NAMES, m["word"]):
+            return f"{m['word']} the {_ordinal_words(value)}"
+        if re.fullmatch(_ROMAN_AFTER, m["word"], re.IGNORECASE) or (len(m["num"]) > 1 and m["word"][0].isupper()):
+            return f"{m['word']} {cardinal(str(value))}"
+        return m[0]
+    return re.sub(r"\b(?P<word>[A-Za-z]+)\.?\s+(?P<num>[IVX]{1,6})(?![\w'-])", repl, text)
+
+
+# Emergency and service numbers, read digit by digit after "call" or "dial".
+_SERVICE_NUMBERS = r"(?:911|999|112|111|000|411|311|211|988)"
 # Words before a seven-digit local number ("call 555-1234"), which is otherwise a range.
 _PHONE_WORDS = r"(?:call|phone|telephone|tel|dial|fax|mobile|cell)"
 
@@ -203,6 +321,8 @@ def _telephones(text: str) -> str:
         return "plus " + ", ".join(_digits(g) for g in groups)
     text = re.sub(r"(?<![\w+])\+\d{1,3}(?:[ -]\(?\d{1,5}\)?){2,6}(?![\w-])", international, text)
 
+    text = re.sub(rf"(?<=\b(?:call|dial|Call|Dial|CALL|DIAL) )({_SERVICE_NUMBERS})(?!\w)", lambda m: _digits(m[1]), text)
+
     def local(m: re.Match[str]) -> str:
         if not re.search(rf"\b{_PHONE_WORDS}\b[^.!?;\d]{{0,20}}$", m.string[:m.start()], re.IGNORECASE):
             return m[0]
@@ -212,8 +332,9 @@ def _telephones(text: str) -> str:
 
 _MONTH_NUMBERS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
                   "oct": 10, "nov": 11, "dec": 12}
+# An abbreviation's period is part of it ("Jan. 5"); after a full name it ends the sentence.
 _MONTH_WORD = (r"(?P<mon>january|february|march|april|may|june|july|august|september|october|november"
-               r"|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?P<mdot>\.)?")
+               r"|december|(?:jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?)")
 # Month words that are also everyday words: a date only when written capitalised, with a year,
 # or with an ordinal day ("may 5" in "you may 5 times…" is not a date).
 _MONTH_WORDS_TOO = {"may", "mar", "march"}
@@ -276,8 +397,10 @@ def _dates(text: str) -> str:
         if not 1 <= day <= 31 or (m["mon"].lower() in _MONTH_WORDS_TOO and m["mon"].islower() and not m["year"]):
             return m[0]
         the = m["the"] or ""
-        return the + _day_month(day, month, m["year"], the=not the)
-    text = re.sub(rf"(?<![\w.$£€¥₩])(?P<the>the\s+)?{day_re}\s+(?:of\s+)?{_MONTH_WORD}(?!\w)"
+        # "Happy 4th of July" is said as written; "on 4 July" gains its "the".
+        as_written = m["of"] and not re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", m.string[:m.start()], flags)
+        return the + _day_month(day, month, m["year"], the=not (the or as_written))
+    text = re.sub(rf"(?<![\w.$£€¥₩])(?P<the>the\s+)?{day_re}\s+(?P<of>of\s+)?{_MONTH_WORD}(?!\w)"
                   r"(?:,?\s+(?P<year>\d{4})(?![\w]|[.,:]\d))?", day_first, text, flags=flags)
 
     def numeric(m: re.Match[str]) -> str:
@@ -355,7 +478,7 @@ def _initialisms(text: str) -> str:
 
 
 _TIME_ZONES = ("EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "HST", "GMT", "UTC", "BST",
-               "CET", "CEST", "EET", "IST", "JST", "KST", "AEST", "AEDT", "NZST")
+               "CET", "CEST", "EET", "IST", "JST", "KST", "AEST", "AEDT", "NZST", "ET", "PT", "CT", "MT")
 
 
 def _unit_count(n: int, unit: str) -> str:
@@ -436,7 +559,12 @@ def _currency(text: str) -> str:
         return f"{amount} {unit if _is_one(int_part or '0', frac) else units}"
 
     def repl(m: re.Match[str]) -> str:
-        return ("minus " if m["sign"] else "") + spoken(m, m["int"], m["frac"])
+        spoken_amount = ("minus " if m["sign"] else "") + spoken(m, m["int"], m["frac"])
+        # "a $5 bill", "the $20 gift card": the amount describes a noun, its unit is singular.
+        if _describes_noun(m) and not (m["frac"] and m["frac"].strip("0")):
+            unit, units = _CURRENCIES[m["cur"]][:2]
+            spoken_amount = re.sub(rf"\b{units}$", unit, spoken_amount)
+        return spoken_amount
 
     def span(m: re.Match[str]) -> str:  # "$5-10", "$5 to 10" with one symbol: one unit at the end
         first = spoken(m, m["int"], m["frac"], with_unit=False)
@@ -447,11 +575,23 @@ def _currency(text: str) -> str:
     cur = r"(?P<us>US\s?)?(?P<cur>[$£€¥₩])"
     amount = rf"(?P<int>{_INT})?(?:\.(?P<frac>\d+))?(?<=\d)"
     text = re.sub(rf"(?<![\w.])(?P<sign>)(?P<scale>){cur}\s?{amount}\s?(?:-|to)\s?(?P<int2>{_INT})"
-                  rf"(?:\.(?P<frac2>\d+))?(?![\w.]|\.\d)", span, text)
+                  rf"(?:\.(?P<frac2>\d+))?(?!\w|\.\d)", span, text)
     text = re.sub(rf"(?<![\w.])(?P<sign>-)?{cur}\s?{amount}{scale}", repl, text)
     # Amount before the symbol, as written in much of Europe: "5 €", "12,50€" is not handled.
     return re.sub(rf"(?<![\w.])(?P<sign>-)?(?P<us>)(?P<int>{_INT})(?:\.(?P<frac>\d+))?(?P<scale>)\s?(?P<cur>[$£€¥₩])",
                   repl, text)
+
+
+_PER = {"mo": "month", "month": "month", "yr": "year", "year": "year", "wk": "week", "week": "week",
+        "day": "day", "hr": "hour", "hour": "hour", "min": "minute", "person": "person", "user": "user",
+        "seat": "seat", "night": "night", "kg": "kilogram", "lb": "pound", "item": "item", "each": "each"}
+
+
+def _per(text: str) -> str:
+    """$4.99/mo -> ... per month; 60 km/hr -> ... per hour (after a number or an amount)."""
+    names = "|".join(sorted(_PER, key=len, reverse=True))
+    return re.sub(rf"(?<=[\w.])\s?/\s?({names})\b", lambda m: f" per {_PER[m[1].lower()]}", text,
+                  flags=re.IGNORECASE)
 
 
 def _percentages(text: str) -> str:
@@ -485,9 +625,9 @@ def _ordinals(text: str) -> str:
 def _decades(text: str) -> str:
     """1990s -> nineteen nineties; '80s / 80s -> eighties."""
     text = re.sub(r"(?<![\w.])((?:1[1-9]|20)\d0) s\b", r"\1s", text)  # "1980 s"
-    text = re.sub(r"(?<![\w.])(1[1-9]|20)(\d)0s\b",
+    text = re.sub(r"(?<![\w.])(1[1-9]|20)(\d)0'?s\b",
                   lambda m: _plural_decade(_year(int(m[1] + m[2] + "0"))), text)
-    return re.sub(r"(?<![\w.])'?([2-9])0s\b",
+    return re.sub(r"(?<![\w.])'?([2-9])0'?s\b",
                   lambda m: _plural_decade(cardinal(m[1] + "0")), text)
 
 
@@ -515,9 +655,16 @@ def _years(text: str) -> str:
         before, after = m.string[:m.start()], m.string[m.end():]
         alone = (re.search(rf"(?:^|{clause_edge})\s*$", before) is not None
                  and re.match(rf"\s*(?:$|{clause_edge})", after) is not None)
+        # Read as a year at the end of its clause ("The year was 1985."), before a name ("the
+        # 1984 Olympics"), or opening a clause before a verb ("2024 was ..."); not before a
+        # word it counts ("1999 apples").
+        last = re.match(rf"\s*(?:$|{clause_edge})", after) is not None
+        named = re.match(r"\s+[A-Z][a-z]", after) is not None
+        opens = (re.search(rf"(?:^|{clause_edge})\s*$", before) is not None
+                 and re.match(rf"\s+{_YEAR_VERBS}\b", after) is not None)
         continues = bool(years_end) and re.fullmatch(r"\s*(?:to|through|until|till|and|or)\s*",
                                                      m.string[years_end[-1]:m.start()]) is not None
-        if alone or continues or after_word.search(before) or after_month.search(before):
+        if alone or last or named or opens or continues or after_word.search(before) or after_month.search(before):
             years_end.append(m.end())
             return _year(n)
         return m[0]
@@ -526,8 +673,6 @@ def _years(text: str) -> str:
 
 # Denominators read as fractions ("3/4" -> three quarters); others ("9/11", "24/7") are not.
 _FRACTION_DENOMINATORS = (2, 3, 4, 5, 8, 10, 16)
-# Words after which "3/4" is a date (month first, as numeric dates are read) and not a fraction.
-_DATE_PREPOSITIONS = r"(?:on|by|until|till|before|after|since|due|from|through)"
 
 
 def _fraction(numerator: int, denominator: int) -> str:
@@ -542,49 +687,56 @@ def _fraction(numerator: int, denominator: int) -> str:
 
 
 def _fractions(text: str) -> str:
-    """1/2 -> one half; 3/4 -> three quarters; 2 1/2 -> two and a half; "on 3/4" -> March
-    fourth (a date). A numerator not below its denominator, or another denominator, is left
-    for the slash to be read as a pause ("24/7", "9/11", "50/50")."""
-    def date(m: re.Match[str]) -> str:
-        month, day = int(m["num"]), int(m["den"])
-        if m["whole"] or not (1 <= month <= 12 and 1 <= day <= 31):
-            return m[0]
-        return _month_day(month, day, None)
-
+    """1/2 -> one half; 3/4 -> three quarters; 2 1/2 -> two and a half; "on 3/4", "by
+    12/25" -> a date (month first, as numeric dates); "4.5/5", "4/5 stars", "10/10" -> four
+    point five out of five. Other pairs are left for the slash to be read as a pause ("24/7",
+    "9/11", "50/50")."""
     def repl(m: re.Match[str]) -> str:
-        num, den = int(m["num"]), int(m["den"])
-        if not (0 < num < den and den in _FRACTION_DENOMINATORS):
+        whole, num, den = m["whole"], m["num"], m["den"]
+        before = m.string[:m.start()]
+        if not whole and "." not in num and re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", before, re.IGNORECASE):
+            month, day = int(num), int(den)
+            return _month_day(month, day, None) if 1 <= month <= 12 and 1 <= day <= 31 else m[0]
+        rating = "." in num or (num == den and int(den) <= 10) or re.match(r"\s+(?:stars?|points?)\b", m.string[m.end():])
+        if rating and not whole and float(num) <= int(den):
+            int_part, _, frac = num.partition(".")
+            return f"{_number(int_part, frac or None)} out of {cardinal(den)}"
+        n, d = int(num) if "." not in num else 0, int(den)
+        if not (0 < n < d and d in _FRACTION_DENOMINATORS):
             return m[0]
-        if re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", m.string[:m.start()], re.IGNORECASE):
-            return date(m)
-        if not m["whole"]:
-            return _fraction(num, den)
-        part = "a half" if (num, den) == (1, 2) else _fraction(num, den)
-        return f"{cardinal(m['whole'])} and {part}"
-    return re.sub(r"(?<![\w./-])(?:(?P<whole>\d+)\s)?(?P<num>\d{1,2})/(?P<den>\d{1,2})(?![\w/]|[.,]\d)",
+        if not whole:
+            return _fraction(n, d)
+        part = "a half" if (n, d) == (1, 2) else _fraction(n, d)
+        return f"{cardinal(whole)} and {part}"
+    return re.sub(r"(?<![\w./-])(?:(?P<whole>\d+)\s)?(?P<num>\d{1,2}(?:\.\d)?)/(?P<den>\d{1,2})(?![\w/]|[.,]\d)",
                   repl, text)
 
 
 def _ranges(text: str) -> str:
-    """5-10 -> 5 to 10 (before numbers are read, so the hyphen is not taken as a minus). A
-    pair that goes down ("978-0", a code or a part number) is not a range: the hyphen is a
-    separator, read as a short pause."""
+    """5-10 -> 5 to 10 (before numbers are read, so the hyphen is not taken as a minus); so
+    are single digits that go down ("open 9-5", "won 3-2"). A longer pair that goes down
+    ("978-0", a code or a part number) is not a range: the hyphen is a separator, read as a
+    short pause."""
     def repl(m: re.Match[str]) -> str:
-        return f"{m[1]} to {m[2]}" if float(m[2]) >= float(m[1]) else f"{m[1]}, {m[2]}"
-    return re.sub(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?-\s?(\d+(?:\.\d+)?)(?![\w.-]|\.\d)", repl, text)
+        small = len(m[1]) == 1 and len(m[2]) == 1
+        return f"{m[1]} to {m[2]}" if small or float(m[2]) >= float(m[1]) else f"{m[1]}, {m[2]}"
+    return re.sub(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?-\s?(\d+(?:\.\d+)?)(?![\w-]|\.\d)", repl, text)
 
 
 def _units(text: str) -> str:
-    """5 km -> five kilometers; 1 kg -> one kilogram."""
+    """5 km -> five kilometers; 1 kg -> one kilogram; 20-25°C -> twenty to twenty five
+    degrees Celsius."""
     names = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
     text = re.sub(r"°\s+([CF])(?!\w)", r"°\1", text)  # "25° C" as "25°C"
 
     def repl(m: re.Match[str]) -> str:
         one, many = _UNITS[m["unit"]]
-        name = one if _is_one(m["int"], m["frac"]) else many
-        return f"{_number(m['int'], m['frac'], m['sign'])} {name}" + _full_stop(m, bool(m["dot"]))
-    return re.sub(rf"(?<![\w.])(?P<sign>-)?(?P<int>{_INT})(?:\.(?P<frac>\d+))?\s?"
-                  rf"(?P<unit>{names})(?P<dot>\.)?(?![\w/])", repl, text)
+        name = one if _is_one(m["int"], m["frac"]) or (_describes_noun(m) and not m["int0"]) else many
+        spoken = f"{_number(m['int'], m['frac'], m['sign'])} {name}" + _full_stop(m, bool(m["dot"]))
+        return f"{_number(m['int0'], m['frac0'])} to {spoken}" if m["int0"] else spoken
+    # An optional first number: "20-25°C", "5 to 10 km" name the unit once, at the end.
+    return re.sub(rf"(?<![\w.-])(?:(?P<int0>{_INT})(?:\.(?P<frac0>\d+))?\s?(?:-|to)\s?)?(?P<sign>-)?"
+                  rf"(?P<int>{_INT})(?:\.(?P<frac>\d+))?\s?(?P<unit>{names})(?P<dot>\.)?(?![\w/])", repl, text)
 
 
 def _bare_units(text: str) -> str:
@@ -595,6 +747,14 @@ def _versions(text: str) -> str:
     """1.2.3 / 192.168.0.1 -> one dot two dot three."""
     return re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w])",
                   lambda m: " dot ".join(cardinal(p) for p in m[0].split(".")), text)
+
+
+def _scales(text: str) -> str:
+    """1M downloads -> one million downloads; 2.5B -> two point five billion (K is left: "10K
+    run" is said "ten K")."""
+    big = {"M": "million", "B": "billion", "bn": "billion", "mn": "million"}
+    return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)(M|B|bn|mn)(?=\+?(?:\s|$|[.,;!?]))",
+                  lambda m: f"{_number(*(m[1].split('.') + [None])[:2])} {big[m[2]]}", text)
 
 
 def _split_letters_digits(text: str) -> str:
@@ -637,9 +797,9 @@ def _symbols(text: str) -> str:
 
 
 _RULES: tuple[Callable[[str], str], ...] = (
-    _canonical, _telephones, _dates, _titles_and_abbreviations, _initialisms, _times, _currency,
-    _percentages, _units, _bare_units, _decades, _years, _fractions, _ordinals, _ranges, _versions,
-    _split_letters_digits, _numbers, _symbols,
+    _canonical, _telephones, _math, _days, _dates, _titles_and_abbreviations, _initialisms, _roman,
+    _times, _per, _currency, _percentages, _feet_inches, _units, _bare_units, _decades, _years,
+    _fractions, _ordinals, _ranges, _versions, _scales, _split_letters_digits, _numbers, _symbols,
 )
 
 

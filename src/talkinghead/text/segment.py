@@ -34,7 +34,10 @@ _KEPT_PUNCTUATION = frozenset(
     "，。！？；：、《》（）「」『』【】〈〉〔〕［］·・～~．｡﹐﹑＂＇"
 )
 # Symbols the normalisers read aloud ("$5" -> five dollars, "&" -> and).
-_SPOKEN_SYMBOLS = frozenset("$£€¥￥₩%&@+#/°")
+_SPOKEN_SYMBOLS = frozenset("$£€¥￥₩%&@+#/°=×÷")
+# Symbols typed in other widths or as one character: read like their usual form.
+_SYMBOL_FORMS = str.maketrans({"％": "%", "＋": "+", "＝": "=", "＄": "$", "＆": "&", "＠": "@", "＃": "#",
+                               "／": "/", "℃": "°C", "℉": "°F"})
 # Opening punctuation belongs to the run that follows it.
 _OPENING = frozenset("([（「『【〈《“‘«„‚〔［")
 # Closing quotes and brackets, which may follow a sentence's last mark ('…he said?"'): whoever
@@ -88,8 +91,9 @@ def clean_text(text: str, script: str = "auto") -> tuple[str, tuple[str, ...]]:
     Kept: Latin letters (accents too), CJK ideographs (unless ``script`` is "en"), letters
     of any script when ``script`` is "any", digits (any script's, made ASCII; full-width
     letters made ASCII), whitespace (newlines kept, other spaces made " "), the punctuation
-    the normalisers know, and symbols they read aloud ($ £ € ¥ ₩ % & @ + # / °). ASCII markup such
-    as ``* _ < > = |`` becomes a space silently; invisible emoji parts vanish silently.
+    the normalisers know, and symbols they read aloud ($ £ € ¥ ₩ % & @ + # / ° = × ÷; ％ ℃ and the like in
+    their usual form; "*" between numbers as ×). Other ASCII markup such as ``* _ < > | ==``
+    becomes a space silently; invisible emoji parts vanish silently.
     Everything else (emoji, ★ ♥ ™ →, control characters, other scripts) is replaced by a
     space and reported.
 
@@ -101,7 +105,9 @@ def clean_text(text: str, script: str = "auto") -> tuple[str, tuple[str, ...]]:
         (cleaned text, dropped characters: unique, in order of first appearance).
     """
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.translate(_FULLWIDTH_ALNUM)
+    text = text.translate(_FULLWIDTH_ALNUM).translate(_SYMBOL_FORMS)
+    text = re.sub(r"(?<=\d)\s*\*\s*(?=\d)", " × ", text)  # 5 * 3: times, not markup
+    text = re.sub(r"[=<>!]*==+[=<>]*|[<>!]=|=[<>]", " ", text)  # ==, <=, != are markup, not "equals"
     out: list[str] = []
     dropped: dict[str, None] = {}  # ordered set
     prev_letter = False
