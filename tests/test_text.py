@@ -290,6 +290,42 @@ def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # 两 where a lone 2 counts something.
+    ("我们有2个孩子，2000元", "我们有两个孩子，两千元"),
+    ("第2个，十二个，星期2，二年级", "第二个，十二个，星期二，二年级"),
+    # A count of years is a number; a year is said digit by digit.
+    ("我工作了10年，30年后", "我工作了十年，三十年后"),
+    ("中国有5000年历史", "中国有五千年历史"),
+    ("在98年，05年", "在九八年，零五年"),
+    # Ranges: 到 after times, percentages and dates.
+    ("9:00-11:30", "九点到十一点三十分"),
+    ("3点-5点，50%-60%", "三点到五点，百分之五十到百分之六十"),
+    ("3月1日~3月31日", "三月一日到三月三十一日"),
+    ("2019-2020年", "二零一九到二零二零年"),
+    # Phone and service numbers digit by digit; scores; 90后.
+    ("请拨打400-123-4567", "请拨打四零零，一二三，四五六七"),
+    ("电话：010-12345678", "电话：零一零，一二三四五六七八"),
+    ("+86 138 0013 8000", "加八六，一三八，零零一三，八零零零"),
+    ("请拨打110，打100分", "请拨打一一零，打一百分"),
+    ("比分是3:2，90后", "比分是三比二，九零后"),
+    # Money with separators and a doubled unit; equations; units.
+    ("￥1,299.00元", "一千二百九十九元"),
+    ("营收123,456,789元", "营收一亿二千三百四十五万六千七百八十九元"),
+    ("5-3=2，3×5=15", "五减三等于二，三乘五等于十五"),
+    ("体重65kg，身高175cm", "体重六十五公斤，身高一百七十五厘米"),
+])
+def test_chinese_forms_users_type(text: str, expected: str) -> None:
+    assert normalize_zh(text) == expected
+
+
+def test_units_and_full_width_symbols_stay_in_the_chinese_sentence() -> None:
+    u = analyze("体重65kg，气温25℃，增长了50％。", phonemize=False)
+    assert [(p.lang, p.text) for p in u.phrases] == [
+        ("zh", "体重六十五公斤"), ("zh", "气温二十五摄氏度"), ("zh", "增长了百分之五十")]
+    assert u.dropped == ()
+
+
 # --- language runs ----------------------------------------------------------------------------
 
 
@@ -420,7 +456,7 @@ def test_forced_languages() -> None:
     assert [w.text for w in u.words] == ["Hello", "forty", "two"]
     assert u.dropped == ("你", "好")
     u = analyze("2024", lang="zh", phonemize=False)
-    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "二千零二十四")]
+    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "两千零二十四")]
     u = analyze("他说OK", lang="zh", phonemize=False)
     assert [p.lang for p in u.phrases] == ["zh", "en"]
 

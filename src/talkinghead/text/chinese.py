@@ -50,6 +50,11 @@ def _number(s: str) -> str:
         return _digits(s)
 
 
+def _amount(s: str) -> str:
+    """An amount of money as written ("1,299.00") -> 一千二百九十九 (no separators, no zero cents)."""
+    return _number(re.sub(r"\.0+$", "", re.sub(r"[,，]", "", s)))
+
+
 def _fix_quotes(text: str) -> str:
     """ASCII double quotes -> “ ” alternately (opening first)."""
     parts = text.split('"')
@@ -85,14 +90,44 @@ def _dates(text: str) -> str:
     text = re.sub(r"(?<!\d)0(\d)(?=月)", r"\1", text)
     text = re.sub(r"(?<=月)0?(\d{1,2})[日号]", r"\1日", text)
     text = re.sub(r"(?<![\d月])([1-9]|[12]\d|3[01])号(?![\u4e00-\u9fff\d])", r"\1日", text)
-    # A year before 年 said digit by digit (cn2an does this too, but not after 公元).
-    return re.sub(r"(?<!\d)(\d{2,4})(?=年)", lambda m: _digits(m[1]), text)
+    # 2019-2020年 -> 二零一九到二零二零年.
+    text = re.sub(r"(?<!\d)(\d{4})\s?[-~～–—到至]\s?(\d{4})(?=年)", lambda m: f"{_digits(m[1])}到{_digits(m[2])}", text)
+
+    # A year before 年 is said digit by digit (2024年 -> 二零二四年, 05年 -> 零五年; cn2an does
+    # this too, but not after 公元); a count of years is a number (工作了10年 -> 十年, 30年后 ->
+    # 三十年后, 5000年历史 -> 五千年).
+    def year(m: re.Match[str]) -> str:
+        digits, before, after = m[1], m.string[:m.start()], m.string[m.end():]
+        n = int(digits)
+        if digits.startswith("0") or before.endswith(("公元", "公元前")):
+            is_year = True
+        elif len(digits) == 4:
+            is_year = 1000 < n <= 2199
+        else:
+            is_year = (re.match(r"年\d{1,2}月", after) is not None
+                       or not (re.search(_YEAR_COUNT_BEFORE, before) or re.match(_YEAR_COUNT_AFTER, after)))
+        return _digits(digits) if is_year else _number(digits)  # before cn2an, which reads "10年" as a year
+    return re.sub(r"(?<![\d.])(\d{2,4})(?=年(?!代|级))", year, text)
+
+
+# Around "N年", words that make it a count of years, not a year: 工作了10年, 30年后, 有15年经验.
+_YEAR_COUNT_BEFORE = r"(?:[了有近约过这那多几整满足达共长]|将近|大约|超过|长达|不到|已经|差不多|过去|未来)$"
+_YEAR_COUNT_AFTER = r"年(?:后|前|来|间|内|里|多|左右|以上|以下|之|时间|历史|经验|了|如一日|的时间)"
 
 
 def _numbers(text: str) -> str:
     """Patterns cn2an reads wrongly or not at all, before cn2an reads the rest."""
-    text = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", text)  # thousands separators: 1,234
+    # Thousands separators: 1,234 (a grouped number is an amount, however long: read it now).
+    text = re.sub(r"(?<![\d.$¥￥€£₩])\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?(?![\d])",
+                  lambda m: _number(re.sub(r"[,，]", "", m[0])), text)
+    text = _phones(text)
     text = _dates(text)
+    text = _maths(text)
+    text = re.sub(r"(?<!\d)(\d0)后", lambda m: _digits(m[1]) + "后", text)  # 90后 -> 九零后
+    text = re.sub(r"(?<![\d:：.])(\d{1,2})[:：](\d)(?![\d:：])", r"\1比\2", text)  # 比分3:2 -> 三比二
+    text = _units(text)
+    # Ranges: 5-10, 9:00-11:30, 3点-5点, 50%-60%, 5月1日-5月5日 -> 到 (not a minus: "-5度").
+    text = re.sub(r"(?<=[\d点%日号月年分秒])\s?[-~～–—]\s?(?=\d)", "到", text)
     # Degrees: 25°C -> 二十五摄氏度, 98°F -> 九十八华氏度, 45° -> 四十五度.
     text = re.sub(r"\s?°(?:\s?([CF])(?![a-zA-Z]))?", lambda m: {"C": "摄氏度", "F": "华氏度"}.get(m[1] or "", "度"), text)
 
@@ -109,12 +144,11 @@ def _numbers(text: str) -> str:
     text = re.sub(r"(?<!\d)(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?(?!\d)", clock, text)
 
     # $5 -> 五美元, $1-5 / $1到5 -> 一到五美元, $1.5万 -> 一点五万美元; 5元 is already right.
-    amount = r"(\d+(?:\.\d+)?)([万亿]?)"
+    amount = r"(\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)([万亿]?)"
     text = re.sub(rf"([$¥￥€£₩])\s?{amount}\s?[-~～到]\s?{amount}",
-                  lambda m: f"{_number(m[2])}{m[3]}到{_number(m[4])}{m[5]}{_CURRENCY_ZH[m[1]]}", text)
-    text = re.sub(rf"([$¥￥€£₩])\s?{amount}", lambda m: _number(m[2]) + m[3] + _CURRENCY_ZH[m[1]], text)
-    # 5-10, 5~10 -> 5到10 (only between numbers: "-5度" stays a minus).
-    text = re.sub(r"(?<=\d)\s?[-~～–—]\s?(?=\d)", "到", text)
+                  lambda m: f"{_amount(m[2])}{m[3]}到{_amount(m[4])}{m[5]}{_CURRENCY_ZH[m[1]]}", text)
+    text = re.sub(rf"([$¥￥€£₩])\s?{amount}(元)?",
+                  lambda m: _amount(m[2]) + m[3] + (m[4] or _CURRENCY_ZH[m[1]]), text)
     # IDs, phone numbers, codes with leading zeros: digit by digit (cn2an drops the zeros).
     text = re.sub(rf"(?<![\d.])(?:\d{{{DIGIT_BY_DIGIT_MIN_LEN},}}|0\d+)(?![\d.])",
                   lambda m: _digits(m[0]), text)
@@ -124,7 +158,59 @@ def _numbers(text: str) -> str:
         logger.debug("cn2an could not transform %r: %s", text, exc)
         text = re.sub(r"-?\d+(?:\.\d+)?", lambda m: _number(m[0]), text)
     text = text.replace("%", "")  # a "%" cn2an did not attach to a number
-    return re.sub(r"\d+", lambda m: _digits(m[0]), text)
+    return _liang(re.sub(r"\d+", lambda m: _digits(m[0]), text))
+
+
+# Measure words after which a lone 2 is 两 (两个, 两本, 两岁), and the big units (两千, 两万).
+_MEASURE_WORDS = ("个|位|只|本|件|条|张|次|天|岁|年(?!级)|小时|分钟|秒钟|种|家|台|辆|双|倍|周|名|片|杯|瓶|块|斤|公斤|公里"
+                  "|米|层|间|所|部|套|份|群|节|段|项|句|遍|回|声|口|头|匹|棵|朵|座|架|支|把|颗|粒|封|篇|首|门|届|批|组|对"
+                  "|排|元|千|万|亿")
+_NUMBER_HANZI = "零一二三四五六七八九十百千万亿点两负第"
+
+
+def _liang(text: str) -> str:
+    """二 -> 两 where a lone 2 counts something: 二个 -> 两个, 二千元 -> 两千元 (not 十二个, 第二个,
+    星期二, 二十)."""
+    return re.sub(rf"(?<![{_NUMBER_HANZI}])二(?=(?:{_MEASURE_WORDS}))", "两", text)
+
+
+# Service numbers read digit by digit after 拨打/电话/热线 (not "打100分").
+_SERVICE_NUMBERS = r"110|119|120|122|114|12315|12345|12306|12110|10086|10010|10000|95\d{3}"
+
+
+def _phones(text: str) -> str:
+    """Phone numbers digit by digit, group by group: 400-123-4567, 010-12345678, 138 0013
+    8000, +86 ...; service numbers after 拨打/电话/热线 (110, 12345)."""
+    def groups(m: re.Match[str]) -> str:
+        return "，".join(_digits(g) for g in re.findall(r"\d+", m[0]))
+    text = re.sub(r"\+86\s?", "加八六，", text)
+    text = re.sub(r"(?<![\d.-])(?:[48]00[-\s]?\d{3}[-\s]?\d{4}|0\d{2,3}-\d{3,4}-?\d{4}|1[3-9]\d[-\s]\d{4}[-\s]\d{4})"
+                  r"(?![\d.-])", groups, text)
+    return re.sub(r"(拨打|热线|电话|报警|致电|拨|打)([:：]?\s?)(" + _SERVICE_NUMBERS + r")(?!\d)",
+                  lambda m: m[1] + m[2] + _digits(m[3]), text)
+
+
+_OPERATORS_ZH = {"+": "加", "-": "减", "×": "乘", "*": "乘", "x": "乘", "÷": "除以", "/": "除以", "=": "等于"}
+
+
+def _maths(text: str) -> str:
+    """1+1=2 -> 一加一等于二; 5-3=2 -> 五减三等于二; 3×5=15 -> 三乘五等于十五; x=5 -> x等于5."""
+    number = r"-?\d+(?:\.\d+)?"
+
+    def equation(m: re.Match[str]) -> str:
+        return re.sub(r"(?<=[\d\s])\s*([-+×*x÷/=])\s*(?=[-\d])", lambda o: _OPERATORS_ZH[o[1]], m[0])
+    text = re.sub(rf"(?<![\d.])\d+(?:\.\d+)?(?:\s?[-+×*x÷/]\s?{number})+\s?=\s?{number}(?![\d.])", equation, text)
+    return text.replace("=", "等于").replace("×", "乘").replace("÷", "除以")
+
+
+# Unit abbreviations after a number in a Chinese sentence -> 体重65kg -> 六十五公斤.
+UNITS_ZH = {"kg": "公斤", "km": "公里", "cm": "厘米", "mm": "毫米", "mg": "毫克", "ml": "毫升", "mL": "毫升",
+            "m": "米", "g": "克", "L": "升"}
+
+
+def _units(text: str) -> str:
+    names = "|".join(sorted(UNITS_ZH, key=len, reverse=True))
+    return re.sub(rf"(?<=\d)\s?({names})(?![A-Za-z])", lambda m: UNITS_ZH[m[1]], text)
 
 
 def normalize_zh(text: str) -> str:

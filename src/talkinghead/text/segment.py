@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from difflib import SequenceMatcher
 
+from .chinese import UNITS_ZH
 from .types import Pause, Phrase, Word
+
+UNITS_ZH_RE = "|".join(sorted(UNITS_ZH, key=len, reverse=True))
 
 PARAGRAPH_MARK = "\n\n"
 
@@ -53,6 +56,7 @@ _INVISIBLE_RANGES = ((0x200B, 0x200F), (0x2060, 0x2064), (0xFE00, 0xFE0F), (0x20
 # CJK ideographs: URO, extension A, compatibility, extensions B-F, G, and 〇.
 _CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0xF900, 0xFAFF), (0x20000, 0x2EBEF),
                (0x30000, 0x3134F), (0x3007, 0x3007))
+_CJK_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES)  # the ranges as a regex class
 _FULLWIDTH_ALNUM = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
                     for c in range(r[0], r[1] + 1)}
 
@@ -164,8 +168,11 @@ def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
     """
     n = len(text)
     lang: list[str | None] = [None] * n
-    # The scale of "25°C" is a symbol with its number, not an English word.
+    # The scale of "25°C" is a symbol with its number, not an English word; so is the unit of
+    # a number in a Chinese sentence ("体重65kg": 六十五公斤, see ``chinese.UNITS_ZH``).
     scales = {m.end() - 1 for m in re.finditer(r"°\s?[CF](?![A-Za-z\u00c0-\u024f])", text)}
+    for m in re.finditer(rf"[{_CJK_CLASS}]\s?\d+(?:\.\d+)?\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])", text):
+        scales.update(range(m.start("unit"), m.end("unit")))
     for i, ch in enumerate(text):
         if is_cjk(ch):
             lang[i] = "zh"
