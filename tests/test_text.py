@@ -227,6 +227,10 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("Only $4.99/mo!", "Only four dollars and ninety nine cents per month!"),
     ("A $5 bill and a 64 GB phone", "A five dollar bill and a sixty four gigabyte phone"),
     ("Over 1M downloads, 2.5M views", "Over one million downloads, two point five million views"),
+    ("Room 3B is open", "Room three B is open"),  # a room, not three billion
+    ("Elizabeth I love you; Mark II", "Elizabeth I love you; Mark two"),
+    ("from 1/2 cup to 3/4 cup, on 1/2", "from one half cup to three quarters cup, on January second"),
+    ("a day/night cycle at $5/person", "a day night cycle at five dollars per person"),
     ("Call 911.", "Call nine one one."),
     ("Starts 8 PM ET.", "Starts eight p.m. E T."),
 ])

@@ -202,8 +202,12 @@ def _describes_noun(m: re.Match[str]) -> bool:
     """Does the matched amount describe the noun after it ("a $5 bill", "a 5 km run"), so
     its unit is said in the singular?"""
     return (re.search(r"\b(?:a|an|the|this|that|our|your|my)\s+$", m.string[:m.start()], re.IGNORECASE) is not None
-            and re.match(r"\s+(?!(?:and|or|to|of|in|on|for|per|a|an|the|is|was|each|off|from|with|away"
-                         r"|ago|I)\b)[A-Za-z]", m.string[m.end():]) is not None)
+            and re.match(rf"\s+(?!{_NOT_COUNTED}\b)[A-Za-z]", m.string[m.end():]) is not None)
+
+
+# Words after an amount that are not what it counts or describes ("a $5 or ...", "3B is").
+_NOT_COUNTED = (r"(?:and|or|to|of|in|on|for|per|a|an|the|is|was|are|were|has|had|each|off|from|with|away|ago"
+                r"|I|at|by|as|but|so|if|than|then|it|this|that)")
 
 
 _OPERATORS = {"+": "plus", "-": "minus", "×": "times", "*": "times", "x": "times", "÷": "divided by",
@@ -256,7 +260,7 @@ def _days(text: str) -> str:
 
 # Roman numerals (I, V and X only: 1-39) after these words are numbers ("World War II" -> two).
 _ROMAN_AFTER = (r"(?:war|chapter|part|volume|vol|act|book|phase|type|stage|level|episode|section|article"
-                r"|title|class|round|season|grade|tier|mark|apollo|gen|generation)")
+                r"|title|class|round|season|grade|tier|apollo|gen|generation)")
 # ... and after these names they are regnal ("Henry VIII" -> Henry the eighth).
 _REGNAL_NAMES = (r"(?:Henry|Elizabeth|Louis|George|Charles|Edward|William|James|Richard|John|Paul|Pius|Leo"
                  r"|Benedict|Gregory|Innocent|Clement|Alexander|Nicholas|Frederick|Philip|Peter|Catherine"
@@ -283,7 +287,7 @@ def _roman(text: str) -> str:
         value = _roman_value(m["num"])
         if value is None:
             return m[0]
-        if re.fullmatch(_REGNAL_NAMES, m["word"]):
+        if re.fullmatch(_REGNAL_NAMES, m["word"]) and m["num"] != "I":  # "Elizabeth I love ..."
             return f"{m['word']} the {_ordinal_words(value)}"
         if re.fullmatch(_ROMAN_AFTER, m["word"], re.IGNORECASE) or (len(m["num"]) > 1 and m["word"][0].isupper()):
             return f"{m['word']} {cardinal(str(value))}"
@@ -590,7 +594,7 @@ _PER = {"mo": "month", "month": "month", "yr": "year", "year": "year", "wk": "we
 def _per(text: str) -> str:
     """$4.99/mo -> ... per month; 60 km/hr -> ... per hour (after a number or an amount)."""
     names = "|".join(sorted(_PER, key=len, reverse=True))
-    return re.sub(rf"(?<=[\w.])\s?/\s?({names})\b", lambda m: f" per {_PER[m[1].lower()]}", text,
+    return re.sub(rf"(\d\s?(?:[A-Za-z]{{1,3}})?)\s?/\s?({names})\b", lambda m: f"{m[1]} per {_PER[m[2].lower()]}", text,
                   flags=re.IGNORECASE)
 
 
@@ -694,7 +698,11 @@ def _fractions(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         whole, num, den = m["whole"], m["num"], m["den"]
         before = m.string[:m.start()]
-        if not whole and "." not in num and re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", before, re.IGNORECASE):
+        fraction = "." not in num and 0 < int(num) < int(den) and int(den) in _FRACTION_DENOMINATORS
+        date_word = re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", before, re.IGNORECASE)
+        # "on 3/4" is a date; "from 1/2 cup" stays a fraction (from/before/after are weaker).
+        if (not whole and "." not in num and date_word
+                and not (fraction and date_word[0].split()[0].lower() in ("from", "before", "after"))):
             month, day = int(num), int(den)
             return _month_day(month, day, None) if 1 <= month <= 12 and 1 <= day <= 31 else m[0]
         rating = "." in num or (num == den and int(den) <= 10) or re.match(r"\s+(?:stars?|points?)\b", m.string[m.end():])
@@ -753,8 +761,14 @@ def _scales(text: str) -> str:
     """1M downloads -> one million downloads; 2.5B -> two point five billion (K is left: "10K
     run" is said "ten K")."""
     big = {"M": "million", "B": "billion", "bn": "billion", "mn": "million"}
-    return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)(M|B|bn|mn)(?=\+?(?:\s|$|[.,;!?]))",
-                  lambda m: f"{_number(*(m[1].split('.') + [None])[:2])} {big[m[2]]}", text)
+
+    def repl(m: re.Match[str]) -> str:
+        # "2.5B", "5M+", "1M downloads" count; "Room 3B", "Apt 2B is" do not.
+        counts = "." in m[1] or m[3] or re.match(rf"\s+(?!{_NOT_COUNTED}\b)[a-z]", m.string[m.end():])
+        if not counts:
+            return m[0]
+        return f"{_number(*(m[1].split('.') + [None])[:2])} {big[m[2]]}" + (" plus" if m[3] else "")
+    return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)(M|B|bn|mn)(\+)?(?=\s|$|[.,;!?])", repl, text)
 
 
 def _split_letters_digits(text: str) -> str:
