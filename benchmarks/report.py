@@ -89,7 +89,9 @@ def text_norm_section(t: dict) -> list[str]:
                     "range (NeMo's own range cases say \"to\" for \"$250-$300\"; its money case leaves it a "
                     "pause); \"US $76.3 trillion\" is said with the unit last; 23:00 "
                     "is \"twenty-three hundred\" in the 24-hour clock's own idiom; a two-digit year's 0 is "
-                    "\"oh\"; ￥ before a bare amount is 元, the word people say (人民币 names the currency).",
+                    "\"oh\"; ￥ before a bare amount is 元, the word people say (人民币 names the currency); a round "
+                    "two-digit number before 年 is read as a count of years (五十年: 工作了50年, 50年后), the "
+                    "commoner meaning in a script, while 05年, 98年 and 50年代 are years.",
                     ""]
 
 

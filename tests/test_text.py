@@ -231,6 +231,18 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("Elizabeth I love you; Mark II", "Elizabeth I love you; Mark two"),
     ("from 1/2 cup to 3/4 cup, on 1/2", "from one half cup to three quarters cup, on January second"),
     ("a day/night cycle at $5/person", "a day night cycle at five dollars per person"),
+    # What the new rules must leave alone, or read the other way.
+    ("The book I read in Chapter V", "The book I read in Chapter five"),
+    ("The IV drip for Gen X", "The IV drip for Gen X"),
+    ("We just hit 10000! 10000+ users", "We just hit ten thousand! ten thousand plus users"),
+    ("Add 1/2 tsp salt and 2 1/2 cups", "Add half a teaspoon salt and two and a half cups"),
+    ("The flight is 2h 30m on 5g.", "The flight is two hours thirty minutes on five G."),
+    ("a 2B pencil, 2.5B views", "a two B pencil, two point five billion views"),
+    ('Press "1" to continue', 'Press "one" to continue'),
+    ("Figure 2-1, Genesis 1:1", "Figure two, one, Genesis one:one"),
+    ("the $50 you donated", "the fifty dollars you donated"),
+    ("1234 Instagram followers", "one thousand two hundred and thirty four Instagram followers"),
+    ("Sale ends 12/31. Give it a 7/10.", "Sale ends December thirty first. Give it a seven out of ten."),
     ("Call 911.", "Call nine one one."),
     ("Starts 8 PM ET.", "Starts eight p.m. E T."),
 ])
@@ -318,6 +330,14 @@ def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
     ("营收123,456,789元", "营收一亿二千三百四十五万六千七百八十九元"),
     ("5-3=2，3×5=15", "五减三等于二，三乘五等于十五"),
     ("体重65kg，身高175cm", "体重六十五公斤，身高一百七十五厘米"),
+    # More counts with 两, years and counts of years, per, scores, codes.
+    ("2人套餐，需要2-3天，下午2点", "两人套餐，需要两到三天，下午两点"),
+    ("二次函数，x的2次方，星期二天气", "二次函数，x的二次方，星期二天气"),  # a written 二 stays
+    ("第10年，保修10年，有2000年历史", "第十年，保修十年，有两千年历史"),
+    ("50年代，2025新品发布会", "五十年代，二零二五新品发布会"),
+    ("9.9元/月，5元/kg", "九点九元每月，五元每公斤"),
+    ("比分是21:19，以3-0结束", "比分是二十一比十九，以三比零结束"),
+    ("订单号123456，速度120km/h", "订单号一二三四五六，速度一百二十公里每小时"),
 ])
 def test_chinese_forms_users_type(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected
@@ -460,7 +480,7 @@ def test_forced_languages() -> None:
     assert [w.text for w in u.words] == ["Hello", "forty", "two"]
     assert u.dropped == ("你", "好")
     u = analyze("2024", lang="zh", phonemize=False)
-    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "两千零二十四")]
+    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "二零二四")]  # a bare year
     u = analyze("他说OK", lang="zh", phonemize=False)
     assert [p.lang for p in u.phrases] == ["zh", "en"]
 

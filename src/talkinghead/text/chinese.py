@@ -99,19 +99,21 @@ def _dates(text: str) -> str:
     def year(m: re.Match[str]) -> str:
         digits, before, after = m[1], m.string[:m.start()], m.string[m.end():]
         n = int(digits)
-        if digits.startswith("0") or before.endswith(("公元", "公元前")):
+        counted = re.search(_YEAR_COUNT_BEFORE, before) or re.match(_YEAR_COUNT_AFTER, after)
+        if digits.startswith("0") or before.endswith(("公元", "公元前")) or re.match(r"年\d{1,2}月", after):
             is_year = True
         elif len(digits) == 4:
-            is_year = 1000 < n <= 2199
-        else:
-            is_year = (re.match(r"年\d{1,2}月", after) is not None
-                       or not (re.search(_YEAR_COUNT_BEFORE, before) or re.match(_YEAR_COUNT_AFTER, after)))
-        return _digits(digits) if is_year else _number(digits)  # before cn2an, which reads "10年" as a year
-    return re.sub(r"(?<![\d.])(\d{2,4})(?=年(?!代|级))", year, text)
+            is_year = 1000 < n <= 2199 and not counted
+        else:  # 98年 is a year; 10年, 50年, 100年 (round) and 保修15年 are counts
+            is_year = len(digits) == 2 and n % 10 != 0 and not counted
+        return _digits(digits) if is_year else _counted(digits)  # before cn2an, which reads "10年" as a year
+    text = re.sub(r"(?<![\d.])(\d{2,4})(?=年(?!代|级))", year, text)
+    return re.sub(r"(?<![\d.])([1-9]0)(?=年代)", lambda m: _number(m[1]), text)  # 50年代 -> 五十年代
 
 
 # Around "N年", words that make it a count of years, not a year: 工作了10年, 30年后, 有15年经验.
-_YEAR_COUNT_BEFORE = r"(?:[了有近约过这那多几整满足达共长]|将近|大约|超过|长达|不到|已经|差不多|过去|未来)$"
+_YEAR_COUNT_BEFORE = (r"(?:[了有近约过这那多几整满足达共长第每隔分]|将近|大约|超过|长达|不到|已经|差不多|过去|未来|保修|贷款"
+                      r"|任期|为期|相识|创立|成立|建党|建国|坚持|持续)$")
 _YEAR_COUNT_AFTER = r"年(?:后|前|来|间|内|里|多|左右|以上|以下|之|时间|历史|经验|了|如一日|的时间)"
 
 
@@ -126,6 +128,13 @@ def _numbers(text: str) -> str:
     text = re.sub(r"(?<!\d)(\d0)后", lambda m: _digits(m[1]) + "后", text)  # 90后 -> 九零后
     text = re.sub(r"(?<![\d:：.])(\d{1,2})[:：](\d)(?![\d:：])", r"\1比\2", text)  # 比分3:2 -> 三比二
     text = _units(text)
+    # 9.9元/月 -> 九点九元每月; 5元/kg -> 五元每公斤.
+    text = re.sub(r"(?<=[元块])\s?/\s?kg\b", "每公斤", text)
+    text = re.sub(r"(?<=[元块])\s?/\s?(?=[\u4e00-\u9fff])", "每", text)
+    # Scores: 比分21:19, 以3-0 -> 二十一比十九, 三比零.
+    text = re.sub(r"(比分[是为]?|以)\s?(\d{1,3})\s?[:：-]\s?(\d{1,3})(?!\d)", r"\1\2比\3", text)
+    # Order numbers, codes and the like: digit by digit.
+    text = re.sub(rf"({_CODE_WORDS_ZH})([:：]?\s?)(\d+)", lambda m: m[1] + m[2] + _digits(m[3]), text)
     # Ranges: 5-10, 9:00-11:30, 3点-5点, 50%-60%, 5月1日-5月5日 -> 到 (not a minus: "-5度").
     text = re.sub(r"(?<=[\d点%日号月年分秒])\s?[-~～–—]\s?(?=\d)", "到", text)
     # Degrees: 25°C -> 二十五摄氏度, 98°F -> 九十八华氏度, 45° -> 四十五度.
@@ -152,27 +161,42 @@ def _numbers(text: str) -> str:
     # IDs, phone numbers, codes with leading zeros: digit by digit (cn2an drops the zeros).
     text = re.sub(rf"(?<![\d.])(?:\d{{{DIGIT_BY_DIGIT_MIN_LEN},}}|0\d+)(?![\d.])",
                   lambda m: _digits(m[0]), text)
+    # A bare year (2025新品发布会, 2024到2025学年) digit by digit, unless it counts something.
+    text = re.sub(rf"(?<![\d.第$¥￥€£₩])(?:19|20)\d\d(?![\d.%]|\s?(?:{_MEASURE_WORDS}|[A-Za-z]))",
+                  lambda m: _digits(m[0]), text)
+    text = _liang(text)
     try:
         text = cn2an.transform(text, "an2cn")
     except (ValueError, KeyError, IndexError) as exc:  # odd input: fall back to plain readings
         logger.debug("cn2an could not transform %r: %s", text, exc)
         text = re.sub(r"-?\d+(?:\.\d+)?", lambda m: _number(m[0]), text)
     text = text.replace("%", "")  # a "%" cn2an did not attach to a number
-    return _liang(re.sub(r"\d+", lambda m: _digits(m[0]), text))
+    return re.sub(r"\d+", lambda m: _digits(m[0]), text)
 
 
 # Measure words after which a lone 2 is 两 (两个, 两本, 两岁), and the big units (两千, 两万).
-_MEASURE_WORDS = ("个|位|只|本|件|条|张|次|天|岁|年(?!级)|小时|分钟|秒钟|种|家|台|辆|双|倍|周|名|片|杯|瓶|块|斤|公斤|公里"
-                  "|米|层|间|所|部|套|份|群|节|段|项|句|遍|回|声|口|头|匹|棵|朵|座|架|支|把|颗|粒|封|篇|首|门|届|批|组|对"
-                  "|排|元|千|万|亿")
-_NUMBER_HANZI = "零一二三四五六七八九十百千万亿点两负第"
+_MEASURE_WORDS = ("个|位|只|本|件|条|张|次(?!方)|天|岁|年(?!级)|小时|分钟|秒钟|秒|种|家|台|辆|双|倍|周|名|片|杯|瓶"
+                  "|块|斤|公斤|公里|人|晚|圈|克|升|度|点(?!\\d)|米|层|间|所|部|套|份|群|节|段|项|句|遍|回|声|口|头|匹"
+                  "|棵|朵|座|架|支|把|颗|粒|封|篇|首|门|届|批|组|对|排|元|千|万|亿")
 
 
 def _liang(text: str) -> str:
-    """二 -> 两 where a lone 2 counts something: 二个 -> 两个, 二千元 -> 两千元 (not 十二个, 第二个,
-    星期二, 二十)."""
-    return re.sub(rf"(?<![{_NUMBER_HANZI}])二(?=(?:{_MEASURE_WORDS}))", "两", text)
+    """A lone 2 that counts is 两 (2个 -> 两个, 2-3天 -> 两到三天, 下午2点 -> 两点), and so is the 2
+    leading a number of thousands or more (2000元 -> 两千元, 25000 -> 两万五千); digits only, so
+    a 二 the user wrote (二次函数, 星期二) is left alone. Runs on digits, before cn2an."""
+    text = re.sub(rf"(?<![\d.第])2(?=(?:到\d+)?(?:{_MEASURE_WORDS}))", "两", text)
 
+    return re.sub(r"(?<![\d.第])2\d{3,}(?![\d.%])", lambda m: _counted(m[0]), text)
+
+
+def _counted(digits: str) -> str:
+    """A whole number that counts, 两 leading its thousands: "2000" -> 两千, "25000" -> 两万五千."""
+    spoken = _number(digits)
+    return "两" + spoken[1:] if spoken[:2] in ("二千", "二万", "二亿") else spoken
+
+
+# Words after which a number is a code, read digit by digit.
+_CODE_WORDS_ZH = "订单号|单号|验证码|编号|账号|卡号|工号|学号|房间号|密码|邮编|尾号|车牌号|快递单号|航班号|车次"
 
 # Service numbers read digit by digit after 拨打/电话/热线 (not "打100分").
 _SERVICE_NUMBERS = r"110|119|120|122|114|12315|12345|12306|12110|10086|10010|10000|95\d{3}"
@@ -204,13 +228,14 @@ def _maths(text: str) -> str:
 
 
 # Unit abbreviations after a number in a Chinese sentence -> 体重65kg -> 六十五公斤.
-UNITS_ZH = {"kg": "公斤", "km": "公里", "cm": "厘米", "mm": "毫米", "mg": "毫克", "ml": "毫升", "mL": "毫升",
-            "m": "米", "g": "克", "L": "升"}
+UNITS_ZH = {"km/h": "公里每小时", "kg": "公斤", "km": "公里", "cm": "厘米", "mm": "毫米", "mg": "毫克", "ml": "毫升",
+            "mL": "毫升", "m": "米", "g": "克", "L": "升"}
 
 
 def _units(text: str) -> str:
-    names = "|".join(sorted(UNITS_ZH, key=len, reverse=True))
-    return re.sub(rf"(?<=\d)\s?({names})(?![A-Za-z])", lambda m: UNITS_ZH[m[1]], text)
+    names = "|".join(re.escape(u) for u in sorted(UNITS_ZH, key=len, reverse=True))
+    return re.sub(rf"(?<=\d)\s?({names})(?![A-Za-z])",
+                  lambda m: m[0] if re.search(r"(?<!\d)5\s?g$", m.string[:m.end()]) else UNITS_ZH[m[1]], text)
 
 
 def normalize_zh(text: str) -> str:

@@ -207,7 +207,8 @@ def _describes_noun(m: re.Match[str]) -> bool:
 
 # Words after an amount that are not what it counts or describes ("a $5 or ...", "3B is").
 _NOT_COUNTED = (r"(?:and|or|to|of|in|on|for|per|a|an|the|is|was|are|were|has|had|each|off|from|with|away|ago"
-                r"|I|at|by|as|but|so|if|than|then|it|this|that)")
+                r"|I|at|by|as|but|so|if|than|then|it|this|that|you|we|they|he|she|me|us|them|him|her|my"
+                r"|your|our|their|his|its|will|would|can|could|should|must|may|might|do|did|does)")
 
 
 _OPERATORS = {"+": "plus", "-": "minus", "×": "times", "*": "times", "x": "times", "÷": "divided by",
@@ -225,7 +226,10 @@ def _math(text: str) -> str:
                   equation, text)
     text = re.sub(r"(?<=\w)\s?=\s?(?=[\w-])", " equals ", text)  # x = 5
     text = text.replace("=", " ")
-    text = re.sub(r"(?<![\w:.])(\d{1,2}):(\d)(?![\d:])", r"\1 to \2", text)  # a 2:1 ratio, 16:9
+    # A ratio where one is meant ("a 2:1 ratio", "odds of 3:1", "16:9 aspect"), not "Genesis 1:1".
+    text = re.sub(r"\b(a|an|of)\s(\d{1,2}):(\d)(?![\d:])", r"\1 \2 to \3", text)
+    text = re.sub(r"(?<![\w:.])(\d{1,2}):(\d{1,2})(?=\s+(?:ratio|odds|split|aspect|scale|mix|lead|win|victory)\b)",
+                  r"\1 to \2", text)
     return re.sub(r"(?<=\d)\s?[x×]\s?(?=\d)", " by ", text)
 
 
@@ -234,8 +238,11 @@ def _feet_inches(text: str) -> str:
     TV; 65" -> sixty five inches."""
     text = re.sub(r"(?<![\w.])(\d+)\s?ft\.?\s?(\d{1,2})\s?in\b", lambda m: f"{m[1]} ft {m[2]} inches", text)
     text = re.sub(r"(?<![\w.'])(\d)'\s?(\d{1,2})(?:\"|'')?(?![\w\d])", lambda m: f"{cardinal(m[1])} foot {cardinal(m[2])}", text)
-    return re.sub(r"(?<![\w.])(\d{1,3})\"(?=\s|$|[.,;!?])",
-                  lambda m: f"{cardinal(m[1])} {'inch' if _describes_noun(m) else 'inches'}", text)
+    def inches(m: re.Match[str]) -> str:
+        if m.string[:m.start()].count('"') % 2:  # it closes a quote: 'Press "1"'
+            return m[0]
+        return f"{cardinal(m[1])} {'inch' if _describes_noun(m) else 'inches'}"
+    return re.sub(r"(?<![\w.])(\d{1,3})\"(?=\s|$|[.,;!?])", inches, text)
 
 
 # Days of the week: abbreviations are read in full where they are dates, not words ("Sat").
@@ -260,13 +267,16 @@ def _days(text: str) -> str:
 
 # Roman numerals (I, V and X only: 1-39) after these words are numbers ("World War II" -> two).
 _ROMAN_AFTER = (r"(?:war|chapter|part|volume|vol|act|book|phase|type|stage|level|episode|section|article"
-                r"|title|class|round|season|grade|tier|apollo|gen|generation)")
+                r"|title|class|round|season|grade|tier|apollo)")
 # ... and after these names they are regnal ("Henry VIII" -> Henry the eighth).
 _REGNAL_NAMES = (r"(?:Henry|Elizabeth|Louis|George|Charles|Edward|William|James|Richard|John|Paul|Pius|Leo"
                  r"|Benedict|Gregory|Innocent|Clement|Alexander|Nicholas|Frederick|Philip|Peter|Catherine"
                  r"|Mary|Ramesses|Ramses|Napoleon|Constantine|Felipe|Carlos|Ferdinand|Francis|Henri"
                  r"|Wilhelm|Otto|Gustav|Olaf|Harald|Haakon|Christian|Frederik|Umberto|Alfonso|Isabella"
-                 r"|Anne|Sixtus|Urban|Boniface|Martin|Elizabeth|Juan|Victor|Ivan|Stephen|Malcolm|David)")
+                 r"|Anne|Sixtus|Urban|Boniface|Martin|Juan|Victor|Ivan|Stephen|David)")
+# Capitalised words after which a numeral is no sequel number ("The IV drip", "Gen X").
+_NOT_TITLES = (r"(?:The|A|An|This|That|These|Those|My|Your|Our|His|Her|Their|Its|In|On|At|Of|And|Or|With"
+               r"|For|To|From|By|Gen|Generation|Malcolm|Planet|Brand|Size|Vitamin)")
 
 
 def _roman_value(numeral: str) -> int | None:
@@ -289,7 +299,12 @@ def _roman(text: str) -> str:
             return m[0]
         if re.fullmatch(_REGNAL_NAMES, m["word"]) and m["num"] != "I":  # "Elizabeth I love ..."
             return f"{m['word']} the {_ordinal_words(value)}"
-        if re.fullmatch(_ROMAN_AFTER, m["word"], re.IGNORECASE) or (len(m["num"]) > 1 and m["word"][0].isupper()):
+        keyword = re.fullmatch(_ROMAN_AFTER, m["word"], re.IGNORECASE)
+        if len(m["num"]) == 1:  # "War I", "Chapter V"; not "the book I read"
+            sequel = keyword and m["word"][0].isupper() and not re.match(r"\s+[a-z]", m.string[m.end():])
+        else:  # "type II", "Rocky II", "Final Fantasy VII"
+            sequel = keyword or (m["word"][0].isupper() and not re.fullmatch(_NOT_TITLES, m["word"]))
+        if sequel:
             return f"{m['word']} {cardinal(str(value))}"
         return m[0]
     return re.sub(r"\b(?P<word>[A-Za-z]+)\.?\s+(?P<num>[IVX]{1,6})(?![\w'-])", repl, text)
@@ -663,7 +678,8 @@ def _years(text: str) -> str:
         # 1984 Olympics"), or opening a clause before a verb ("2024 was ..."); not before a
         # word it counts ("1999 apples").
         last = re.match(rf"\s*(?:$|{clause_edge})", after) is not None
-        named = re.match(r"\s+[A-Z][a-z]", after) is not None
+        named = (re.match(r"\s+[A-Z][a-z]", after) is not None
+                 and re.search(r"\b(?:the|a|an|his|her|their|our|my|your)\s+$", before, re.IGNORECASE) is not None)
         opens = (re.search(rf"(?:^|{clause_edge})\s*$", before) is not None
                  and re.match(rf"\s+{_YEAR_VERBS}\b", after) is not None)
         continues = bool(years_end) and re.fullmatch(r"\s*(?:to|through|until|till|and|or)\s*",
@@ -705,7 +721,11 @@ def _fractions(text: str) -> str:
                 and not (fraction and date_word[0].split()[0].lower() in ("from", "before", "after"))):
             month, day = int(num), int(den)
             return _month_day(month, day, None) if 1 <= month <= 12 and 1 <= day <= 31 else m[0]
-        rating = "." in num or (num == den and int(den) <= 10) or re.match(r"\s+(?:stars?|points?)\b", m.string[m.end():])
+        if not whole and "." not in num and 1 <= int(num) <= 12 and 12 < int(den) <= 31:
+            return _month_day(int(num), int(den), None)  # "Sale ends 12/31": the day is no month
+        of = re.match(r"\s+of\b", m.string[m.end():])
+        rating = ("." in num or (num == den and int(den) <= 10) or (den == "10" and not of)
+                  or re.match(r"\s+(?:stars?|points?)\b", m.string[m.end():]))
         if rating and not whole and float(num) <= int(den):
             int_part, _, frac = num.partition(".")
             return f"{_number(int_part, frac or None)} out of {cardinal(den)}"
@@ -720,13 +740,19 @@ def _fractions(text: str) -> str:
                   repl, text)
 
 
+# Words before numbered items ("Figure 2-1", "Lesson 3-2"): their hyphen is no range.
+_NUMBERED_ITEMS = (r"(?:figure|fig|table|lesson|chapter|section|step|exercise|unit|page|p|pp|article|rule"
+                   r"|equation|eq|example|appendix|slide|question|problem|item)")
+
+
 def _ranges(text: str) -> str:
     """5-10 -> 5 to 10 (before numbers are read, so the hyphen is not taken as a minus); so
     are single digits that go down ("open 9-5", "won 3-2"). A longer pair that goes down
     ("978-0", a code or a part number) is not a range: the hyphen is a separator, read as a
     short pause."""
     def repl(m: re.Match[str]) -> str:
-        small = len(m[1]) == 1 and len(m[2]) == 1
+        small = (len(m[1]) == 1 and len(m[2]) == 1
+                 and not re.search(rf"\b{_NUMBERED_ITEMS}\.?\s+$", m.string[:m.start()], re.IGNORECASE))
         return f"{m[1]} to {m[2]}" if small or float(m[2]) >= float(m[1]) else f"{m[1]}, {m[2]}"
     return re.sub(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?-\s?(\d+(?:\.\d+)?)(?![\w-]|\.\d)", repl, text)
 
@@ -736,6 +762,22 @@ def _units(text: str) -> str:
     degrees Celsius."""
     names = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
     text = re.sub(r"°\s+([CF])(?!\w)", r"°\1", text)  # "25° C" as "25°C"
+
+    def fraction(m: re.Match[str]) -> str:  # "1/2 tsp" -> half a teaspoon; "2 1/2 cups"
+        num, den = int(m["num"]), int(m["den"])
+        one, many = _UNITS[m["unit"]]
+        if not (0 < num < den and den in _FRACTION_DENOMINATORS):
+            return m[0]
+        if m["whole"]:
+            part = "a half" if (num, den) == (1, 2) else _fraction(num, den)
+            return f"{cardinal(m['whole'])} and {part} {many}"
+        return f"half a {one}" if (num, den) == (1, 2) else f"{_fraction(num, den)} of a {one}"
+    text = re.sub(rf"(?<![\w./-])(?:(?P<whole>\d+)\s)?(?P<num>\d{{1,2}})/(?P<den>\d{{1,2}})\s?(?P<unit>{names})(?![\w/])",
+                  fraction, text)
+    # "2h 30m", "1h30": hours and minutes, not meters.
+    text = re.sub(r"(?<![\w.])(\d{1,2})\s?h\s?(\d{1,2})\s?(?:m|min)?\b",
+                  lambda m: f"{_unit_count(int(m[1]), 'hour')} {_unit_count(int(m[2]), 'minute')}", text)
+    text = re.sub(r"(?<![\w.])5g\b(?!\s+of\b)", "5 G", text)  # the network, not five grams
 
     def repl(m: re.Match[str]) -> str:
         one, many = _UNITS[m["unit"]]
@@ -763,8 +805,9 @@ def _scales(text: str) -> str:
     big = {"M": "million", "B": "billion", "bn": "billion", "mn": "million"}
 
     def repl(m: re.Match[str]) -> str:
-        # "2.5B", "5M+", "1M downloads" count; "Room 3B", "Apt 2B is" do not.
-        counts = "." in m[1] or m[3] or re.match(rf"\s+(?!{_NOT_COUNTED}\b)[a-z]", m.string[m.end():])
+        # "2.5B", "5M+", "1M downloads" count; "Room 3B", "Apt 2B is", "a 2B pencil" do not.
+        counts = "." in m[1] or m[3] or (m[2] in ("M", "mn")
+                                          and re.match(rf"\s+(?!{_NOT_COUNTED}\b)[a-z]", m.string[m.end():]))
         if not counts:
             return m[0]
         return f"{_number(*(m[1].split('.') + [None])[:2])} {big[m[2]]}" + (" plus" if m[3] else "")
@@ -786,7 +829,9 @@ def _is_code(m: re.Match[str]) -> bool:
         return True
     if re.search(r"\d\s*(?:to|and|or)\s*$", before):
         return False  # the end of a range or list whose first number counts: "13000 to 14000."
-    return not re.match(r"\s*[^\W\d_]", after)  # no word follows that it could count
+    # A code ends its clause ("zip 90210.", "13000."); a word, "!", "+" or "-step" after it
+    # make it a quantity ("13000 people", "We hit 10000!", "10000+ users").
+    return not re.match(r"\s*[^\W\d_]|[!+]|-[^\W\d_]", after)
 
 
 def _numbers(text: str) -> str:

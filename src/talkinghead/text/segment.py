@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 from .chinese import UNITS_ZH
 from .types import Pause, Phrase, Word
 
-UNITS_ZH_RE = "|".join(sorted(UNITS_ZH, key=len, reverse=True))
+UNITS_ZH_RE = "|".join(re.escape(u) for u in sorted(UNITS_ZH, key=len, reverse=True))
 
 PARAGRAPH_MARK = "\n\n"
 
@@ -171,7 +171,8 @@ def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
     # The scale of "25°C" is a symbol with its number, not an English word; so is the unit of
     # a number in a Chinese sentence ("体重65kg": 六十五公斤, see ``chinese.UNITS_ZH``).
     scales = {m.end() - 1 for m in re.finditer(r"°\s?[CF](?![A-Za-z\u00c0-\u024f])", text)}
-    for m in re.finditer(rf"[{_CJK_CLASS}]\s?\d+(?:\.\d+)?\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])", text):
+    for m in re.finditer(rf"[{_CJK_CLASS}]\s?(?!5\s?g(?![A-Za-z]))\d+(?:\.\d+)?\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])",
+                         text):
         scales.update(range(m.start("unit"), m.end("unit")))
     for i, ch in enumerate(text):
         if is_cjk(ch):
