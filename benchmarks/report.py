@@ -84,6 +84,11 @@ def text_norm_section(t: dict) -> list[str]:
             for d in v["differ"]:
                 lines.append(f"- {k.replace('_', ' ')}: `{d['written']}` → ours \"{d['ours']}\", NeMo "
                              f"\"{d['expected']}\"")
+    if "speed" in t:
+        sp = t["speed"]
+        lines += ["", "Long texts (medians of 3): " + "; ".join(
+            f"{lang} {v['chars'][0]:,} characters {v['seconds'][0]} s, {v['chars'][1]:,} characters {v['seconds'][1]} s "
+            f"(× {v['ratio']} for 4 × the text)" for lang, v in sp.items()) + "."]
     return lines + ["", "Why these stand: each is a reading people use. A wrong ordinal suffix (\"111st\") "
                     "is read as the number it writes; a hyphen between two amounts is \"to\", as in every other "
                     "range (NeMo's own range cases say \"to\" for \"$250-$300\"; its money case leaves it a "

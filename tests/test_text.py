@@ -250,6 +250,20 @@ def test_forms_users_type(text: str, expected: str) -> None:
     assert normalize_en(text) == expected
 
 
+def test_context_rules_look_at_a_bounded_window() -> None:
+    import re
+
+    from talkinghead.text import context
+    short = re.search(r"\d+", "in 1999")
+    assert context.before(short) == "in " and context.after(short) == ""
+    far = re.search(r"\d+", "a" * 200 + ". 1999 was")
+    assert len(context.before(far)) == context.CONTEXT_CHARS + 1 and context.before(far).startswith("x")
+    # The rules still see a clause start far into a long text, and a year far from the start.
+    assert normalize_en("word " * 100 + ". 2024 was good.").endswith(". twenty twenty four was good.")
+    assert "two thousand" in normalize_en("word " * 100 + "2024 apples")
+    assert normalize_en("word " * 100 + "in 1999").endswith("in nineteen ninety nine")
+
+
 def test_equations_survive_cleaning_but_markup_does_not() -> None:
     u = analyze("2+2=4 ==== a <= b", phonemize=False)
     assert [p.text for p in u.phrases] == ["two plus two equals four a b"]

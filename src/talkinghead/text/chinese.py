@@ -11,6 +11,8 @@ import re
 
 import cn2an
 
+from . import context
+
 logger = logging.getLogger(__name__)
 
 # Digit strings at least this long are IDs or phone numbers: read digit by digit.
@@ -97,7 +99,7 @@ def _dates(text: str) -> str:
     # this too, but not after 公元); a count of years is a number (工作了10年 -> 十年, 30年后 ->
     # 三十年后, 5000年历史 -> 五千年).
     def year(m: re.Match[str]) -> str:
-        digits, before, after = m[1], m.string[:m.start()], m.string[m.end():]
+        digits, before, after = m[1], context.before(m), context.after(m)
         n = int(digits)
         counted = re.search(_YEAR_COUNT_BEFORE, before) or re.match(_YEAR_COUNT_AFTER, after)
         if digits.startswith("0") or before.endswith(("公元", "公元前")) or re.match(r"年\d{1,2}月", after):
@@ -235,7 +237,7 @@ UNITS_ZH = {"km/h": "公里每小时", "kg": "公斤", "km": "公里", "cm": "�
 def _units(text: str) -> str:
     names = "|".join(re.escape(u) for u in sorted(UNITS_ZH, key=len, reverse=True))
     return re.sub(rf"(?<=\d)\s?({names})(?![A-Za-z])",
-                  lambda m: m[0] if re.search(r"(?<!\d)5\s?g$", m.string[:m.end()]) else UNITS_ZH[m[1]], text)
+                  lambda m: m[0] if re.search(r"(?<!\d)5\s?g$", context.before(m) + m[0]) else UNITS_ZH[m[1]], text)
 
 
 def normalize_zh(text: str) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from num2words import num2words
 
+from . import context
+
 # The largest number read as a number; longer digit strings (IDs, phone numbers) are read
 # digit by digit, which is also how people say them.
 MAX_CARDINAL = 10**15
@@ -152,21 +154,24 @@ def _plural_decade(spelled: str) -> str:
     return spelled + "s"
 
 
+_SENTENCE_AFTER = re.compile(r"[ \t]*(?:$|\n)|\s+[\"“(]?[A-Z]")
+
+
 def _ends_sentence(text: str, end: int) -> bool:
     """Whether the period that ends at ``end`` also ends a sentence: the text ends, a line
     ends, or the next word is capitalised."""
-    return re.match(r"[ \t]*(?:$|\n)|\s+[\"“(]?[A-Z]", text[end:]) is not None
+    return _SENTENCE_AFTER.match(text, end) is not None
 
 
 def _before_capital(m: re.Match[str]) -> bool:
     """Whether a capitalised word follows the match."""
-    return re.match(r"\s+[A-Z]", m.string[m.end():]) is not None
+    return re.match(r"\s+[A-Z]", context.after(m)) is not None
 
 
 def _after_name(m: re.Match[str]) -> bool:
     """Whether the match follows a capitalised word that is not the first of its sentence
     ("Baker St." but not "In St. Louis")."""
-    before = m.string[:m.start()]
+    before = context.before(m)
     return re.search(r"[\w,;:]\s+[A-Z][a-z]+\s+$", before) is not None
 
 
@@ -201,8 +206,8 @@ def _canonical(text: str) -> str:
 def _describes_noun(m: re.Match[str]) -> bool:
     """Does the matched amount describe the noun after it ("a $5 bill", "a 5 km run"), so
     its unit is said in the singular?"""
-    return (re.search(r"\b(?:a|an|the|this|that|our|your|my)\s+$", m.string[:m.start()], re.IGNORECASE) is not None
-            and re.match(rf"\s+(?!{_NOT_COUNTED}\b)[A-Za-z]", m.string[m.end():]) is not None)
+    return (re.search(r"\b(?:a|an|the|this|that|our|your|my)\s+$", context.before(m), re.IGNORECASE) is not None
+            and re.match(rf"\s+(?!{_NOT_COUNTED}\b)[A-Za-z]", context.after(m)) is not None)
 
 
 # Words after an amount that are not what it counts or describes ("a $5 or ...", "3B is").
@@ -239,7 +244,7 @@ def _feet_inches(text: str) -> str:
     text = re.sub(r"(?<![\w.])(\d+)\s?ft\.?\s?(\d{1,2})\s?in\b", lambda m: f"{m[1]} ft {m[2]} inches", text)
     text = re.sub(r"(?<![\w.'])(\d)'\s?(\d{1,2})(?:\"|'')?(?![\w\d])", lambda m: f"{cardinal(m[1])} foot {cardinal(m[2])}", text)
     def inches(m: re.Match[str]) -> str:
-        if m.string[:m.start()].count('"') % 2:  # it closes a quote: 'Press "1"'
+        if context.before(m).count('"') % 2:  # it closes a quote: 'Press "1"'
             return m[0]
         return f"{cardinal(m[1])} {'inch' if _describes_noun(m) else 'inches'}"
     return re.sub(r"(?<![\w.])(\d{1,3})\"(?=\s|$|[.,;!?])", inches, text)
@@ -301,7 +306,7 @@ def _roman(text: str) -> str:
             return f"{m['word']} the {_ordinal_words(value)}"
         keyword = re.fullmatch(_ROMAN_AFTER, m["word"], re.IGNORECASE)
         if len(m["num"]) == 1:  # "War I", "Chapter V"; not "the book I read"
-            sequel = keyword and m["word"][0].isupper() and not re.match(r"\s+[a-z]", m.string[m.end():])
+            sequel = keyword and m["word"][0].isupper() and not re.match(r"\s+[a-z]", context.after(m))
         else:  # "type II", "Rocky II", "Final Fantasy VII"
             sequel = keyword or (m["word"][0].isupper() and not re.fullmatch(_NOT_TITLES, m["word"]))
         if sequel:
@@ -343,7 +348,7 @@ def _telephones(text: str) -> str:
     text = re.sub(rf"(?<=\b(?:call|dial|Call|Dial|CALL|DIAL) )({_SERVICE_NUMBERS})(?!\w)", lambda m: _digits(m[1]), text)
 
     def local(m: re.Match[str]) -> str:
-        if not re.search(rf"\b{_PHONE_WORDS}\b[^.!?;\d]{{0,20}}$", m.string[:m.start()], re.IGNORECASE):
+        if not re.search(rf"\b{_PHONE_WORDS}\b[^.!?;\d]{{0,20}}$", context.before(m), re.IGNORECASE):
             return m[0]
         return f"{_digits(m[1])}, {_digits(m[2])}"
     return re.sub(r"(?<![\w.+-])(\d{3})-(\d{4})(?![\w-]|[.-]\d)", local, text)
@@ -417,7 +422,7 @@ def _dates(text: str) -> str:
             return m[0]
         the = m["the"] or ""
         # "Happy 4th of July" is said as written; "on 4 July" gains its "the".
-        as_written = m["of"] and not re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", m.string[:m.start()], flags)
+        as_written = m["of"] and not re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", context.before(m), flags)
         return the + _day_month(day, month, m["year"], the=not (the or as_written))
     text = re.sub(rf"(?<![\w.$£€¥₩])(?P<the>the\s+)?{day_re}\s+(?P<of>of\s+)?{_MONTH_WORD}(?!\w)"
                   r"(?:,?\s+(?P<year>\d{4})(?![\w]|[.,:]\d))?", day_first, text, flags=flags)
@@ -650,6 +655,9 @@ def _decades(text: str) -> str:
                   lambda m: _plural_decade(cardinal(m[1] + "0")), text)
 
 
+_BETWEEN_YEARS = re.compile(r"\s*(?:to|through|until|till|and|or)\s*")
+
+
 def _years(text: str) -> str:
     """A four-digit number 1100-2099 reads as a year when it stands alone in its clause, or
     follows in/of/since/by/from/..., a month ("March 3rd, 2024"), a quarter or half ("Q3
@@ -671,7 +679,7 @@ def _years(text: str) -> str:
         n = int(m[1])
         if not YEAR_MIN <= n <= YEAR_MAX:
             return m[0]
-        before, after = m.string[:m.start()], m.string[m.end():]
+        before, after = context.before(m), context.after(m)
         alone = (re.search(rf"(?:^|{clause_edge})\s*$", before) is not None
                  and re.match(rf"\s*(?:$|{clause_edge})", after) is not None)
         # Read as a year at the end of its clause ("The year was 1985."), before a name ("the
@@ -682,8 +690,7 @@ def _years(text: str) -> str:
                  and re.search(r"\b(?:the|a|an|his|her|their|our|my|your)\s+$", before, re.IGNORECASE) is not None)
         opens = (re.search(rf"(?:^|{clause_edge})\s*$", before) is not None
                  and re.match(rf"\s+{_YEAR_VERBS}\b", after) is not None)
-        continues = bool(years_end) and re.fullmatch(r"\s*(?:to|through|until|till|and|or)\s*",
-                                                     m.string[years_end[-1]:m.start()]) is not None
+        continues = bool(years_end) and _BETWEEN_YEARS.fullmatch(m.string, years_end[-1], m.start()) is not None
         if alone or last or named or opens or continues or after_word.search(before) or after_month.search(before):
             years_end.append(m.end())
             return _year(n)
@@ -713,7 +720,7 @@ def _fractions(text: str) -> str:
     "9/11", "50/50")."""
     def repl(m: re.Match[str]) -> str:
         whole, num, den = m["whole"], m["num"], m["den"]
-        before = m.string[:m.start()]
+        before = context.before(m)
         fraction = "." not in num and 0 < int(num) < int(den) and int(den) in _FRACTION_DENOMINATORS
         date_word = re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", before, re.IGNORECASE)
         # "on 3/4" is a date; "from 1/2 cup" stays a fraction (from/before/after are weaker).
@@ -723,9 +730,9 @@ def _fractions(text: str) -> str:
             return _month_day(month, day, None) if 1 <= month <= 12 and 1 <= day <= 31 else m[0]
         if not whole and "." not in num and 1 <= int(num) <= 12 and 12 < int(den) <= 31:
             return _month_day(int(num), int(den), None)  # "Sale ends 12/31": the day is no month
-        of = re.match(r"\s+of\b", m.string[m.end():])
+        of = re.match(r"\s+of\b", context.after(m))
         rating = ("." in num or (num == den and int(den) <= 10) or (den == "10" and not of)
-                  or re.match(r"\s+(?:stars?|points?)\b", m.string[m.end():]))
+                  or re.match(r"\s+(?:stars?|points?)\b", context.after(m)))
         if rating and not whole and float(num) <= int(den):
             int_part, _, frac = num.partition(".")
             return f"{_number(int_part, frac or None)} out of {cardinal(den)}"
@@ -752,7 +759,7 @@ def _ranges(text: str) -> str:
     short pause."""
     def repl(m: re.Match[str]) -> str:
         small = (len(m[1]) == 1 and len(m[2]) == 1
-                 and not re.search(rf"\b{_NUMBERED_ITEMS}\.?\s+$", m.string[:m.start()], re.IGNORECASE))
+                 and not re.search(rf"\b{_NUMBERED_ITEMS}\.?\s+$", context.before(m), re.IGNORECASE))
         return f"{m[1]} to {m[2]}" if small or float(m[2]) >= float(m[1]) else f"{m[1]}, {m[2]}"
     return re.sub(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?-\s?(\d+(?:\.\d+)?)(?![\w-]|\.\d)", repl, text)
 
@@ -807,7 +814,7 @@ def _scales(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         # "2.5B", "5M+", "1M downloads" count; "Room 3B", "Apt 2B is", "a 2B pencil" do not.
         counts = "." in m[1] or m[3] or (m[2] in ("M", "mn")
-                                          and re.match(rf"\s+(?!{_NOT_COUNTED}\b)[a-z]", m.string[m.end():]))
+                                          and re.match(rf"\s+(?!{_NOT_COUNTED}\b)[a-z]", context.after(m)))
         if not counts:
             return m[0]
         return f"{_number(*(m[1].split('.') + [None])[:2])} {big[m[2]]}" + (" plus" if m[3] else "")
@@ -824,7 +831,7 @@ def _is_code(m: re.Match[str]) -> bool:
     written = m["int"]
     if m["sign"] or m["frac"] or "," in written or len(written) < CODE_MIN_DIGITS:
         return False
-    before, after = m.string[:m.start()], m.string[m.end():]
+    before, after = context.before(m), context.after(m)
     if re.search(rf"(?:\b{_CODE_WORDS}\.?|#)\s*$", before, re.IGNORECASE):
         return True
     if re.search(r"\d\s*(?:to|and|or)\s*$", before):
