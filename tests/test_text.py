@@ -236,7 +236,12 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("The IV drip for Gen X", "The IV drip for Gen X"),
     ("We just hit 10000! 10000+ users", "We just hit ten thousand! ten thousand plus users"),
     ("Add 1/2 tsp salt and 2 1/2 cups", "Add half a teaspoon salt and two and a half cups"),
-    ("The flight is 2h 30m on 5g.", "The flight is two hours thirty minutes on five G."),
+    ("The flight is 2h 30m on a 5g network.", "The flight is two hours thirty minutes on a five G network."),
+    ("Add 5g sugar and 1/2 oz.", "Add five grams sugar and half an ounce."),
+    ("Open 24h 7 days a week", "Open twenty four h seven days a week"),
+    ("World War I changed it. She scored 12/20; 5/16 inch.",
+     "World War one changed it. She scored twelve out of twenty; five sixteenths inch."),
+    ("The ratio is 3:2, 55\" or 65\"", "The ratio is three to two, fifty five inches or sixty five inches"),
     ("a 2B pencil, 2.5B views", "a two B pencil, two point five billion views"),
     ('Press "1" to continue', 'Press "one" to continue'),
     ("Figure 2-1, Genesis 1:1", "Figure two, one, Genesis one:one"),
@@ -352,6 +357,10 @@ def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
     ("9.9元/月，5元/kg", "九点九元每月，五元每公斤"),
     ("比分是21:19，以3-0结束", "比分是二十一比十九，以三比零结束"),
     ("订单号123456，速度120km/h", "订单号一二三四五六，速度一百二十公里每小时"),
+    ("原价1999，2000多人，售价2,999元", "原价一千九百九十九，两千多人，售价两千九百九十九元"),
+    ("到了2025年，1920×1080", "到了二零二五年，一千九百二十乘一千零八十"),
+    ("加入1/2杯牛奶，以2-3人为一组，以3-0获胜", "加入二分之一杯牛奶，以两到三人为一组，以三比零获胜"),
+    ("加5g盐，5g网络", "加五克盐，五g网络"),
 ])
 def test_chinese_forms_users_type(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected
@@ -494,7 +503,7 @@ def test_forced_languages() -> None:
     assert [w.text for w in u.words] == ["Hello", "forty", "two"]
     assert u.dropped == ("你", "好")
     u = analyze("2024", lang="zh", phonemize=False)
-    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "二零二四")]  # a bare year
+    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "两千零二十四")]  # a number, as written
     u = analyze("他说OK", lang="zh", phonemize=False)
     assert [p.lang for p in u.phrases] == ["zh", "en"]
 

@@ -104,8 +104,8 @@ def _dates(text: str) -> str:
         counted = re.search(_YEAR_COUNT_BEFORE, before) or re.match(_YEAR_COUNT_AFTER, after)
         if digits.startswith("0") or before.endswith(("公元", "公元前")) or re.match(r"年\d{1,2}月", after):
             is_year = True
-        elif len(digits) == 4:
-            is_year = 1000 < n <= 2199 and not counted
+        elif len(digits) == 4:  # "到了2025年" is a year; "2000年历史", "2000多年" are counts
+            is_year = 1000 < n <= 2199 and not re.match(_YEAR_COUNT_AFTER, after)
         else:  # 98年 is a year; 10年, 50年, 100年 (round) and 保修15年 are counts
             is_year = len(digits) == 2 and n % 10 != 0 and not counted
         return _digits(digits) if is_year else _counted(digits)  # before cn2an, which reads "10年" as a year
@@ -123,7 +123,8 @@ def _numbers(text: str) -> str:
     """Patterns cn2an reads wrongly or not at all, before cn2an reads the rest."""
     # Thousands separators: 1,234 (a grouped number is an amount, however long: read it now).
     text = re.sub(r"(?<![\d.$¥￥€£₩])\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?(?![\d])",
-                  lambda m: _number(re.sub(r"[,，]", "", m[0])), text)
+                  lambda m: _counted(re.sub(r"[,，]", "", m[0])) if "." not in m[0] else _number(re.sub(r"[,，]", "", m[0])),
+                  text)
     text = _phones(text)
     text = _dates(text)
     text = _maths(text)
@@ -134,7 +135,9 @@ def _numbers(text: str) -> str:
     text = re.sub(r"(?<=[元块])\s?/\s?kg\b", "每公斤", text)
     text = re.sub(r"(?<=[元块])\s?/\s?(?=[\u4e00-\u9fff])", "每", text)
     # Scores: 比分21:19, 以3-0 -> 二十一比十九, 三比零.
-    text = re.sub(r"(比分[是为]?|以)\s?(\d{1,3})\s?[:：-]\s?(\d{1,3})(?!\d)", r"\1\2比\3", text)
+    text = re.sub(r"(比分[是为]?)\s?(\d{1,3})\s?[:：-]\s?(\d{1,3})(?!\d)", r"\1\2比\3", text)
+    text = re.sub(r"(以)\s?(\d{1,3})\s?[:：-]\s?(\d{1,3})(?=(?:的比分)?(?:结束|获胜|战胜|击败|取胜|胜|赢|输|告负|落败))",
+                  r"\1\2比\3", text)
     # Order numbers, codes and the like: digit by digit.
     text = re.sub(rf"({_CODE_WORDS_ZH})([:：]?\s?)(\d+)", lambda m: m[1] + m[2] + _digits(m[3]), text)
     # Ranges: 5-10, 9:00-11:30, 3点-5点, 50%-60%, 5月1日-5月5日 -> 到 (not a minus: "-5度").
@@ -163,9 +166,9 @@ def _numbers(text: str) -> str:
     # IDs, phone numbers, codes with leading zeros: digit by digit (cn2an drops the zeros).
     text = re.sub(rf"(?<![\d.])(?:\d{{{DIGIT_BY_DIGIT_MIN_LEN},}}|0\d+)(?![\d.])",
                   lambda m: _digits(m[0]), text)
-    # A bare year (2025新品发布会, 2024到2025学年) digit by digit, unless it counts something.
-    text = re.sub(rf"(?<![\d.第$¥￥€£₩])(?:19|20)\d\d(?![\d.%]|\s?(?:{_MEASURE_WORDS}|[A-Za-z]))",
-                  lambda m: _digits(m[0]), text)
+    # A bare year before what names a year (2025新品发布会, 2024到2025学年) digit by digit.
+    text = re.sub(r"(?<![\d.第$¥￥€£₩])((?:19|20)\d\d)(?=(?:到(?:19|20)\d\d)?(?:学年|赛季|年度|财年|新品|新年|跨年|春晚"
+                  r"|奥运|世界杯|届|版|款|级))", lambda m: _digits(m[1]), text)
     text = _liang(text)
     try:
         text = cn2an.transform(text, "an2cn")
@@ -186,7 +189,7 @@ def _liang(text: str) -> str:
     """A lone 2 that counts is 两 (2个 -> 两个, 2-3天 -> 两到三天, 下午2点 -> 两点), and so is the 2
     leading a number of thousands or more (2000元 -> 两千元, 25000 -> 两万五千); digits only, so
     a 二 the user wrote (二次函数, 星期二) is left alone. Runs on digits, before cn2an."""
-    text = re.sub(rf"(?<![\d.第])2(?=(?:到\d+)?(?:{_MEASURE_WORDS}))", "两", text)
+    text = re.sub(rf"(?<![\d.第/:：])2(?=(?:到\d+)?(?:{_MEASURE_WORDS}))", "两", text)
 
     return re.sub(r"(?<![\d.第])2\d{3,}(?![\d.%])", lambda m: _counted(m[0]), text)
 
@@ -237,7 +240,8 @@ UNITS_ZH = {"km/h": "公里每小时", "kg": "公斤", "km": "公里", "cm": "�
 def _units(text: str) -> str:
     names = "|".join(re.escape(u) for u in sorted(UNITS_ZH, key=len, reverse=True))
     return re.sub(rf"(?<=\d)\s?({names})(?![A-Za-z])",
-                  lambda m: m[0] if re.search(r"(?<!\d)5\s?g$", context.before(m) + m[0]) else UNITS_ZH[m[1]], text)
+                  lambda m: m[0] if re.search(r"(?<!\d)5\s?g$", context.before(m) + m[0])
+                  and re.match(r"(?:网络|手机|信号|的|时代|技术|套餐)", context.after(m)) else UNITS_ZH[m[1]], text)
 
 
 def normalize_zh(text: str) -> str:

@@ -233,6 +233,9 @@ def _math(text: str) -> str:
     text = text.replace("=", " ")
     # A ratio where one is meant ("a 2:1 ratio", "odds of 3:1", "16:9 aspect"), not "Genesis 1:1".
     text = re.sub(r"\b(a|an|of)\s(\d{1,2}):(\d)(?![\d:])", r"\1 \2 to \3", text)
+    text = re.sub(r"(?<![\w:.])(\d{1,2}):(\d{1,2})(?![\d:])",
+                  lambda m: f"{m[1]} to {m[2]}" if re.search(r"\b(?:ratio|odds|mix|mixed|scale)\b[^.!?\d]{0,25}$",
+                                                             context.before(m), re.IGNORECASE) else m[0], text)
     text = re.sub(r"(?<![\w:.])(\d{1,2}):(\d{1,2})(?=\s+(?:ratio|odds|split|aspect|scale|mix|lead|win|victory)\b)",
                   r"\1 to \2", text)
     return re.sub(r"(?<=\d)\s?[x×]\s?(?=\d)", " by ", text)
@@ -244,7 +247,7 @@ def _feet_inches(text: str) -> str:
     text = re.sub(r"(?<![\w.])(\d+)\s?ft\.?\s?(\d{1,2})\s?in\b", lambda m: f"{m[1]} ft {m[2]} inches", text)
     text = re.sub(r"(?<![\w.'])(\d)'\s?(\d{1,2})(?:\"|'')?(?![\w\d])", lambda m: f"{cardinal(m[1])} foot {cardinal(m[2])}", text)
     def inches(m: re.Match[str]) -> str:
-        if context.before(m).count('"') % 2:  # it closes a quote: 'Press "1"'
+        if len(re.findall(r'(?<!\d)"', context.before(m))) % 2:  # it closes a quote: 'Press "1"'
             return m[0]
         return f"{cardinal(m[1])} {'inch' if _describes_noun(m) else 'inches'}"
     return re.sub(r"(?<![\w.])(\d{1,3})\"(?=\s|$|[.,;!?])", inches, text)
@@ -306,7 +309,7 @@ def _roman(text: str) -> str:
             return f"{m['word']} the {_ordinal_words(value)}"
         keyword = re.fullmatch(_ROMAN_AFTER, m["word"], re.IGNORECASE)
         if len(m["num"]) == 1:  # "War I", "Chapter V"; not "the book I read"
-            sequel = keyword and m["word"][0].isupper() and not re.match(r"\s+[a-z]", context.after(m))
+            sequel = keyword and m["word"][0].isupper()
         else:  # "type II", "Rocky II", "Final Fantasy VII"
             sequel = keyword or (m["word"][0].isupper() and not re.fullmatch(_NOT_TITLES, m["word"]))
         if sequel:
@@ -728,10 +731,12 @@ def _fractions(text: str) -> str:
                 and not (fraction and date_word[0].split()[0].lower() in ("from", "before", "after"))):
             month, day = int(num), int(den)
             return _month_day(month, day, None) if 1 <= month <= 12 and 1 <= day <= 31 else m[0]
-        if not whole and "." not in num and 1 <= int(num) <= 12 and 12 < int(den) <= 31:
+        if (not whole and "." not in num and not fraction and 1 <= int(num) <= 12 and 12 < int(den) <= 31
+                and not re.search(r"\b(?:scored?|got|rated|rating|grade|marks?|points?)\s+$", before, re.IGNORECASE)):
             return _month_day(int(num), int(den), None)  # "Sale ends 12/31": the day is no month
         of = re.match(r"\s+of\b", context.after(m))
         rating = ("." in num or (num == den and int(den) <= 10) or (den == "10" and not of)
+                  or re.search(r"\b(?:scored?|got|rated|rating|grade|marks?)\s+$", before, re.IGNORECASE)
                   or re.match(r"\s+(?:stars?|points?)\b", context.after(m)))
         if rating and not whole and float(num) <= int(den):
             int_part, _, frac = num.partition(".")
@@ -778,13 +783,15 @@ def _units(text: str) -> str:
         if m["whole"]:
             part = "a half" if (num, den) == (1, 2) else _fraction(num, den)
             return f"{cardinal(m['whole'])} and {part} {many}"
-        return f"half a {one}" if (num, den) == (1, 2) else f"{_fraction(num, den)} of a {one}"
+        article = "an" if one[0] in "aeiou" else "a"
+        return f"half {article} {one}" if (num, den) == (1, 2) else f"{_fraction(num, den)} of {article} {one}"
     text = re.sub(rf"(?<![\w./-])(?:(?P<whole>\d+)\s)?(?P<num>\d{{1,2}})/(?P<den>\d{{1,2}})\s?(?P<unit>{names})(?![\w/])",
                   fraction, text)
     # "2h 30m", "1h30": hours and minutes, not meters.
-    text = re.sub(r"(?<![\w.])(\d{1,2})\s?h\s?(\d{1,2})\s?(?:m|min)?\b",
+    text = re.sub(r"(?<![\w.])(\d{1,2})\s?h\s?(\d{1,2})\s?(?:m|min)\b",
                   lambda m: f"{_unit_count(int(m[1]), 'hour')} {_unit_count(int(m[2]), 'minute')}", text)
-    text = re.sub(r"(?<![\w.])5g\b(?!\s+of\b)", "5 G", text)  # the network, not five grams
+    text = re.sub(r"(?<![\w.])5g(?=\s+(?:network|phone|speed|signal|coverage|data|plan|tower|internet|connection"
+                  r"|service)s?\b)", "5 G", text)  # the network, not five grams
 
     def repl(m: re.Match[str]) -> str:
         one, many = _UNITS[m["unit"]]

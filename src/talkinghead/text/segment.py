@@ -171,8 +171,8 @@ def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
     # The scale of "25°C" is a symbol with its number, not an English word; so is the unit of
     # a number in a Chinese sentence ("体重65kg": 六十五公斤, see ``chinese.UNITS_ZH``).
     scales = {m.end() - 1 for m in re.finditer(r"°\s?[CF](?![A-Za-z\u00c0-\u024f])", text)}
-    for m in re.finditer(rf"[{_CJK_CLASS}]\s?(?!5\s?g(?![A-Za-z]))\d+(?:\.\d+)?\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])",
-                         text):
+    network = r"5\s?g(?:网络|手机|信号|的|时代|技术|套餐)"  # the 5G network, not five grams
+    for m in re.finditer(rf"[{_CJK_CLASS}]\s?(?!{network})\d+(?:\.\d+)?\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])", text):
         scales.update(range(m.start("unit"), m.end("unit")))
     for i, ch in enumerate(text):
         if is_cjk(ch):
