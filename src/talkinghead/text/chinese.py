@@ -122,9 +122,10 @@ _YEAR_COUNT_AFTER = r"年(?:后|前|来|间|内|里|多|左右|以上|以下|之
 def _numbers(text: str) -> str:
     """Patterns cn2an reads wrongly or not at all, before cn2an reads the rest."""
     # Thousands separators: 1,234 (a grouped number is an amount, however long: read it now).
-    text = re.sub(r"(?<![\d.$¥￥€£₩])\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?(?![\d])",
-                  lambda m: _counted(re.sub(r"[,，]", "", m[0])) if "." not in m[0] else _number(re.sub(r"[,，]", "", m[0])),
-                  text)
+    def grouped(m: re.Match[str]) -> str:
+        plain = re.sub(r"[,，]", "", m[0])
+        return _number(plain) if "." in plain else _counted(plain)
+    text = re.sub(r"(?<![\d.$¥￥€£₩])\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?(?![\d])", grouped, text)
     text = _phones(text)
     text = _dates(text)
     text = _maths(text)
@@ -190,7 +191,6 @@ def _liang(text: str) -> str:
     leading a number of thousands or more (2000元 -> 两千元, 25000 -> 两万五千); digits only, so
     a 二 the user wrote (二次函数, 星期二) is left alone. Runs on digits, before cn2an."""
     text = re.sub(rf"(?<![\d.第/:：])2(?=(?:到\d+)?(?:{_MEASURE_WORDS}))", "两", text)
-
     return re.sub(r"(?<![\d.第])2\d{3,}(?![\d.%])", lambda m: _counted(m[0]), text)
 
 
