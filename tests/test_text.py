@@ -148,6 +148,8 @@ def test_ordinals_grouped_numbers_and_codes(text: str, expected: str) -> None:
     ("Ext. 12345 please", "extension one two three four five please"),
     # ... unless what it counts follows, or it is grouped, signed, decimal, money or a range.
     ("13000 people came", "thirteen thousand people came"),
+    ("Our goal is 50000. Population: 80000.", "Our goal is fifty thousand. Population: eighty thousand."),
+    ("Your code is 48213.", "Your code is four eight two one three."),
     ("13,000.", "thirteen thousand."),
     ("-13000", "minus thirteen thousand"),
     ("13000.5", "thirteen thousand point five"),
@@ -248,6 +250,7 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("the $50 you donated", "the fifty dollars you donated"),
     ("1234 Instagram followers", "one thousand two hundred and thirty four Instagram followers"),
     ("Sale ends 12/31. Give it a 7/10.", "Sale ends December thirty first. Give it a seven out of ten."),
+    ("You need 8/15 to pass; 1/30 of a second", "You need eight out of fifteen to pass; one thirtieth of a second"),
     ("Call 911.", "Call nine one one."),
     ("Starts 8 PM ET.", "Starts eight p.m. E T."),
 ])
@@ -361,6 +364,8 @@ def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
     ("到了2025年，1920×1080", "到了二零二五年，一千九百二十乘一千零八十"),
     ("加入1/2杯牛奶，以2-3人为一组，以3-0获胜", "加入二分之一杯牛奶，以两到三人为一组，以三比零获胜"),
     ("加5g盐，5g网络", "加五克盐，五g网络"),
+    ("从业15年，大约1990年左右，2000年以来", "从业十五年，大约一九九零年左右，二零零零年以来"),
+    ("原价¥2,999", "原价两千九百九十九元"),
 ])
 def test_chinese_forms_users_type(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected

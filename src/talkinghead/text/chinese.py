@@ -54,7 +54,8 @@ def _number(s: str) -> str:
 
 def _amount(s: str) -> str:
     """An amount of money as written ("1,299.00") -> 一千二百九十九 (no separators, no zero cents)."""
-    return _number(re.sub(r"\.0+$", "", re.sub(r"[,，]", "", s)))
+    plain = re.sub(r"\.0+$", "", re.sub(r"[,，]", "", s))
+    return _number(plain) if "." in plain else _counted(plain)
 
 
 def _fix_quotes(text: str) -> str:
@@ -104,8 +105,8 @@ def _dates(text: str) -> str:
         counted = re.search(_YEAR_COUNT_BEFORE, before) or re.match(_YEAR_COUNT_AFTER, after)
         if digits.startswith("0") or before.endswith(("公元", "公元前")) or re.match(r"年\d{1,2}月", after):
             is_year = True
-        elif len(digits) == 4:  # "到了2025年" is a year; "2000年历史", "2000多年" are counts
-            is_year = 1000 < n <= 2199 and not re.match(_YEAR_COUNT_AFTER, after)
+        elif len(digits) == 4:  # "到了2025年", "1990年左右" are years; "2000年历史", "2000多年" counts
+            is_year = 1000 < n <= 2199 and not re.match(r"年(?:历史|多|之久)", after)
         else:  # 98年 is a year; 10年, 50年, 100年 (round) and 保修15年 are counts
             is_year = len(digits) == 2 and n % 10 != 0 and not counted
         return _digits(digits) if is_year else _counted(digits)  # before cn2an, which reads "10年" as a year
@@ -115,7 +116,7 @@ def _dates(text: str) -> str:
 
 # Around "N年", words that make it a count of years, not a year: 工作了10年, 30年后, 有15年经验.
 _YEAR_COUNT_BEFORE = (r"(?:[了有近约过这那多几整满足达共长第每隔分]|将近|大约|超过|长达|不到|已经|差不多|过去|未来|保修|贷款"
-                      r"|任期|为期|相识|创立|成立|建党|建国|坚持|持续)$")
+                      r"|任期|为期|相识|创立|成立|建党|建国|坚持|持续|从业|深耕|行业|工作|执教|经营|服务|专注)$")
 _YEAR_COUNT_AFTER = r"年(?:后|前|来|间|内|里|多|左右|以上|以下|之|时间|历史|经验|了|如一日|的时间)"
 
 

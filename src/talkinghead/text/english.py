@@ -731,7 +731,9 @@ def _fractions(text: str) -> str:
                 and not (fraction and date_word[0].split()[0].lower() in ("from", "before", "after"))):
             month, day = int(num), int(den)
             return _month_day(month, day, None) if 1 <= month <= 12 and 1 <= day <= 31 else m[0]
+        word_after = re.match(r"\s+([a-z]+)", context.after(m))
         if (not whole and "." not in num and not fraction and 1 <= int(num) <= 12 and 12 < int(den) <= 31
+                and not word_after
                 and not re.search(r"\b(?:scored?|got|rated|rating|grade|marks?|points?)\s+$", before, re.IGNORECASE)):
             return _month_day(int(num), int(den), None)  # "Sale ends 12/31": the day is no month
         of = re.match(r"\s+of\b", context.after(m))
@@ -742,6 +744,10 @@ def _fractions(text: str) -> str:
             int_part, _, frac = num.partition(".")
             return f"{_number(int_part, frac or None)} out of {cardinal(den)}"
         n, d = int(num) if "." not in num else 0, int(den)
+        if 0 < n < d and d not in _FRACTION_DENOMINATORS and not whole and word_after:
+            if word_after[1] in ("of", "scale", "second", "inch", "mile"):
+                return _fraction(n, d)  # "1/30 of a second", "a 1/25 scale model"
+            return f"{cardinal(num)} out of {cardinal(den)}"  # "You need 8/15 to pass"
         if not (0 < n < d and d in _FRACTION_DENOMINATORS):
             return m[0]
         if not whole:
@@ -839,13 +845,16 @@ def _is_code(m: re.Match[str]) -> bool:
     if m["sign"] or m["frac"] or "," in written or len(written) < CODE_MIN_DIGITS:
         return False
     before, after = context.before(m), context.after(m)
-    if re.search(rf"(?:\b{_CODE_WORDS}\.?|#)\s*$", before, re.IGNORECASE):
-        return True
+    if re.search(rf"(?:\b{_CODE_WORDS}\.?(?:\s+(?:is|was|are|were))?:?|#)\s*$", before, re.IGNORECASE):
+        return True  # "zip 90210", "your code is 48213", "order #12345"
     if re.search(r"\d\s*(?:to|and|or)\s*$", before):
         return False  # the end of a range or list whose first number counts: "13000 to 14000."
-    # A code ends its clause ("zip 90210.", "13000."); a word, "!", "+" or "-step" after it
-    # make it a quantity ("13000 people", "We hit 10000!", "10000+ users").
-    return not re.match(r"\s*[^\W\d_]|[!+]|-[^\W\d_]", after)
+    # A word, "!", "+" or "-step" after it make it a quantity ("13000 people", "10000+ users");
+    # so do words before it in its sentence ("Our goal is 50000."). A number that stands alone
+    # in its sentence, as "13000" does, is a code.
+    if re.match(r"\s*[^\W\d_]|[!+]|-[^\W\d_]", after):
+        return False
+    return not re.search(r"[^\W\d_][^.!?;\n]*$", before)
 
 
 def _numbers(text: str) -> str:

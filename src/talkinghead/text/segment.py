@@ -174,6 +174,8 @@ def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
     network = r"5\s?g(?:网络|手机|信号|的|时代|技术|套餐)"  # the 5G network, not five grams
     for m in re.finditer(rf"[{_CJK_CLASS}]\s?(?!{network})\d+(?:\.\d+)?\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])", text):
         scales.update(range(m.start("unit"), m.end("unit")))
+    for m in re.finditer(rf"[元块]\s?/\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])", text):  # 5元/kg: 每公斤
+        scales.update(range(m.start("unit"), m.end("unit")))
     for i, ch in enumerate(text):
         if is_cjk(ch):
             lang[i] = "zh"
