@@ -150,6 +150,8 @@ def test_ordinals_grouped_numbers_and_codes(text: str, expected: str) -> None:
     ("13000 people came", "thirteen thousand people came"),
     ("Our goal is 50000. Population: 80000.", "Our goal is fifty thousand. Population: eighty thousand."),
     ("Your code is 48213.", "Your code is four eight two one three."),
+    ("Springfield, IL 62704. The password is 55555.",
+     "Springfield, IL six two seven zero four. The password is five five five five five."),
     ("13,000.", "thirteen thousand."),
     ("-13000", "minus thirteen thousand"),
     ("13000.5", "thirteen thousand point five"),
@@ -251,6 +253,7 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("1234 Instagram followers", "one thousand two hundred and thirty four Instagram followers"),
     ("Sale ends 12/31. Give it a 7/10.", "Sale ends December thirty first. Give it a seven out of ten."),
     ("You need 8/15 to pass; 1/30 of a second", "You need eight out of fifteen to pass; one thirtieth of a second"),
+    ("9/11 changed everything", "nine eleven changed everything"),
     ("Call 911.", "Call nine one one."),
     ("Starts 8 PM ET.", "Starts eight p.m. E T."),
 ])
@@ -366,6 +369,7 @@ def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
     ("加5g盐，5g网络", "加五克盐，五g网络"),
     ("从业15年，大约1990年左右，2000年以来", "从业十五年，大约一九九零年左右，二零零零年以来"),
     ("原价¥2,999", "原价两千九百九十九元"),
+    ("1500年前，近2000年来，2019年前", "一千五百年前，近两千年来，二零一九年前"),
 ])
 def test_chinese_forms_users_type(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected

@@ -106,7 +106,9 @@ def _dates(text: str) -> str:
         if digits.startswith("0") or before.endswith(("公元", "公元前")) or re.match(r"年\d{1,2}月", after):
             is_year = True
         elif len(digits) == 4:  # "到了2025年", "1990年左右" are years; "2000年历史", "2000多年" counts
-            is_year = 1000 < n <= 2199 and not re.match(r"年(?:历史|多|之久)", after)
+            is_year = (1000 < n <= 2199 and not re.match(r"年(?:历史|多|之久|来)", after)
+                       and not re.search(r"(?:近|长达|超过|将近|历经|经过)$", before)
+                       and not (n % 100 == 0 and after.startswith("年前")))  # 1500年前: years ago
         else:  # 98年 is a year; 10年, 50年, 100年 (round) and 保修15年 are counts
             is_year = len(digits) == 2 and n % 10 != 0 and not counted
         return _digits(digits) if is_year else _counted(digits)  # before cn2an, which reads "10年" as a year

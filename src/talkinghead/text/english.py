@@ -24,7 +24,7 @@ CODE_MIN_DIGITS = 5
 # Words after which such a number is a code even when a word follows ("order 12345 shipped").
 _CODE_WORDS = (r"(?:zip|code|postcode|number|id|pin|order|account|invoice|ticket|flight|room"
                r"|extension|ext|serial|model|part|tracking|booking|confirmation|reference|ref"
-               r"|customer|policy|case|item|sku|phone|call|dial)")
+               r"|customer|policy|case|item|sku|phone|call|dial|password|passcode|otp|isbn|pnr)")
 # Four-digit numbers in this range may be read as years ("nineteen ninety-nine").
 YEAR_MIN, YEAR_MAX = 1100, 2099
 
@@ -747,7 +747,10 @@ def _fractions(text: str) -> str:
         if 0 < n < d and d not in _FRACTION_DENOMINATORS and not whole and word_after:
             if word_after[1] in ("of", "scale", "second", "inch", "mile"):
                 return _fraction(n, d)  # "1/30 of a second", "a 1/25 scale model"
-            return f"{cardinal(num)} out of {cardinal(den)}"  # "You need 8/15 to pass"
+            if re.search(r"\b(?:need|needs|got|get|scored?|answered|passed|correct)\s+$", before, re.IGNORECASE) or \
+                    re.match(r"\s+(?:to pass|correct|right|questions|points|marks)\b", context.after(m)):
+                return f"{cardinal(num)} out of {cardinal(den)}"  # "You need 8/15 to pass"
+            return m[0]  # "9/11 changed everything"
         if not (0 < n < d and d in _FRACTION_DENOMINATORS):
             return m[0]
         if not whole:
@@ -847,6 +850,8 @@ def _is_code(m: re.Match[str]) -> bool:
     before, after = context.before(m), context.after(m)
     if re.search(rf"(?:\b{_CODE_WORDS}\.?(?:\s+(?:is|was|are|were))?:?|#)\s*$", before, re.IGNORECASE):
         return True  # "zip 90210", "your code is 48213", "order #12345"
+    if re.search(r"\b[A-Z]{1,3}\.?,?\s*$", before):
+        return True  # after capitals: a state ("IL 62704"), a prefix ("SF1234567890", "A12345")
     if re.search(r"\d\s*(?:to|and|or)\s*$", before):
         return False  # the end of a range or list whose first number counts: "13000 to 14000."
     # A word, "!", "+" or "-step" after it make it a quantity ("13000 people", "10000+ users");
