@@ -716,6 +716,10 @@ def _fraction(numerator: int, denominator: int) -> str:
     return f"{cardinal(str(numerator))} {part}"
 
 
+# Words before a score written with a slash ("scored 12/20", "need 8/15"): read "out of".
+_SCORE_WORDS = r"\b(?:need|needs|got|get|scored?|rated|rating|grade|marks?|points?|answered|passed)\s+$"
+
+
 def _fractions(text: str) -> str:
     """1/2 -> one half; 3/4 -> three quarters; 2 1/2 -> two and a half; "on 3/4", "by
     12/25" -> a date (month first, as numeric dates); "4.5/5", "4/5 stars", "10/10" -> four
@@ -732,14 +736,14 @@ def _fractions(text: str) -> str:
             month, day = int(num), int(den)
             return _month_day(month, day, None) if 1 <= month <= 12 and 1 <= day <= 31 else m[0]
         word_after = re.match(r"\s+([a-z]+)", context.after(m))
+        scored = re.search(_SCORE_WORDS, before, re.IGNORECASE) is not None
         if (not whole and "." not in num and not fraction and 1 <= int(num) <= 12 and 12 < int(den) <= 31
                 and not word_after
-                and not re.search(r"\b(?:scored?|got|rated|rating|grade|marks?|points?)\s+$", before, re.IGNORECASE)):
+                and not scored):
             return _month_day(int(num), int(den), None)  # "Sale ends 12/31": the day is no month
         of = re.match(r"\s+of\b", context.after(m))
         rating = ("." in num or (num == den and int(den) <= 10) or (den == "10" and not of)
-                  or re.search(r"\b(?:scored?|got|rated|rating|grade|marks?)\s+$", before, re.IGNORECASE)
-                  or re.match(r"\s+(?:stars?|points?)\b", context.after(m)))
+                  or scored or re.match(r"\s+(?:stars?|points?)\b", context.after(m)))
         if rating and not whole and float(num) <= int(den):
             int_part, _, frac = num.partition(".")
             return f"{_number(int_part, frac or None)} out of {cardinal(den)}"
@@ -747,8 +751,7 @@ def _fractions(text: str) -> str:
         if 0 < n < d and d not in _FRACTION_DENOMINATORS and not whole and word_after:
             if word_after[1] in ("of", "scale", "second", "inch", "mile"):
                 return _fraction(n, d)  # "1/30 of a second", "a 1/25 scale model"
-            if re.search(r"\b(?:need|needs|got|get|scored?|answered|passed|correct)\s+$", before, re.IGNORECASE) or \
-                    re.match(r"\s+(?:to pass|correct|right|questions|points|marks)\b", context.after(m)):
+            if scored or re.match(r"\s+(?:to pass|correct|right|questions|points|marks)\b", context.after(m)):
                 return f"{cardinal(num)} out of {cardinal(den)}"  # "You need 8/15 to pass"
             return m[0]  # "9/11 changed everything"
         if not (0 < n < d and d in _FRACTION_DENOMINATORS):
