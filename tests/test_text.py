@@ -152,6 +152,8 @@ def test_ordinals_grouped_numbers_and_codes(text: str, expected: str) -> None:
     ("Your code is 48213.", "Your code is four eight two one three."),
     ("Springfield, IL 62704. The password is 55555.",
      "Springfield, IL six two seven zero four. The password is five five five five five."),
+    ("In the US, 30000 people; A 10000-step goal; SF1234567",
+     "In the US, thirty thousand people; A ten thousand step goal; SF one two three four five six seven"),
     ("13,000.", "thirteen thousand."),
     ("-13000", "minus thirteen thousand"),
     ("13000.5", "thirteen thousand point five"),
@@ -254,6 +256,7 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("Sale ends 12/31. Give it a 7/10.", "Sale ends December thirty first. Give it a seven out of ten."),
     ("You need 8/15 to pass; 1/30 of a second", "You need eight out of fifteen to pass; one thirtieth of a second"),
     ("9/11 changed everything", "nine eleven changed everything"),
+    ("She got 5/12 of the votes", "She got five twelfths of the votes"),
     ("Call 911.", "Call nine one one."),
     ("Starts 8 PM ET.", "Starts eight p.m. E T."),
 ])

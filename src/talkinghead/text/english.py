@@ -716,8 +716,8 @@ def _fraction(numerator: int, denominator: int) -> str:
     return f"{cardinal(str(numerator))} {part}"
 
 
-# Words before a score written with a slash ("scored 12/20", "need 8/15"): read "out of".
-_SCORE_WORDS = r"\b(?:need|needs|got|get|scored?|rated|rating|grade|marks?|points?|answered|passed)\s+$"
+# Words before a score written with a slash ("scored 12/20"): read "out of".
+_SCORE_WORDS = r"\b(?:scored?|rated|rating|grade|marks?|points?|answered|passed)\s+$"
 
 
 def _fractions(text: str) -> str:
@@ -841,7 +841,9 @@ def _scales(text: str) -> str:
 
 
 def _split_letters_digits(text: str) -> str:
-    """MP3 -> MP 3, 4K -> 4 K: digits glued to letters are read on their own."""
+    """MP3 -> MP 3, 4K -> 4 K: digits glued to letters are read on their own; a long number
+    glued to a capital prefix is a code ("SF1234567890", "A12345"), read digit by digit."""
+    text = re.sub(rf"(?<![\w.])([A-Z]{{1,3}})(\d{{{CODE_MIN_DIGITS},}})(?![\w.])", lambda m: f"{m[1]} {_digits(m[2])}", text)
     return re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", text)
 
 
@@ -853,8 +855,8 @@ def _is_code(m: re.Match[str]) -> bool:
     before, after = context.before(m), context.after(m)
     if re.search(rf"(?:\b{_CODE_WORDS}\.?(?:\s+(?:is|was|are|were))?:?|#)\s*$", before, re.IGNORECASE):
         return True  # "zip 90210", "your code is 48213", "order #12345"
-    if re.search(r"\b[A-Z]{1,3}\.?,?\s*$", before):
-        return True  # after capitals: a state ("IL 62704"), a prefix ("SF1234567890", "A12345")
+    if re.search(r",\s*(?:[A-Z]{2}|D\.? ?C\.?)\s+$", before):
+        return True  # a ZIP code after "City, ST": "Springfield, IL 62704", "Washington, D.C. 20500"
     if re.search(r"\d\s*(?:to|and|or)\s*$", before):
         return False  # the end of a range or list whose first number counts: "13000 to 14000."
     # A word, "!", "+" or "-step" after it make it a quantity ("13000 people", "10000+ users");
