@@ -257,6 +257,7 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("You need 8/15 to pass; 1/30 of a second", "You need eight out of fifteen to pass; one thirtieth of a second"),
     ("9/11 changed everything", "nine eleven changed everything"),
     ("She got 5/12 of the votes", "She got five twelfths of the votes"),
+    ("He got 11/13", "He got eleven out of thirteen"),
     ("Call 911.", "Call nine one one."),
     ("Starts 8 PM ET.", "Starts eight p.m. E T."),
 ])
@@ -376,6 +377,11 @@ def test_chinese_dates_times_and_money(text: str, expected: str) -> None:
 ])
 def test_chinese_forms_users_type(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected
+
+
+def test_a_code_after_a_chinese_word_is_read_digit_by_digit() -> None:
+    u = analyze("快递单号SF1234567", phonemize=False)
+    assert [(p.lang, p.text) for p in u.phrases] == [("zh", "快递单号"), ("en", "SF one two three four five six seven")]
 
 
 def test_units_and_full_width_symbols_stay_in_the_chinese_sentence() -> None:

@@ -717,7 +717,7 @@ def _fraction(numerator: int, denominator: int) -> str:
 
 
 # Words before a score written with a slash ("scored 12/20"): read "out of".
-_SCORE_WORDS = r"\b(?:scored?|rated|rating|grade|marks?|points?|answered|passed)\s+$"
+_SCORE_WORDS = r"\b(?:scored?|got|get|need|needs|rated|rating|grade|marks?|points?|answered|passed)\s+$"
 
 
 def _fractions(text: str) -> str:
@@ -742,6 +742,8 @@ def _fractions(text: str) -> str:
                 and not scored):
             return _month_day(int(num), int(den), None)  # "Sale ends 12/31": the day is no month
         of = re.match(r"\s+of\b", context.after(m))
+        if of and not whole and "." not in num and 0 < int(num) < int(den):
+            return _fraction(int(num), int(den))  # "got 5/12 of the votes", "1/30 of a second"
         rating = ("." in num or (num == den and int(den) <= 10) or (den == "10" and not of)
                   or scored or re.match(r"\s+(?:stars?|points?)\b", context.after(m)))
         if rating and not whole and float(num) <= int(den):
@@ -843,7 +845,8 @@ def _scales(text: str) -> str:
 def _split_letters_digits(text: str) -> str:
     """MP3 -> MP 3, 4K -> 4 K: digits glued to letters are read on their own; a long number
     glued to a capital prefix is a code ("SF1234567890", "A12345"), read digit by digit."""
-    text = re.sub(rf"(?<![\w.])([A-Z]{{1,3}})(\d{{{CODE_MIN_DIGITS},}})(?![\w.])", lambda m: f"{m[1]} {_digits(m[2])}", text)
+    text = re.sub(rf"(?<![A-Za-z0-9.])([A-Z]{{1,3}})(\d{{{CODE_MIN_DIGITS},}})(?![\w.])", lambda m: f"{m[1]} {_digits(m[2])}",
+                  text)
     return re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", text)
 
 
