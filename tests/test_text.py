@@ -258,6 +258,8 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("9/11 changed everything", "nine eleven changed everything"),
     ("She got 5/12 of the votes", "She got five twelfths of the votes"),
     ("He got 11/13", "He got eleven out of thirteen"),
+    ("We need 1/2 cup; she got 3/4 right", "We need one half cup; she got three out of four right"),
+    ("He needs 7/8 to pass", "He needs seven out of eight to pass"),
     ("Call 911.", "Call nine one one."),
     ("Starts 8 PM ET.", "Starts eight p.m. E T."),
 ])
@@ -380,8 +382,9 @@ def test_chinese_forms_users_type(text: str, expected: str) -> None:
 
 
 def test_a_code_after_a_chinese_word_is_read_digit_by_digit() -> None:
-    u = analyze("快递单号SF1234567", phonemize=False)
+    u = analyze("快递单号SF1234567。", phonemize=False)
     assert [(p.lang, p.text) for p in u.phrases] == [("zh", "快递单号"), ("en", "SF one two three four five six seven")]
+    assert normalize_en("My code is A12345.") == "My code is A one two three four five."
 
 
 def test_units_and_full_width_symbols_stay_in_the_chinese_sentence() -> None:

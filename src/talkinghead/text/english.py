@@ -745,7 +745,9 @@ def _fractions(text: str) -> str:
         if of and not whole and "." not in num and 0 < int(num) < int(den):
             return _fraction(int(num), int(den))  # "got 5/12 of the votes", "1/30 of a second"
         rating = ("." in num or (num == den and int(den) <= 10) or (den == "10" and not of)
-                  or scored or re.match(r"\s+(?:stars?|points?)\b", context.after(m)))
+                  or (scored and (not fraction or not word_after
+                                  or re.match(r"\s+(?:right|correct|to pass)\b", context.after(m))))
+                  or re.match(r"\s+(?:stars?|points?)\b", context.after(m)))
         if rating and not whole and float(num) <= int(den):
             int_part, _, frac = num.partition(".")
             return f"{_number(int_part, frac or None)} out of {cardinal(den)}"
@@ -845,7 +847,7 @@ def _scales(text: str) -> str:
 def _split_letters_digits(text: str) -> str:
     """MP3 -> MP 3, 4K -> 4 K: digits glued to letters are read on their own; a long number
     glued to a capital prefix is a code ("SF1234567890", "A12345"), read digit by digit."""
-    text = re.sub(rf"(?<![A-Za-z0-9.])([A-Z]{{1,3}})(\d{{{CODE_MIN_DIGITS},}})(?![\w.])", lambda m: f"{m[1]} {_digits(m[2])}",
+    text = re.sub(rf"(?<![A-Za-z0-9.])([A-Z]{{1,3}})(\d{{{CODE_MIN_DIGITS},}})(?!\w|\.\d)", lambda m: f"{m[1]} {_digits(m[2])}",
                   text)
     return re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", text)
 
