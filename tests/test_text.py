@@ -260,6 +260,8 @@ def test_phones_fractions_degrees_and_ranges(text: str, expected: str) -> None:
     ("He got 11/13", "He got eleven out of thirteen"),
     ("We need 1/2 cup; she got 3/4 right", "We need one half cup; she got three out of four right"),
     ("He needs 7/8 to pass", "He needs seven out of eight to pass"),
+    ("Rated 3/5 by critics; they got 4/5 on the quiz",
+     "Rated three out of five by critics; they got four out of five on the quiz"),
     ("Call 911.", "Call nine one one."),
     ("Starts 8 PM ET.", "Starts eight p.m. E T."),
 ])

@@ -745,8 +745,9 @@ def _fractions(text: str) -> str:
         if of and not whole and "." not in num and 0 < int(num) < int(den):
             return _fraction(int(num), int(den))  # "got 5/12 of the votes", "1/30 of a second"
         rating = ("." in num or (num == den and int(den) <= 10) or (den == "10" and not of)
-                  or (scored and (not fraction or not word_after
-                                  or re.match(r"\s+(?:right|correct|to pass)\b", context.after(m))))
+                  # after "got"/"rated", a common fraction is a score unless a noun follows ("need 1/2 cup")
+                  or (scored and (not fraction or not re.match(rf"\s+(?!{_NOT_COUNTED}\b)[a-z]", context.after(m))
+                                  or re.match(r"\s+(?:right|correct)\b", context.after(m))))
                   or re.match(r"\s+(?:stars?|points?)\b", context.after(m)))
         if rating and not whole and float(num) <= int(den):
             int_part, _, frac = num.partition(".")
