@@ -52,10 +52,15 @@ def _number(s: str) -> str:
         return _digits(s)
 
 
-def _amount(s: str) -> str:
-    """An amount of money as written ("1,299.00") -> 一千二百九十九 (no separators, no zero cents)."""
-    plain = re.sub(r"\.0+$", "", re.sub(r"[,，]", "", s))
+def _quantity(s: str) -> str:
+    """A number as written, separators and all ("2,999", "1,234.5") -> 两千九百九十九, 一千二百三十四点五."""
+    plain = re.sub(r"[,，]", "", s)
     return _number(plain) if "." in plain else _counted(plain)
+
+
+def _amount(s: str) -> str:
+    """An amount of money as written ("1,299.00") -> 一千二百九十九 (no zero cents)."""
+    return _quantity(re.sub(r"\.0+$", "", s))
 
 
 def _fix_quotes(text: str) -> str:
@@ -125,10 +130,7 @@ _YEAR_COUNT_AFTER = r"年(?:后|前|来|间|内|里|多|左右|以上|以下|之
 def _numbers(text: str) -> str:
     """Patterns cn2an reads wrongly or not at all, before cn2an reads the rest."""
     # Thousands separators: 1,234 (a grouped number is an amount, however long: read it now).
-    def grouped(m: re.Match[str]) -> str:
-        plain = re.sub(r"[,，]", "", m[0])
-        return _number(plain) if "." in plain else _counted(plain)
-    text = re.sub(r"(?<![\d.$¥￥€£₩])\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?(?![\d])", grouped, text)
+    text = re.sub(r"(?<![\d.$¥￥€£₩])\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?(?![\d])", lambda m: _quantity(m[0]), text)
     text = _phones(text)
     text = _dates(text)
     text = _maths(text)
@@ -240,11 +242,15 @@ UNITS_ZH = {"km/h": "公里每小时", "kg": "公斤", "km": "公里", "cm": "�
             "mL": "毫升", "m": "米", "g": "克", "L": "升"}
 
 
+# Words after "5g" in a Chinese sentence that make it the network, not five grams.
+NETWORK_AFTER_5G = "(?:网络|手机|信号|的|时代|技术|套餐)"
+
+
 def _units(text: str) -> str:
     names = "|".join(re.escape(u) for u in sorted(UNITS_ZH, key=len, reverse=True))
     return re.sub(rf"(?<=\d)\s?({names})(?![A-Za-z])",
                   lambda m: m[0] if re.search(r"(?<!\d)5\s?g$", context.before(m) + m[0])
-                  and re.match(r"(?:网络|手机|信号|的|时代|技术|套餐)", context.after(m)) else UNITS_ZH[m[1]], text)
+                  and re.match(NETWORK_AFTER_5G, context.after(m)) else UNITS_ZH[m[1]], text)
 
 
 def normalize_zh(text: str) -> str:

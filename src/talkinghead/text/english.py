@@ -720,6 +720,12 @@ def _fraction(numerator: int, denominator: int) -> str:
 _SCORE_WORDS = r"\b(?:scored?|got|get|need|needs|rated|rating|grade|marks?|points?|answered|passed)\s+$"
 
 
+def _mixed(whole: str, numerator: int, denominator: int) -> str:
+    """"2", 1, 2 -> "two and a half"; "2", 3, 4 -> "two and three quarters"."""
+    part = "a half" if (numerator, denominator) == (1, 2) else _fraction(numerator, denominator)
+    return f"{cardinal(whole)} and {part}"
+
+
 def _fractions(text: str) -> str:
     """1/2 -> one half; 3/4 -> three quarters; 2 1/2 -> two and a half; "on 3/4", "by
     12/25" -> a date (month first, as numeric dates); "4.5/5", "4/5 stars", "10/10" -> four
@@ -763,8 +769,7 @@ def _fractions(text: str) -> str:
             return m[0]
         if not whole:
             return _fraction(n, d)
-        part = "a half" if (n, d) == (1, 2) else _fraction(n, d)
-        return f"{cardinal(whole)} and {part}"
+        return _mixed(whole, n, d)
     return re.sub(r"(?<![\w./-])(?:(?P<whole>\d+)\s)?(?P<num>\d{1,2}(?:\.\d)?)/(?P<den>\d{1,2})(?![\w/]|[.,]\d)",
                   repl, text)
 
@@ -798,8 +803,7 @@ def _units(text: str) -> str:
         if not (0 < num < den and den in _FRACTION_DENOMINATORS):
             return m[0]
         if m["whole"]:
-            part = "a half" if (num, den) == (1, 2) else _fraction(num, den)
-            return f"{cardinal(m['whole'])} and {part} {many}"
+            return f"{_mixed(m['whole'], num, den)} {many}"
         article = "an" if one[0] in "aeiou" else "a"
         return f"half {article} {one}" if (num, den) == (1, 2) else f"{_fraction(num, den)} of {article} {one}"
     text = re.sub(rf"(?<![\w./-])(?:(?P<whole>\d+)\s)?(?P<num>\d{{1,2}})/(?P<den>\d{{1,2}})\s?(?P<unit>{names})(?![\w/])",

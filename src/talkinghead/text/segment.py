@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from difflib import SequenceMatcher
 
-from .chinese import UNITS_ZH
+from .chinese import NETWORK_AFTER_5G, UNITS_ZH
 from .types import Pause, Phrase, Word
 
 UNITS_ZH_RE = "|".join(re.escape(u) for u in sorted(UNITS_ZH, key=len, reverse=True))
@@ -171,7 +171,7 @@ def split_language_runs(text: str, prefer: str = "en") -> list[tuple[str, str]]:
     # The scale of "25°C" is a symbol with its number, not an English word; so is the unit of
     # a number in a Chinese sentence ("体重65kg": 六十五公斤, see ``chinese.UNITS_ZH``).
     scales = {m.end() - 1 for m in re.finditer(r"°\s?[CF](?![A-Za-z\u00c0-\u024f])", text)}
-    network = r"5\s?g(?:网络|手机|信号|的|时代|技术|套餐)"  # the 5G network, not five grams
+    network = rf"5\s?g{NETWORK_AFTER_5G}"  # the 5G network, not five grams
     for m in re.finditer(rf"[{_CJK_CLASS}]\s?(?!{network})\d+(?:\.\d+)?\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])", text):
         scales.update(range(m.start("unit"), m.end("unit")))
     for m in re.finditer(rf"[元块]\s?/\s?(?P<unit>{UNITS_ZH_RE})(?![A-Za-z])", text):  # 5元/kg: 每公斤
